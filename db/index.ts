@@ -1,0 +1,159 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import * as schema from "./schema";
+
+export { schema };
+
+/** One handle type for both drivers (PGlite embedded, postgres.js server). */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction handle; core functions accept either. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export type DatabaseKind = "pglite" | "postgres";
+
+export interface OpenDatabase {
+  db: Db;
+  kind: DatabaseKind;
+  /** Where the data lives, for the startup log (never includes a password). */
+  location: string;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS_FOLDER = path.join(process.cwd(), "db", "migrations");
+
+/** Refuse anything but a local server when a test asks for it. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `postgres://${u.username ? `${u.username}@` : ""}${u.host}${u.pathname}`;
+  } catch {
+    return "postgres://(unparseable DATABASE_URL)";
+  }
+}
+
+/**
+ * Opens the database: postgres.js when `url` is given, otherwise PGlite in `dataDir`
+ * ("memory" for an in-memory database, as the tests use). Applies migrations.
+ */
+export async function openDatabase(opts: { url?: string; dataDir?: string; migrate?: boolean }): Promise<OpenDatabase> {
+  const migrate = opts.migrate ?? true;
+  if (opts.url) {
+    const { default: postgres } = await import("postgres");
+    const { drizzle } = await import("drizzle-orm/postgres-js");
+    const client = postgres(opts.url, {
+      max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+      onnotice: () => {},
+      connection: { application_name: "latchkey" },
+    });
+    const db = drizzle(client, { schema }) as unknown as Db;
+    if (migrate) {
+      const { migrate: run } = await import("drizzle-orm/postgres-js/migrator");
+      // Several instances may start at once: serialise their migrations on an advisory lock
+      // held by one reserved connection while the migrator runs on the pool.
+      const lock = await client.reserve();
+      try {
+        await lock`select pg_advisory_lock(724411)`;
+        await run(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await lock`select pg_advisory_unlock(724411)`.catch(() => {});
+        lock.release();
+      }
+    }
+    return { db, kind: "postgres", location: describeUrl(opts.url), close: () => client.end({ timeout: 5 }) };
+  }
+
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  const dataDir = opts.dataDir ?? "memory";
+  let release = () => {};
+  let client: InstanceType<typeof PGlite>;
+  if (dataDir === "memory") {
+    client = new PGlite();
+  } else {
+    release = lockDataDir(dataDir);
+    client = new PGlite(dataDir);
+  }
+  const db = drizzle(client, { schema }) as unknown as Db;
+  if (migrate) {
+    const { migrate: run } = await import("drizzle-orm/pglite/migrator");
+    await run(drizzle(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+  }
+  return {
+    db,
+    kind: "pglite",
+    location: dataDir === "memory" ? "in memory" : path.resolve(dataDir),
+    close: async () => {
+      await client.close();
+      release();
+    },
+  };
+}
+
+/**
+ * PGlite has no lock between processes: two of them on one directory corrupt it silently.
+ * A lock file beside the directory names the owning process; a stale one (dead pid) is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const dir = path.resolve(dataDir);
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const lockFile = `${dir}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: "wx" });
+      const release = () => {
+        try {
+          if (fs.readFileSync(lockFile, "utf8") === String(process.pid)) fs.unlinkSync(lockFile);
+        } catch {
+          /* already gone */
+        }
+      };
+      process.once("exit", release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const pid = Number(fs.readFileSync(lockFile, "utf8"));
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new Error(
+          `The embedded database at ${dir} is in use by another Latchkey process (pid ${pid}). ` +
+            `Stop that process, or set LATCHKEY_DATA_DIR to another directory.`,
+        );
+      }
+      fs.unlinkSync(lockFile); // stale lock from a process that died
+    }
+  }
+  throw new Error(`Could not lock the embedded database at ${dir}.`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function defaultDataDir(): string {
+  return process.env.LATCHKEY_DATA_DIR ?? path.join(process.cwd(), ".data", "pglite");
+}
+
+// Next may bundle this module into several chunks: keep the one handle on globalThis.
+const globalForDb = globalThis as unknown as { __latchkeyDb?: Promise<OpenDatabase> };
+
+/** The process-wide database, opened (and migrated) on first use. */
+export function getDatabase(): Promise<OpenDatabase> {
+  globalForDb.__latchkeyDb ??= openDatabase({
+    url: process.env.DATABASE_URL || undefined,
+    dataDir: defaultDataDir(),
+  }).catch((err) => {
+    globalForDb.__latchkeyDb = undefined;
+    throw err;
+  });
+  return globalForDb.__latchkeyDb;
+}
+
+export async function getDb(): Promise<Db> {
+  return (await getDatabase()).db;
+}

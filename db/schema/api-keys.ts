@@ -1,0 +1,57 @@
+import { sql } from "drizzle-orm";
+import { boolean, index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { users } from "./users";
+import { workspaces } from "./workspaces";
+
+// "workspace" keys are managed on the Account > API tab; "personal" tokens belong to one user (TeamGantt).
+export const apiKeyKindEnum = pgEnum("api_key_kind", ["workspace", "personal"]);
+export const apiKeySourceEnum = pgEnum("api_key_source", ["generated", "imported"]);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    kind: apiKeyKindEnum("kind").notNull().default("workspace"),
+    // null owner = workspace service key, acting as a workspace Admin.
+    ownerId: uuid("owner_id").references(() => users.id),
+    name: text("name").notNull(),
+    description: text("description"),
+    // SHA-256 (hex) of the secret; the secret itself is never stored.
+    secretHash: text("secret_hash").notNull(),
+    // e.g. "lk_AbCd1234…": enough to recognise a key, useless to an attacker.
+    prefix: text("prefix").notNull(),
+    source: apiKeySourceEnum("source").notNull().default("generated"),
+    scopes: text("scopes").array().notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    enabled: boolean("enabled").notNull().default(true),
+    bearerAllowed: boolean("bearer_allowed").notNull().default(true),
+    logRequests: boolean("log_requests").notNull().default(false),
+    logResponses: boolean("log_responses").notNull().default(false),
+    createdById: uuid("created_by_id").references(() => users.id),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    lastUsedIp: text("last_used_ip"),
+    lastUsedIntegration: text("last_used_integration"),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    revokedById: uuid("revoked_by_id").references(() => users.id),
+  },
+  (t) => [
+    uniqueIndex("api_keys_secret_hash_idx").on(t.secretHash),
+    // Names are unique among a workspace's live keys (case-insensitive), and among a user's live tokens.
+    uniqueIndex("api_keys_live_name_idx")
+      .on(t.workspaceId, sql`lower(${t.name})`)
+      .where(sql`${t.revokedAt} is null and ${t.kind} = 'workspace'`),
+    uniqueIndex("api_keys_live_token_name_idx")
+      .on(t.workspaceId, t.ownerId, sql`lower(${t.name})`)
+      .where(sql`${t.revokedAt} is null and ${t.kind} = 'personal'`),
+    index("api_keys_workspace_created_idx").on(t.workspaceId, t.kind, t.createdAt),
+    index("api_keys_owner_idx").on(t.ownerId),
+  ],
+);
+
+export type ApiKey = typeof apiKeys.$inferSelect;
+export type NewApiKey = typeof apiKeys.$inferInsert;
