@@ -1,0 +1,32 @@
+import Link from "next/link";
+import { AccountMenu } from "@/components/shell/account-menu";
+import { Logo } from "@/components/shell/logo";
+import { WorkspaceSwitcher } from "@/components/shell/workspace-switcher";
+import { listMyWorkspaces, requireCurrentUser } from "@/lib/auth/current";
+import { ROLE_LABELS } from "@/lib/auth/permissions";
+
+export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
+  const user = await requireCurrentUser();
+  const workspaces = await listMyWorkspaces();
+  return (
+    <div className="flex min-h-dvh flex-col">
+      <header className="sticky top-0 z-40 border-b bg-background/95 backdrop-blur">
+        <div className="mx-auto flex h-14 max-w-7xl items-center gap-3 px-4 sm:px-6">
+          <Link href="/" className="rounded-md outline-none focus-visible:ring-2 focus-visible:ring-ring" aria-label="Latchkey home">
+            <Logo />
+          </Link>
+          <span className="text-muted-foreground" aria-hidden="true">
+            /
+          </span>
+          <WorkspaceSwitcher
+            workspaces={workspaces.map((w) => ({ slug: w.slug, name: w.name, roleLabel: w.role ? ROLE_LABELS[w.role] : null }))}
+          />
+          <div className="ml-auto flex items-center gap-2">
+            <AccountMenu name={user.name} email={user.email} isGlobalAdmin={user.isGlobalAdmin} />
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 sm:px-6">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,4 @@
+// GET|POST /api/auth/* (Auth.js)
+import { handlers } from "@/lib/auth";
+
+export const { GET, POST } = handlers;

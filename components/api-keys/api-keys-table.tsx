@@ -1,0 +1,204 @@
+"use client";
+
+import { useMemo, useOptimistic, useTransition } from "react";
+import { KeyRound, Pencil } from "lucide-react";
+import { toast } from "sonner";
+import { updateApiKeyAction } from "@/app/(console)/w/[slug]/account/api/actions";
+import { createDataTableColumnHelper, DataTable, DataTableColumnHeader } from "@/components/data-table";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Checkbox } from "@/components/ui/checkbox";
+import { RelativeTime } from "@/components/ui/relative-time";
+import { Switch } from "@/components/ui/switch";
+import type { ApiKeyView } from "@/lib/api-keys/core";
+import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
+
+const col = createDataTableColumnHelper<ApiKeyView>();
+
+export interface RowActions {
+  slug: string;
+  onEdit: (key: ApiKeyView) => void;
+  onRevoke: (key: ApiKeyView) => void;
+}
+
+/** A per-row flag (Enabled, Bearer token) saved at once, shown optimistically, reverted with a toast on error. */
+function useKeyFlag(slug: string, key: ApiKeyView, field: "enabled" | "bearerAllowed") {
+  const [value, setOptimistic] = useOptimistic(key[field]);
+  const [pending, startTransition] = useTransition();
+  const set = (next: boolean) =>
+    startTransition(async () => {
+      setOptimistic(next);
+      const result = await updateApiKeyAction(slug, key.id, { [field]: next });
+      if (!result.ok) toast.error(result.error);
+      else if (field === "enabled") toast.success(`${next ? "Enabled" : "Disabled"} “${key.name}”.`);
+      else toast.success(`Bearer token ${next ? "allowed" : "no longer accepted"} for “${key.name}”.`);
+    });
+  return [value, set, pending] as const;
+}
+
+function EnabledCell({ slug, apiKey }: { slug: string; apiKey: ApiKeyView }) {
+  const [value, set, pending] = useKeyFlag(slug, apiKey, "enabled");
+  return (
+    <Switch
+      checked={value}
+      onCheckedChange={set}
+      disabled={pending}
+      aria-label="Enabled"
+      aria-describedby={`key-name-${apiKey.id}`}
+    />
+  );
+}
+
+function BearerCell({ slug, apiKey }: { slug: string; apiKey: ApiKeyView }) {
+  const [value, set, pending] = useKeyFlag(slug, apiKey, "bearerAllowed");
+  return (
+    <Checkbox
+      checked={value}
+      onCheckedChange={(v) => set(v === true)}
+      disabled={pending}
+      aria-label="Bearer token"
+      aria-describedby={`key-name-${apiKey.id}`}
+    />
+  );
+}
+
+const STATE_BADGE = {
+  active: null,
+  disabled: <Badge variant="secondary">Disabled</Badge>,
+  expired: <Badge variant="warning">Expired</Badge>,
+  revoked: <Badge variant="destructive">Revoked</Badge>,
+} as const;
+
+function buildColumns({ slug, onEdit, onRevoke }: RowActions) {
+  return col.columns([
+    col.accessor("name", {
+      id: "name",
+      header: ({ column }) => <DataTableColumnHeader column={column} title="Name" />,
+      cell: ({ row }) => (
+        <div className="min-w-40 max-w-72">
+          <div className="flex items-center gap-2">
+            <span id={`key-name-${row.original.id}`} className="truncate font-medium" title={row.original.name}>
+              {row.original.name}
+            </span>
+            {STATE_BADGE[row.original.state]}
+          </div>
+          {row.original.description ? (
+            <p className="truncate text-xs text-muted-foreground" title={row.original.description}>
+              {row.original.description}
+            </p>
+          ) : null}
+        </div>
+      ),
+    }),
+    col.accessor("ownerName", {
+      id: "owner",
+      header: ({ column }) => <DataTableColumnHeader column={column} title="Owner" />,
+      cell: ({ row }) =>
+        row.original.ownerId ? (
+          <span className="block max-w-48 truncate" title={row.original.ownerEmail ?? undefined}>
+            {row.original.ownerName}
+          </span>
+        ) : (
+          <Badge variant="outline">Service key</Badge>
+        ),
+    }),
+    col.accessor("prefix", {
+      id: "prefix",
+      header: "Key",
+      enableSorting: false,
+      cell: ({ getValue }) => <code className="font-mono text-xs whitespace-nowrap">{getValue()}</code>,
+    }),
+    col.accessor("scopes", {
+      id: "scopes",
+      header: "Scopes",
+      enableSorting: false,
+      cell: ({ getValue }) => {
+        const scopes = getValue();
+        if (scopes.length === API_KEY_SCOPES.length) return <span className="text-muted-foreground">All</span>;
+        return (
+          <span className="block max-w-48 truncate font-mono text-xs" title={scopes.join(", ")}>
+            {scopes.join(", ")}
+          </span>
+        );
+      },
+    }),
+    col.accessor("createdAt", {
+      id: "created",
+      header: ({ column }) => <DataTableColumnHeader column={column} title="Created" />,
+      cell: ({ getValue }) => <RelativeTime value={getValue()} className="whitespace-nowrap" />,
+    }),
+    col.accessor("expiresAt", {
+      id: "expires",
+      header: ({ column }) => <DataTableColumnHeader column={column} title="Expires" />,
+      cell: ({ getValue }) => <RelativeTime value={getValue()} className="whitespace-nowrap" />,
+    }),
+    col.accessor("lastUsedAt", {
+      id: "lastUsed",
+      header: ({ column }) => <DataTableColumnHeader column={column} title="Last used" />,
+      cell: ({ row }) => (
+        <span title={row.original.lastUsedIp ? `From ${row.original.lastUsedIp}${row.original.lastUsedIntegration ? ` (${row.original.lastUsedIntegration})` : ""}` : undefined}>
+          <RelativeTime value={row.original.lastUsedAt} className="whitespace-nowrap" />
+        </span>
+      ),
+    }),
+    col.accessor("enabled", {
+      id: "enabled",
+      header: "Enabled",
+      enableSorting: false,
+      cell: ({ row }) => <EnabledCell slug={slug} apiKey={row.original} />,
+    }),
+    col.accessor("bearerAllowed", {
+      id: "bearer",
+      header: "Bearer token",
+      enableSorting: false,
+      cell: ({ row }) => <BearerCell slug={slug} apiKey={row.original} />,
+      meta: { headerClassName: "whitespace-nowrap" },
+    }),
+    col.display({
+      id: "actions",
+      header: () => <span className="sr-only">Actions</span>,
+      cell: ({ row }) => (
+        <div className="flex justify-end gap-1">
+          <Button variant="ghost" size="sm" onClick={() => onEdit(row.original)} aria-label={`Edit ${row.original.name}`}>
+            <Pencil aria-hidden="true" />
+            Edit
+          </Button>
+          <Button
+            variant="ghost"
+            size="sm"
+            className="text-destructive hover:text-destructive"
+            onClick={() => onRevoke(row.original)}
+            aria-label={`Revoke ${row.original.name}`}
+          >
+            Revoke
+          </Button>
+        </div>
+      ),
+      meta: { headerClassName: "w-0", cellClassName: "text-right" },
+    }),
+  ]);
+}
+
+export function ApiKeysTable({ rows, total, actions }: { rows: ApiKeyView[]; total: number; actions: RowActions }) {
+  // TanStack v9 wants a stable column array; it only depends on the slug and two setState callbacks.
+  const { slug, onEdit, onRevoke } = actions;
+  const columns = useMemo(() => buildColumns({ slug, onEdit, onRevoke }), [slug, onEdit, onRevoke]);
+  return (
+    <DataTable
+      columns={columns}
+      data={rows}
+      rowCount={total}
+      ariaLabel="API keys"
+      defaultSort={{ id: "created", dir: "desc" }}
+      emptyState={
+        <div className="flex flex-col items-center gap-2 py-10 text-center">
+          <KeyRound aria-hidden="true" className="size-8 text-muted-foreground" />
+          <p className="font-medium">No API keys yet</p>
+          <p className="max-w-sm text-sm text-muted-foreground">
+            Create a key for each system that calls the API, so you can disable or revoke one without touching the others.
+          </p>
+        </div>
+      }
+    />
+  );
+}

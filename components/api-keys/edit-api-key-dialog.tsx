@@ -1,0 +1,84 @@
+"use client";
+
+import { useState, useTransition } from "react";
+import { toast } from "sonner";
+import { updateApiKeyAction } from "@/app/(console)/w/[slug]/account/api/actions";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
+import { Input } from "@/components/ui/input";
+import { Textarea } from "@/components/ui/textarea";
+import type { FieldErrors } from "@/lib/errors";
+import type { ApiKeyScope } from "@/lib/validations/api-keys";
+import { Field, fieldAria } from "./field";
+import { ScopesFieldset } from "./scopes-fieldset";
+
+export interface EditableKey {
+  id: string;
+  name: string;
+  description: string | null;
+  scopes: ApiKeyScope[];
+}
+
+export function EditApiKeyDialog({ slug, apiKey, onOpenChange }: { slug: string; apiKey: EditableKey | null; onOpenChange: (open: boolean) => void }) {
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [pending, startTransition] = useTransition();
+  return (
+    <Dialog
+      open={apiKey !== null}
+      onOpenChange={(open) => {
+        if (!open) {
+          setErrors({});
+          setFormError(null);
+        }
+        onOpenChange(open);
+      }}
+    >
+      <DialogContent className="sm:max-w-xl">
+        <DialogHeader>
+          <DialogTitle>Edit API key</DialogTitle>
+          <DialogDescription>Rename the key, describe it, or change which endpoint groups it may call.</DialogDescription>
+        </DialogHeader>
+        {apiKey ? (
+          <form
+            key={apiKey.id}
+            className="grid gap-4"
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              const form = new FormData(e.currentTarget);
+              startTransition(async () => {
+                const result = await updateApiKeyAction(slug, apiKey.id, {
+                  name: String(form.get("name") ?? ""),
+                  description: String(form.get("description") ?? ""),
+                  scopes: form.getAll("scopes").map(String) as ApiKeyScope[],
+                });
+                if (!result.ok) {
+                  setErrors(result.fieldErrors ?? {});
+                  setFormError(result.fieldErrors ? null : result.error);
+                  return;
+                }
+                toast.success(`Saved “${result.data.name}”.`);
+                onOpenChange(false);
+              });
+            }}
+          >
+            {formError ? <p className="text-sm font-medium text-destructive">{formError}</p> : null}
+            <Field id="edit-name" label="Name" errors={errors.name}>
+              <Input id="edit-name" name="name" defaultValue={apiKey.name} autoComplete="off" {...fieldAria("edit-name", errors.name)} />
+            </Field>
+            <Field id="edit-description" label="Description (optional)" errors={errors.description}>
+              <Textarea id="edit-description" name="description" rows={2} defaultValue={apiKey.description ?? ""} {...fieldAria("edit-description", errors.description)} />
+            </Field>
+            <ScopesFieldset idPrefix="edit" defaultValue={apiKey.scopes} errors={errors.scopes} />
+            <DialogFooter>
+              <Button type="submit" disabled={pending}>
+                {pending ? "Saving…" : "Save changes"}
+              </Button>
+            </DialogFooter>
+          </form>
+        ) : null}
+      </DialogContent>
+    </Dialog>
+  );
+}

@@ -1,0 +1,37 @@
+import { randomBytes } from "node:crypto";
+import { describeUrl, openDatabase, type OpenDatabase } from "./index";
+
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+/**
+ * A throwaway database for one test file: in-memory PGlite by default, or — when DATABASE_URL
+ * is set — a fresh database created on that (local only) server and dropped afterwards.
+ * A developer's own database is never used.
+ */
+export async function createTestDatabase(): Promise<OpenDatabase> {
+  const url = process.env.DATABASE_URL;
+  if (!url) return openDatabase({ dataDir: "memory" });
+
+  const admin = new URL(url);
+  const host = admin.hostname || "localhost";
+  if (!LOCAL_HOSTS.has(host))
+    throw new Error(`Refusing to create test databases on a non-local server (${describeUrl(url)}). Point DATABASE_URL at 127.0.0.1.`);
+  const name = `latchkey_test_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const { default: postgres } = await import("postgres");
+  const adminSql = postgres(url, { max: 1, onnotice: () => {} });
+  await adminSql.unsafe(`create database "${name}"`);
+  await adminSql.end();
+
+  const testUrl = new URL(url);
+  testUrl.pathname = `/${name}`;
+  const opened = await openDatabase({ url: testUrl.toString() });
+  return {
+    ...opened,
+    close: async () => {
+      await opened.close();
+      const sql = postgres(url, { max: 1, onnotice: () => {} });
+      await sql.unsafe(`drop database if exists "${name}" with (force)`);
+      await sql.end();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import "server-only";
+import { headers } from "next/headers";
+import { getDb, type Db } from "@/db";
+import { sessionUserId } from "@/lib/auth";
+import { loadSessionUser, resolveWorkspaceContext, type SessionUser, type WorkspaceContext } from "@/lib/auth/context";
+import { AppError, type FieldErrors } from "@/lib/errors";
+
+export type ActionResult<T = undefined> =
+  | { ok: true; data: T }
+  | { ok: false; error: string; fieldErrors?: FieldErrors };
+
+export async function requestMeta(): Promise<{ ip: string | null; userAgent: string | null }> {
+  const h = await headers();
+  const ip = h.get("x-forwarded-for")?.split(",")[0]?.trim() || h.get("x-real-ip") || null;
+  return { ip, userAgent: h.get("user-agent")?.slice(0, 512) ?? null };
+}
+
+/** Turns anything thrown into an ActionResult; never lets an exception (or its details) reach the client. */
+export function toActionError(err: unknown): { ok: false; error: string; fieldErrors?: FieldErrors } {
+  if (err instanceof AppError) return { ok: false, error: err.message, fieldErrors: err.fieldErrors };
+  // Log the kind of failure only: driver messages can carry query parameters.
+  console.error(`[action] unexpected ${(err as Error)?.name ?? "error"}: ${(err as { code?: string })?.code ?? ""}`);
+  return { ok: false, error: "Something went wrong on our side. Nothing was changed; please try again." };
+}
+
+export async function requireSessionUser(db: Db): Promise<SessionUser> {
+  const id = await sessionUserId();
+  const user = id ? await loadSessionUser(db, id) : null;
+  if (!user) throw new AppError("unauthenticated", "Your session has ended. Sign in again.");
+  return user;
+}
+
+/**
+ * The one wrapper every workspace server action goes through: session → membership → (the core
+ * function checks permission and input). Anyone can POST to a server action; this is the gate.
+ */
+export async function workspaceAction<T>(
+  slug: unknown,
+  run: (ctx: WorkspaceContext, db: Db) => Promise<T>,
+): Promise<ActionResult<T>> {
+  try {
+    const db = await getDb();
+    const user = await requireSessionUser(db);
+    if (typeof slug !== "string") throw new AppError("not_found", "Workspace not found.");
+    const ctx = await resolveWorkspaceContext(db, { user, slug, ...(await requestMeta()) });
+    return { ok: true, data: await run(ctx, db) };
+  } catch (err) {
+    return toActionError(err);
+  }
+}

@@ -1,0 +1,396 @@
+import { and, asc, count, desc, eq, gt, isNull, lte, or, sql, type SQL } from "drizzle-orm";
+import type { Db, DbOrTx } from "@/db";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { apiKeys, memberships, users, type ApiKey, type Role, type Workspace } from "@/db/schema";
+import { assertCan, type WorkspaceContext } from "@/lib/auth/context";
+import { can, effectiveRole, ROLE_RANK } from "@/lib/auth/permissions";
+import { recordAudit, diffFields, type AuditAction } from "@/lib/audit/record";
+import { invalid, isUniqueViolation, notFound, type FieldErrors } from "@/lib/errors";
+import {
+  API_KEY_SCOPES,
+  createApiKeySchema,
+  fieldErrorsOf,
+  listApiKeysSchema,
+  updateApiKeySchema,
+  type ApiKeyScope,
+  type CreateApiKeyInput,
+  type ListApiKeysInput,
+  type UpdateApiKeyInput,
+} from "@/lib/validations/api-keys";
+import { displayPrefix, generateSecret, hashSecret, isWellFormedSecret } from "./format";
+
+// One core function per mutation, called by server actions and REST handlers alike, so the
+// console and the API cannot drift. Each checks permission itself and writes its audit event
+// in the same transaction as the change.
+
+export type ApiKeyState = "active" | "disabled" | "expired" | "revoked";
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  description: string | null;
+  ownerId: string | null;
+  ownerName: string | null;
+  ownerEmail: string | null;
+  prefix: string;
+  source: "generated" | "imported";
+  scopes: ApiKeyScope[];
+  expiresAt: Date | null;
+  enabled: boolean;
+  bearerAllowed: boolean;
+  logRequests: boolean;
+  logResponses: boolean;
+  createdAt: Date;
+  createdById: string | null;
+  lastUsedAt: Date | null;
+  lastUsedIp: string | null;
+  lastUsedIntegration: string | null;
+  revokedAt: Date | null;
+  state: ApiKeyState;
+}
+
+export function stateOf(key: Pick<ApiKey, "revokedAt" | "expiresAt" | "enabled">, now = new Date()): ApiKeyState {
+  if (key.revokedAt) return "revoked";
+  if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) return "expired";
+  if (!key.enabled) return "disabled";
+  return "active";
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: unknown): s is string => typeof s === "string" && UUID_RE.test(s);
+
+const MANAGE_DENIED = "You don't have permission to manage API keys in this workspace.";
+const KEY_NOT_FOUND = "API key not found.";
+const DAY_MS = 86_400_000;
+
+const viewColumns = {
+  key: apiKeys,
+  ownerName: users.name,
+  ownerEmail: users.email,
+};
+
+function toView(row: { key: ApiKey; ownerName: string | null; ownerEmail: string | null }, now = new Date()): ApiKeyView {
+  const k = row.key;
+  return {
+    id: k.id,
+    name: k.name,
+    description: k.description,
+    ownerId: k.ownerId,
+    ownerName: row.ownerName,
+    ownerEmail: row.ownerEmail,
+    prefix: k.prefix,
+    source: k.source,
+    scopes: k.scopes as ApiKeyScope[],
+    expiresAt: k.expiresAt,
+    enabled: k.enabled,
+    bearerAllowed: k.bearerAllowed,
+    logRequests: k.logRequests,
+    logResponses: k.logResponses,
+    createdAt: k.createdAt,
+    createdById: k.createdById,
+    lastUsedAt: k.lastUsedAt,
+    lastUsedIp: k.lastUsedIp,
+    lastUsedIntegration: k.lastUsedIntegration,
+    revokedAt: k.revokedAt,
+    state: stateOf(k, now),
+  };
+}
+
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import("zod").ZodError } }, input: unknown): T {
+  const r = schema.safeParse(input ?? {});
+  if (!r.success) throw invalid(fieldErrorsOf(r.error));
+  return r.data;
+}
+
+/** The latest expiry the workspace allows for a key created now; null when there is no maximum. */
+export function maxExpiryFor(workspace: Pick<Workspace, "maxKeyLifetimeDays">, now = new Date()): Date | null {
+  return workspace.maxKeyLifetimeDays == null ? null : new Date(now.getTime() + workspace.maxKeyLifetimeDays * DAY_MS);
+}
+
+/** Checks an expiry against "in the future" and the workspace's maximum lifetime. */
+export function resolveExpiry(
+  requested: Date | null | undefined,
+  workspace: Pick<Workspace, "maxKeyLifetimeDays">,
+  now = new Date(),
+): Date | null {
+  const max = maxExpiryFor(workspace, now);
+  if (requested === undefined) return max;
+  if (requested === null) {
+    if (max) throw invalid({ expiresAt: [`Keys in this workspace must expire within ${workspace.maxKeyLifetimeDays} days; "Never" is not allowed.`] });
+    return null;
+  }
+  if (Number.isNaN(requested.getTime())) throw invalid({ expiresAt: ["Expiry must be a valid date."] });
+  if (requested.getTime() <= now.getTime()) throw invalid({ expiresAt: ["Expiry must be in the future."] });
+  // A date-only expiry means the end of that day, so allow up to the end of the maximum's day.
+  if (max && requested.getTime() > endOfUtcDay(max).getTime())
+    throw invalid({ expiresAt: [`Expiry must be on or before ${max.toISOString().slice(0, 10)} (the workspace's maximum key lifetime is ${workspace.maxKeyLifetimeDays} days).`] });
+  return requested;
+}
+
+const endOfUtcDay = (d: Date) => new Date(`${d.toISOString().slice(0, 10)}T23:59:59.999Z`);
+
+async function loadLiveKey(db: DbOrTx, ctx: WorkspaceContext, id: string, kind: ApiKey["kind"] = "workspace") {
+  if (!isUuid(id)) throw notFound(KEY_NOT_FOUND);
+  const [row] = await db
+    .select(viewColumns)
+    .from(apiKeys)
+    .leftJoin(users, eq(users.id, apiKeys.ownerId))
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, kind), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  if (!row) throw notFound(KEY_NOT_FOUND);
+  return row;
+}
+
+export async function getApiKey(db: DbOrTx, ctx: WorkspaceContext, id: string): Promise<ApiKeyView> {
+  assertCan(ctx, "api_keys.read", "You don't have permission to view API keys in this workspace.");
+  return toView(await loadLiveKey(db, ctx, id));
+}
+
+export interface WorkspaceMemberOption {
+  id: string;
+  name: string;
+  email: string;
+  role: Role;
+}
+
+/** Members who may own a key created by this principal (a non-admin may not pick an owner who outranks them). */
+export async function listKeyOwnerOptions(db: DbOrTx, ctx: WorkspaceContext): Promise<WorkspaceMemberOption[]> {
+  const rows = await db
+    .select({ id: users.id, name: users.name, email: users.email, role: memberships.role })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.workspaceId, ctx.workspace.id), isNull(users.deletedAt)))
+    .orderBy(asc(users.name));
+  const myRank = ROLE_RANK[effectiveRole(ctx) ?? "guest"];
+  return can(ctx, "api_keys.service") ? rows : rows.filter((r) => ROLE_RANK[r.role] <= myRank);
+}
+
+async function checkOwner(db: DbOrTx, ctx: WorkspaceContext, ownerId: string | null): Promise<void> {
+  if (ownerId === null) {
+    if (!can(ctx, "api_keys.service")) throw invalid({ ownerId: ["Only Admins can create workspace service keys (keys with no owner)."] });
+    return;
+  }
+  const [m] = await db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.workspaceId, ctx.workspace.id), eq(memberships.userId, ownerId), isNull(users.deletedAt)))
+    .limit(1);
+  if (!m) throw invalid({ ownerId: ["The owner must be a member of this workspace."] });
+  if (!can(ctx, "api_keys.service") && ROLE_RANK[m.role] > ROLE_RANK[effectiveRole(ctx) ?? "guest"])
+    throw invalid({ ownerId: ["You cannot create a key for a member whose role is above yours."] });
+}
+
+function nameTaken(name: string): FieldErrors {
+  return { name: [`A key named "${name}" already exists in this workspace. Choose another name.`] };
+}
+
+async function assertNameFree(db: DbOrTx, workspaceId: string, name: string, exceptId?: string) {
+  const conds: SQL[] = [
+    eq(apiKeys.workspaceId, workspaceId),
+    eq(apiKeys.kind, "workspace"),
+    isNull(apiKeys.revokedAt),
+    sql`lower(${apiKeys.name}) = lower(${name})`,
+  ];
+  if (exceptId) conds.push(sql`${apiKeys.id} <> ${exceptId}`);
+  const [hit] = await db.select({ id: apiKeys.id }).from(apiKeys).where(and(...conds)).limit(1);
+  if (hit) throw invalid(nameTaken(name));
+}
+
+export interface CreatedApiKey {
+  key: ApiKeyView;
+  /** The plaintext secret: returned once, never stored, never logged. */
+  secret: string;
+}
+
+export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: CreateApiKeyInput | unknown): Promise<CreatedApiKey> {
+  assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
+  const input = parse(createApiKeySchema, rawInput);
+  const ownerId = input.ownerId === undefined ? ctx.userId : input.ownerId;
+  await checkOwner(db, ctx, ownerId);
+  if (input.importedSecret !== undefined) {
+    if (!can(ctx, "api_keys.service")) throw invalid({ importedSecret: ["Only Admins can import an existing secret."] });
+    if (!isWellFormedSecret(input.importedSecret))
+      throw invalid({ importedSecret: ["This secret starts with lk_ but its checksum is wrong; import it exactly as it was issued."] });
+  }
+  const expiresAt = resolveExpiry(input.expiresAt, ctx.workspace);
+  await assertNameFree(db, ctx.workspace.id, input.name);
+
+  const secret = input.importedSecret ?? generateSecret();
+  const values = {
+    workspaceId: ctx.workspace.id,
+    kind: "workspace" as const,
+    ownerId,
+    name: input.name,
+    description: input.description ?? null,
+    secretHash: hashSecret(secret),
+    prefix: displayPrefix(secret),
+    source: input.importedSecret ? ("imported" as const) : ("generated" as const),
+    scopes: input.scopes ?? [...API_KEY_SCOPES],
+    expiresAt,
+    enabled: input.enabled,
+    bearerAllowed: input.bearerAllowed,
+    createdById: ctx.userId,
+  };
+  try {
+    const key = await db.transaction(async (tx) => {
+      const [key] = await tx.insert(apiKeys).values(values).returning();
+      await recordAudit(tx, ctx, {
+        action: "api_key.created",
+        apiKeyId: key.id,
+        targetName: key.name,
+        changes: diffFields({}, {
+          name: key.name,
+          description: key.description,
+          ownerId: key.ownerId,
+          scopes: key.scopes,
+          expiresAt: key.expiresAt,
+          enabled: key.enabled,
+          bearerAllowed: key.bearerAllowed,
+          source: key.source,
+        }),
+      });
+      return key;
+    });
+    return { key: toView(await loadLiveKey(db, ctx, key.id)), secret };
+  } catch (err) {
+    if (isUniqueViolation(err, "api_keys_live_name_idx")) throw invalid(nameTaken(input.name));
+    if (isUniqueViolation(err, "api_keys_secret_hash_idx"))
+      throw invalid({ importedSecret: ["This secret is already in use. Import a secret that no other key uses."] });
+    throw err;
+  }
+}
+
+/** Edits a live key. Which audit action is written depends on what changed. */
+export async function updateApiKey(db: Db, ctx: WorkspaceContext, id: string, rawInput: UpdateApiKeyInput | unknown): Promise<ApiKeyView> {
+  assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
+  const input = parse(updateApiKeySchema, rawInput);
+  const current = await loadLiveKey(db, ctx, id);
+  const patch: Partial<ApiKey> = {};
+  if (input.name !== undefined) patch.name = input.name;
+  if (input.description !== undefined) patch.description = input.description;
+  if (input.enabled !== undefined) patch.enabled = input.enabled;
+  if (input.bearerAllowed !== undefined) patch.bearerAllowed = input.bearerAllowed;
+  if (input.scopes !== undefined) patch.scopes = input.scopes;
+  if (input.logRequests !== undefined) patch.logRequests = input.logRequests;
+  if (input.logResponses !== undefined) patch.logResponses = input.logResponses;
+  if (input.expiresAt !== undefined) patch.expiresAt = resolveExpiry(input.expiresAt, ctx.workspace);
+
+  const changes = diffFields(current.key as unknown as Record<string, unknown>, patch);
+  if (Object.keys(changes).length === 0) return toView(current);
+  if (changes.name) await assertNameFree(db, ctx.workspace.id, input.name!, id);
+
+  const fields = Object.keys(changes);
+  let action: AuditAction = "api_key.updated";
+  if (fields.length === 1 && fields[0] === "enabled") action = patch.enabled ? "api_key.enabled" : "api_key.disabled";
+  if (fields.length === 1 && fields[0] === "bearerAllowed") action = patch.bearerAllowed ? "api_key.bearer_enabled" : "api_key.bearer_disabled";
+
+  try {
+    await db.transaction(async (tx) => {
+      await tx
+        .update(apiKeys)
+        .set({ ...patch, updatedAt: new Date() })
+        .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)));
+      await recordAudit(tx, ctx, { action, apiKeyId: id, targetName: patch.name ?? current.key.name, changes });
+    });
+  } catch (err) {
+    if (isUniqueViolation(err, "api_keys_live_name_idx")) throw invalid(nameTaken(input.name!));
+    throw err;
+  }
+  return toView(await loadLiveKey(db, ctx, id));
+}
+
+export async function revokeApiKey(db: Db, ctx: WorkspaceContext, id: string): Promise<ApiKeyView> {
+  assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
+  const current = await loadLiveKey(db, ctx, id);
+  const revokedAt = new Date();
+  await db.transaction(async (tx) => {
+    const done = await tx
+      .update(apiKeys)
+      .set({ revokedAt, revokedById: ctx.userId, updatedAt: revokedAt })
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
+    // Someone else revoked it between our read and this write.
+    if (done.length === 0) throw notFound(KEY_NOT_FOUND);
+    await recordAudit(tx, ctx, {
+      action: "api_key.revoked",
+      apiKeyId: id,
+      targetName: current.key.name,
+      changes: { revokedAt: { from: null, to: revokedAt } },
+    });
+  });
+  return toView({ ...current, key: { ...current.key, revokedAt, revokedById: ctx.userId } });
+}
+
+/** Revokes every live workspace key (personal tokens are left to their owners). Returns how many. */
+export async function revokeAllApiKeys(db: Db, ctx: WorkspaceContext): Promise<{ revoked: number }> {
+  assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
+  const revokedAt = new Date();
+  return db.transaction(async (tx) => {
+    const done = await tx
+      .update(apiKeys)
+      .set({ revokedAt, revokedById: ctx.userId, updatedAt: revokedAt })
+      .where(and(eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, "workspace"), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id, name: apiKeys.name });
+    await recordAudit(tx, ctx, [
+      { action: "api_key.revoked_all", metadata: { count: done.length } },
+      ...done.map((k) => ({
+        action: "api_key.revoked" as const,
+        apiKeyId: k.id,
+        targetName: k.name,
+        changes: { revokedAt: { from: null, to: revokedAt } },
+        metadata: { via: "revoke_all" },
+      })),
+    ]);
+    return { revoked: done.length };
+  });
+}
+
+export interface ApiKeyPage {
+  rows: ApiKeyView[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+/** The workspace's live keys, filtered, sorted and paged in SQL. */
+export async function listApiKeys(db: DbOrTx, ctx: WorkspaceContext, rawInput: ListApiKeysInput | unknown = {}): Promise<ApiKeyPage> {
+  assertCan(ctx, "api_keys.read", "You don't have permission to view API keys in this workspace.");
+  const input = parse(listApiKeysSchema, rawInput);
+  const now = new Date();
+  const conds: (SQL | undefined)[] = [
+    eq(apiKeys.workspaceId, ctx.workspace.id),
+    eq(apiKeys.kind, "workspace"),
+    isNull(apiKeys.revokedAt),
+  ];
+  const notExpired = or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now));
+  if (input.state === "active") conds.push(eq(apiKeys.enabled, true), notExpired);
+  if (input.state === "disabled") conds.push(eq(apiKeys.enabled, false), notExpired);
+  if (input.state === "expired") conds.push(lte(apiKeys.expiresAt, now));
+  if (input.ownerId) conds.push(eq(apiKeys.ownerId, input.ownerId));
+  const where = and(...conds);
+
+  const dir = input.dir === "asc" ? asc : desc;
+  const nullsLast = (col: SQL | AnyPgColumn) => sql`${col} ${sql.raw(input.dir)} nulls last`;
+  const order: SQL[] = {
+    name: [dir(sql`lower(${apiKeys.name})`)],
+    owner: [nullsLast(sql`lower(${users.name})`)],
+    created: [dir(apiKeys.createdAt)],
+    expires: [nullsLast(apiKeys.expiresAt)],
+    lastUsed: [nullsLast(apiKeys.lastUsedAt)],
+  }[input.sort];
+
+  const [rows, [{ total }]] = await Promise.all([
+    db
+      .select(viewColumns)
+      .from(apiKeys)
+      .leftJoin(users, eq(users.id, apiKeys.ownerId))
+      .where(where)
+      .orderBy(...order, desc(apiKeys.id))
+      .limit(input.pageSize)
+      .offset((input.page - 1) * input.pageSize),
+    db.select({ total: count() }).from(apiKeys).where(where),
+  ]);
+  return { rows: rows.map((r) => toView(r, now)), total, page: input.page, pageSize: input.pageSize };
+}
+

@@ -1,0 +1,76 @@
+import { createHash, randomBytes } from "node:crypto";
+import { crc32 } from "node:zlib";
+
+// Secret format (DESIGN.md): "lk_" + 32 random base62 characters + 6-character base62 CRC32 of them.
+// The checksum lets the server (and secret scanners) reject a malformed token with no database lookup.
+
+export const SECRET_PREFIX = "lk_";
+export const SECRET_RANDOM_LENGTH = 32;
+export const SECRET_CHECKSUM_LENGTH = 6;
+export const GENERATED_SECRET_LENGTH = SECRET_PREFIX.length + SECRET_RANDOM_LENGTH + SECRET_CHECKSUM_LENGTH;
+export const IMPORTED_SECRET_MIN_LENGTH = 32;
+export const IMPORTED_SECRET_MAX_LENGTH = 256;
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const GENERATED_RE = /^lk_[0-9A-Za-z]{38}$/;
+
+/** Uniform base62 characters from a CSPRNG (rejection sampling: no modulo bias). */
+export function randomBase62(length: number): string {
+  let out = "";
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) out += BASE62[byte % 62]; // 248 = 4 × 62
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+export function toBase62(value: number, width: number): string {
+  let n = value >>> 0;
+  let out = "";
+  do {
+    out = BASE62[n % 62] + out;
+    n = Math.floor(n / 62);
+  } while (n > 0);
+  return out.padStart(width, "0");
+}
+
+export function checksumOf(random: string): string {
+  return toBase62(crc32(random), SECRET_CHECKSUM_LENGTH);
+}
+
+export function generateSecret(): string {
+  const random = randomBase62(SECRET_RANDOM_LENGTH);
+  return SECRET_PREFIX + random + checksumOf(random);
+}
+
+/** True when `secret` has the generated shape and a correct checksum. */
+export function hasValidChecksum(secret: string): boolean {
+  if (!GENERATED_RE.test(secret)) return false;
+  const random = secret.slice(SECRET_PREFIX.length, SECRET_PREFIX.length + SECRET_RANDOM_LENGTH);
+  return checksumOf(random) === secret.slice(SECRET_PREFIX.length + SECRET_RANDOM_LENGTH);
+}
+
+/**
+ * Cheap shape check before any database lookup. A token that claims our format ("lk_…") must
+ * carry a valid checksum; other tokens may be imported secrets and only need a plausible length.
+ */
+export function isWellFormedSecret(secret: string): boolean {
+  if (secret.startsWith(SECRET_PREFIX) && secret.length === GENERATED_SECRET_LENGTH) return hasValidChecksum(secret);
+  return (
+    secret.length >= IMPORTED_SECRET_MIN_LENGTH &&
+    secret.length <= IMPORTED_SECRET_MAX_LENGTH &&
+    /^[\x21-\x7e]+$/.test(secret)
+  );
+}
+
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+/** "lk_AbCd1234…": the first 8 characters after the prefix of a generated key, or of an imported one. */
+export function displayPrefix(secret: string): string {
+  if (secret.startsWith(SECRET_PREFIX)) return secret.slice(0, SECRET_PREFIX.length + 8) + "…";
+  return secret.slice(0, 8) + "…";
+}

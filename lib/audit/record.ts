@@ -1,0 +1,61 @@
+import type { DbOrTx } from "@/db";
+import { auditEvents, type AuditChanges } from "@/db/schema";
+import type { WorkspaceContext } from "@/lib/auth/context";
+
+export const AUDIT_ACTIONS = [
+  "api_key.created",
+  "api_key.updated",
+  "api_key.enabled",
+  "api_key.disabled",
+  "api_key.bearer_enabled",
+  "api_key.bearer_disabled",
+  "api_key.revoked",
+  "api_key.revoked_all",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEntry {
+  action: AuditAction;
+  apiKeyId?: string | null;
+  targetName?: string | null;
+  changes?: AuditChanges | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+/** Writes audit events with the caller's transaction, so the record and the change commit together. */
+export async function recordAudit(tx: DbOrTx, ctx: WorkspaceContext, entries: AuditEntry | AuditEntry[]): Promise<void> {
+  const list = Array.isArray(entries) ? entries : [entries];
+  // Batches keep a revoke-all of thousands of keys under the parameter limit of one statement.
+  for (let i = 0; i < list.length; i += 1000) {
+    await tx.insert(auditEvents).values(
+      list.slice(i, i + 1000).map((e) => ({
+        workspaceId: ctx.workspace.id,
+        actorUserId: ctx.userId,
+        actorApiKeyId: ctx.apiKeyId,
+        action: e.action,
+        apiKeyId: e.apiKeyId ?? null,
+        targetName: e.targetName ?? null,
+        changes: e.changes ?? null,
+        metadata: e.metadata ?? null,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+      })),
+    );
+  }
+}
+
+/** Before/after of the fields that actually changed. Dates compare by instant. */
+export function diffFields<T extends Record<string, unknown>>(before: T, after: Partial<T>): AuditChanges {
+  const changes: AuditChanges = {};
+  for (const [field, to] of Object.entries(after)) {
+    if (to === undefined) continue;
+    const from = before[field];
+    if (normalise(from) !== normalise(to)) changes[field] = { from: from ?? null, to: to ?? null };
+  }
+  return changes;
+}
+
+function normalise(v: unknown): string {
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v ?? null);
+}

@@ -1,0 +1,25 @@
+import { getDatabase } from "@/db";
+import { DEMO_PASSWORD, DEMO_USERS, isEmpty, seedDemo } from "@/db/seed";
+import { ensureAuthSecret } from "./startup";
+
+export async function boot(): Promise<void> {
+  const secret = ensureAuthSecret();
+  const { db, kind, location } = await getDatabase();
+  const wantDemo = process.env.LATCHKEY_DEMO === "1" || (kind === "pglite" && process.env.LATCHKEY_DEMO !== "0");
+  let seeded = false;
+  if (wantDemo && (await isEmpty(db))) {
+    await seedDemo(db);
+    seeded = true;
+  }
+  const port = process.env.PORT ?? "3000";
+  const lines = [
+    `Latchkey: database ${kind === "pglite" ? "embedded (PGlite)" : "PostgreSQL"} at ${location}; migrations applied.`,
+    secret === "generated" ? "Latchkey: generated AUTH_SECRET into .env.local." : null,
+    seeded ? "Latchkey: created demo data (workspaces acme and globex)." : null,
+    wantDemo || seeded
+      ? `Latchkey: demo sign-in: ${DEMO_USERS.map((u) => u.email).join(", ")}; password "${DEMO_PASSWORD}".`
+      : null,
+    `Latchkey: open http://localhost:${port}/login`,
+  ];
+  for (const l of lines) if (l) console.log(l);
+}

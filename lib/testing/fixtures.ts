@@ -1,0 +1,29 @@
+import { eq } from "drizzle-orm";
+import type { Db } from "@/db";
+import { seedDemo } from "@/db/seed";
+import { users, workspaces } from "@/db/schema";
+import { loadSessionUser, resolveWorkspaceContext, type WorkspaceContext } from "@/lib/auth/context";
+
+/** Seeds the demo data set (two workspaces, a user per role) into a test database. */
+export async function seedFixtures(db: Db): Promise<void> {
+  await seedDemo(db);
+}
+
+export async function userId(db: Db, email: string): Promise<string> {
+  const [u] = await db.select({ id: users.id }).from(users).where(eq(users.email, email));
+  if (!u) throw new Error(`no user ${email}`);
+  return u.id;
+}
+
+export async function workspaceId(db: Db, slug: string): Promise<string> {
+  const [w] = await db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, slug));
+  if (!w) throw new Error(`no workspace ${slug}`);
+  return w.id;
+}
+
+/** The context a signed-in user gets in a workspace, exactly as the server actions build it. */
+export async function contextFor(db: Db, email: string, slug: string): Promise<WorkspaceContext> {
+  const user = await loadSessionUser(db, await userId(db, email));
+  if (!user) throw new Error(`no live user ${email}`);
+  return resolveWorkspaceContext(db, { user, slug, ip: "203.0.113.7", userAgent: "vitest" });
+}

@@ -1,0 +1,101 @@
+import { z } from "zod";
+
+export const API_KEY_SCOPES = ["api_keys:read", "api_keys:write", "tokens:write", "me:read", "audit:read", "verify"] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export const SCOPE_LABELS: Record<ApiKeyScope, string> = {
+  "api_keys:read": "Read API keys",
+  "api_keys:write": "Create, change and revoke API keys",
+  "tokens:write": "Manage the owner's personal tokens",
+  "me:read": "Read the caller (user, workspace, key)",
+  "audit:read": "Read the audit log",
+  verify: "Verify keys for other services",
+};
+
+const text = (field: string) =>
+  z.string({
+    error: (iss) => (iss.input === undefined || iss.input === null ? `${field} is required.` : `${field} must be text.`),
+  });
+
+export const apiKeyName = text("Name")
+  .trim()
+  .min(1, "Name is required.")
+  .max(100, "Name must be at most 100 characters.");
+
+export const apiKeyDescription = text("Description")
+  .trim()
+  .max(500, "Description must be at most 500 characters.")
+  .transform((v) => (v === "" ? null : v));
+
+export const apiKeyScopes = z
+  .array(z.enum(API_KEY_SCOPES, { error: (iss) => `Unknown scope "${String(iss.input)}".` }), {
+    error: "Scopes must be a list.",
+  })
+  .min(1, "Choose at least one scope.")
+  .transform((s) => API_KEY_SCOPES.filter((x) => s.includes(x)));
+
+/**
+ * Expiry: an ISO date ("2027-01-31", meaning the end of that day, UTC) or date-time;
+ * null for "never"; omitted for the workspace's maximum lifetime.
+ */
+export const apiKeyExpiry = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })], {
+    error: "Expiry must be a date (YYYY-MM-DD) or an ISO date-time.",
+  })
+  .nullable()
+  .transform((v) => (v === null ? null : v.length === 10 ? new Date(`${v}T23:59:59.999Z`) : new Date(v)));
+
+export const importedSecret = z
+  .string({ error: "The imported secret must be text." })
+  .trim()
+  .min(32, "An imported secret must be at least 32 characters.")
+  .max(256, "An imported secret must be at most 256 characters.")
+  .regex(/^[\x21-\x7e]+$/, "An imported secret may contain only printable characters without spaces.");
+
+export const createApiKeySchema = z.object({
+  name: apiKeyName,
+  description: apiKeyDescription.optional(),
+  /** A user id; null for a workspace service key; omitted for "me". */
+  ownerId: z.uuid({ error: "Choose an owner from the list." }).nullable().optional(),
+  expiresAt: apiKeyExpiry.optional(),
+  bearerAllowed: z.boolean({ error: "Bearer token must be true or false." }).default(true),
+  enabled: z.boolean({ error: "Enabled must be true or false." }).default(true),
+  scopes: apiKeyScopes.optional(),
+  importedSecret: importedSecret.optional(),
+});
+export type CreateApiKeyInput = z.input<typeof createApiKeySchema>;
+
+export const updateApiKeySchema = z
+  .object({
+    name: apiKeyName.optional(),
+    description: apiKeyDescription.nullable().optional(),
+    enabled: z.boolean({ error: "Enabled must be true or false." }).optional(),
+    bearerAllowed: z.boolean({ error: "Bearer token must be true or false." }).optional(),
+    scopes: apiKeyScopes.optional(),
+    expiresAt: apiKeyExpiry.optional(),
+    logRequests: z.boolean({ error: "Request logging must be true or false." }).optional(),
+    logResponses: z.boolean({ error: "Response logging must be true or false." }).optional(),
+  })
+  .strict();
+export type UpdateApiKeyInput = z.input<typeof updateApiKeySchema>;
+
+export const API_KEY_SORTS = ["name", "owner", "created", "expires", "lastUsed"] as const;
+export const listApiKeysSchema = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+  sort: z.enum(API_KEY_SORTS).default("created"),
+  dir: z.enum(["asc", "desc"]).default("desc"),
+  state: z.enum(["active", "disabled", "expired", "all"]).default("all"),
+  ownerId: z.uuid().optional(),
+});
+export type ListApiKeysInput = z.input<typeof listApiKeysSchema>;
+
+/** zod issues → { field: [messages] } for forms and the REST envelope. */
+export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? String(issue.path[0]) : "_form";
+    (out[key] ??= []).push(issue.message);
+  }
+  return out;
+}
