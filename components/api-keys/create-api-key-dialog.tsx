@@ -87,8 +87,11 @@ function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, m
         <Input id="key-name" name="name" required maxLength={200} autoComplete="off" autoFocus {...fieldAria("key-name", errors.name, true)} />
       </Field>
       <Field id="key-owner" label="Owner" errors={errors.ownerId} hint="The key acts as this user, with their role in this workspace.">
-        <select id="key-owner" name="ownerId" defaultValue="me" className={selectClassName} {...fieldAria("key-owner", errors.ownerId, true)}>
-          {currentUserId ? <option value="me">Me{me ? ` (${me.name})` : ""}</option> : null}
+        <select
+          id="key-owner"
+          name="ownerId"
+          defaultValue={me ? "me" : canCreateServiceKeys ? "none" : others[0]?.id} className={selectClassName} {...fieldAria("key-owner", errors.ownerId, true)}>
+          {me ? <option value="me">Me ({me.name})</option> : null}
           {others.map((o) => (
             <option key={o.id} value={o.id}>
               {o.name} · {o.email} · {ROLE_LABELS[o.role]}

@@ -155,6 +155,7 @@ export interface WorkspaceMemberOption {
 
 /** Members who may own a key created by this principal (a non-admin may not pick an owner who outranks them). */
 export async function listKeyOwnerOptions(db: DbOrTx, ctx: WorkspaceContext): Promise<WorkspaceMemberOption[]> {
+  assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
   const rows = await db
     .select({ id: users.id, name: users.name, email: users.email, role: memberships.role })
     .from(memberships)
@@ -206,6 +207,9 @@ export interface CreatedApiKey {
 export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: CreateApiKeyInput | unknown): Promise<CreatedApiKey> {
   assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
   const input = parse(createApiKeySchema, rawInput);
+  // A Global Admin who is not a member cannot own a key here: they must pick an owner.
+  if (input.ownerId === undefined && ctx.userId && !ctx.role)
+    throw invalid({ ownerId: ["You are not a member of this workspace: choose a member as the owner, or none for a service key."] });
   const ownerId = input.ownerId === undefined ? ctx.userId : input.ownerId;
   await checkOwner(db, ctx, ownerId);
   if (input.importedSecret !== undefined) {

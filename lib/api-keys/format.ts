@@ -57,7 +57,7 @@ export function hasValidChecksum(secret: string): boolean {
  * carry a valid checksum; other tokens may be imported secrets and only need a plausible length.
  */
 export function isWellFormedSecret(secret: string): boolean {
-  if (secret.startsWith(SECRET_PREFIX) && secret.length === GENERATED_SECRET_LENGTH) return hasValidChecksum(secret);
+  if (secret.startsWith(SECRET_PREFIX)) return hasValidChecksum(secret);
   return (
     secret.length >= IMPORTED_SECRET_MIN_LENGTH &&
     secret.length <= IMPORTED_SECRET_MAX_LENGTH &&

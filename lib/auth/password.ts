@@ -26,13 +26,20 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (alg !== "scrypt" || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64url");
   if (expected.length < 16) return false; // an empty or tiny hash would match any (or almost any) password
-  const key = await scrypt(password, Buffer.from(salt, "base64url"), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: maxmem(Number(n), Number(r)),
-  });
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  const [cost, block, parallel] = [Number(n), Number(r), Number(p)];
+  // Bounds keep a corrupt or hostile stored hash from costing gigabytes of memory.
+  if (!(cost >= 2 && cost <= 1 << 20 && block >= 1 && block <= 16 && parallel >= 1 && parallel <= 4)) return false;
+  try {
+    const key = await scrypt(password, Buffer.from(salt, "base64url"), expected.length, {
+      N: cost,
+      r: block,
+      p: parallel,
+      maxmem: maxmem(cost, block),
+    });
+    return key.length === expected.length && timingSafeEqual(key, expected);
+  } catch {
+    return false; // e.g. N not a power of two
+  }
 }
 
 // Compared against when the email is unknown, so both paths cost the same time.

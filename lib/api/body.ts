@@ -1,0 +1,63 @@
+import { ApiError } from "./envelope";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type ParsedBody =
+  | { kind: "none" }
+  | { kind: "json"; value: unknown }
+  | { kind: "form"; value: URLSearchParams };
+
+const tooLarge = () =>
+  new ApiError(413, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
+
+/** Reads at most 64 KiB (refusing more, whatever Content-Length claims) and parses JSON or urlencoded forms. */
+export async function readBody(req: Request): Promise<ParsedBody> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!req.body) return { kind: "none" };
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (size === 0) return { kind: "none" };
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
+  const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (type === "application/x-www-form-urlencoded") return { kind: "form", value: new URLSearchParams(text) };
+  if (type === "application/json" || type.endsWith("+json") || type === "") {
+    try {
+      return { kind: "json", value: JSON.parse(text) };
+    } catch {
+      throw new ApiError(400, "invalid_json", "The request body is not valid JSON.");
+    }
+  }
+  throw new ApiError(415, "unsupported_media_type", `Send the body as application/json or application/x-www-form-urlencoded, not ${type}.`);
+}
+
+/** The body as an input object for the zod schemas, without the credential fields. */
+export function bodyInput(body: ParsedBody): unknown {
+  if (body.kind === "none") return {};
+  if (body.kind === "form") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of body.value) {
+      if (k === "key") continue;
+      // Forms carry strings: accept true/false for the boolean fields and repeated scopes.
+      if (k === "scopes") (out.scopes as string[] | undefined)?.push(v) ?? (out.scopes = [v]);
+      else out[k] = v === "true" ? true : v === "false" ? false : v;
+    }
+    return out;
+  }
+  if (body.value && typeof body.value === "object" && !Array.isArray(body.value)) {
+    const { API_Key: _credential, ...rest } = body.value as Record<string, unknown>;
+    return rest;
+  }
+  return body.value;
+}

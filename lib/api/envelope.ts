@@ -1,0 +1,108 @@
+import { AppError, type ErrorCode, type FieldErrors } from "@/lib/errors";
+
+// The one response envelope (as ProjectManager's API v4):
+// { success, hasError, statusCode, data?, error?: { message, code, technicalError?, additionalErrors?, validationErrors? } }
+
+export const STATUS_NAMES: Record<number, string> = {
+  200: "OK",
+  201: "Created",
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  405: "MethodNotAllowed",
+  409: "Conflict",
+  413: "PayloadTooLarge",
+  415: "UnsupportedMediaType",
+  429: "TooManyRequests",
+  500: "InternalServerError",
+  503: "ServiceUnavailable",
+};
+
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+};
+
+export interface EnvelopeError {
+  message: string;
+  /** Machine-readable reason, e.g. "key_disabled", "validation_failed". */
+  code: string;
+  technicalError?: string;
+  additionalErrors?: string[];
+  validationErrors?: FieldErrors;
+}
+
+export interface Envelope<T> {
+  success: boolean;
+  hasError: boolean;
+  statusCode: string;
+  data?: T;
+  error?: EnvelopeError;
+}
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+
+function respond(body: Envelope<unknown>, status: number, headers?: HeadersInit): Response {
+  const h = new Headers(JSON_HEADERS);
+  if (headers) new Headers(headers).forEach((v, k) => h.set(k, v));
+  // Dates serialise as ISO strings.
+  return new Response(JSON.stringify(body), { status, headers: h });
+}
+
+export function ok<T>(data: T, status = 200, headers?: HeadersInit): Response {
+  return respond({ success: true, hasError: false, statusCode: STATUS_NAMES[status] ?? "OK", data }, status, headers);
+}
+
+export function fail(status: number, error: EnvelopeError, headers?: HeadersInit): Response {
+  return respond({ success: false, hasError: true, statusCode: STATUS_NAMES[status] ?? "Error", error }, status, headers);
+}
+
+/** An error the client should see, with its HTTP status and machine-readable code. */
+export class ApiError extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly code: string,
+    message: string,
+    public readonly extra: Omit<EnvelopeError, "message" | "code"> = {},
+    public readonly headers?: HeadersInit,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+const DEFAULT_CODES: Record<ErrorCode, string> = {
+  bad_request: "bad_request",
+  validation: "validation_failed",
+  unauthenticated: "unauthenticated",
+  forbidden: "forbidden",
+  not_found: "not_found",
+  conflict: "conflict",
+  payload_too_large: "payload_too_large",
+  rate_limited: "rate_limited",
+  internal: "internal_error",
+  unavailable: "unavailable",
+};
+
+/** Anything thrown → an envelope. Unknown errors never leak their message, stack or SQL. */
+export function errorResponse(err: unknown): Response {
+  if (err instanceof ApiError) return fail(err.status, { message: err.message, code: err.code, ...err.extra }, err.headers);
+  if (err instanceof AppError) {
+    return fail(ERROR_STATUS[err.code], {
+      message: err.message,
+      code: err.reason ?? DEFAULT_CODES[err.code],
+      ...(err.fieldErrors ? { validationErrors: err.fieldErrors } : {}),
+    });
+  }
+  console.error(`[api] unexpected ${(err as Error)?.name ?? "error"} ${(err as { code?: string })?.code ?? ""}`.trim());
+  return fail(500, { message: "Something went wrong on our side. Nothing was changed; please try again.", code: "internal_error" });
+}
