@@ -2,3 +2,4 @@ export * from "./users";
 export * from "./workspaces";
 export * from "./api-keys";
 export * from "./audit";
+export * from "./rate-limits";

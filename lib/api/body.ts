@@ -50,7 +50,7 @@ export function bodyInput(body: ParsedBody): unknown {
     for (const [k, v] of body.value) {
       if (k === "key") continue;
       // Forms carry strings: accept true/false for the boolean fields and repeated scopes.
-      if (k === "scopes") (out.scopes as string[] | undefined)?.push(v) ?? (out.scopes = [v]);
+      if (k === "scopes") out.scopes = [...((out.scopes as string[] | undefined) ?? []), v];
       else out[k] = v === "true" ? true : v === "false" ? false : v;
     }
     return out;

@@ -11,6 +11,9 @@ export const AUDIT_ACTIONS = [
   "api_key.bearer_disabled",
   "api_key.revoked",
   "api_key.revoked_all",
+  "personal_token.created",
+  "personal_token.deleted",
+  "personal_token.deleted_all",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -99,3 +99,16 @@ export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
   }
   return out;
 }
+
+// Personal tokens (TeamGantt): the name is required and must be a string, in these words.
+export const createTokenSchema = z.object({
+  name: z
+    .string({
+      error: (iss) => (iss.input === undefined || iss.input === null ? "Token name is required." : "Token name must be a string."),
+    })
+    .trim()
+    .min(1, "Token name is required.")
+    .max(100, "Token name must be at most 100 characters."),
+  expiresAt: apiKeyExpiry.optional(),
+});
+export type CreateTokenInput = z.input<typeof createTokenSchema>;

@@ -1,0 +1,8 @@
+// DELETE /api/data/api-keys/revoke-all
+import { ok } from "@/lib/api/envelope";
+import { apiRoute, routeMethods } from "@/lib/api/handler";
+import { revokeAllApiKeys } from "@/lib/api-keys/core";
+
+export const { GET, POST, PUT, PATCH, DELETE } = routeMethods({
+  DELETE: apiRoute({ scope: "api_keys:write" }, async ({ db, ctx }) => ok(await revokeAllApiKeys(db, ctx))),
+});

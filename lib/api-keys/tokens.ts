@@ -1,0 +1,121 @@
+import { and, desc, eq, isNull } from "drizzle-orm";
+import type { Db, DbOrTx } from "@/db";
+import { apiKeys } from "@/db/schema";
+import { assertCan, requireUser, type WorkspaceContext } from "@/lib/auth/context";
+import { recordAudit } from "@/lib/audit/record";
+import { forbidden, invalid, isUniqueViolation, notFound } from "@/lib/errors";
+import { API_KEY_SCOPES, createTokenSchema, fieldErrorsOf, type CreateTokenInput } from "@/lib/validations/api-keys";
+import { isUuid, resolveExpiry } from "./core";
+import { displayPrefix, generateSecret, hashSecret } from "./format";
+
+// Personal access tokens (TeamGantt): each user's own keys, acting as that user, where the
+// workspace allows them. Stored in api_keys with kind "personal"; deleting one revokes it.
+
+export interface PersonalTokenView {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+function assertTokensAllowed(ctx: WorkspaceContext): string {
+  const userId = requireUser(ctx);
+  assertCan(ctx, "tokens.own", "You don't have permission to use personal tokens in this workspace.");
+  if (!ctx.workspace.personalTokensAllowed)
+    throw forbidden("Personal tokens are turned off in this workspace. An Admin can allow them in the workspace settings.");
+  return userId;
+}
+
+const tokenColumns = {
+  id: apiKeys.id,
+  name: apiKeys.name,
+  prefix: apiKeys.prefix,
+  createdAt: apiKeys.createdAt,
+  expiresAt: apiKeys.expiresAt,
+  lastUsedAt: apiKeys.lastUsedAt,
+};
+
+const mine = (ctx: WorkspaceContext, userId: string) =>
+  and(eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, "personal"), eq(apiKeys.ownerId, userId), isNull(apiKeys.revokedAt));
+
+export async function listMyTokens(db: DbOrTx, ctx: WorkspaceContext): Promise<PersonalTokenView[]> {
+  const userId = assertTokensAllowed(ctx);
+  // A user has a handful of tokens; capped all the same.
+  return db.select(tokenColumns).from(apiKeys).where(mine(ctx, userId)).orderBy(desc(apiKeys.createdAt)).limit(500);
+}
+
+export async function createMyToken(
+  db: Db,
+  ctx: WorkspaceContext,
+  rawInput: CreateTokenInput | unknown,
+): Promise<{ token: PersonalTokenView; secret: string }> {
+  const userId = assertTokensAllowed(ctx);
+  const parsed = createTokenSchema.safeParse(rawInput ?? {});
+  if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
+  const expiresAt = resolveExpiry(parsed.data.expiresAt, ctx.workspace);
+  const secret = generateSecret();
+  try {
+    return await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(apiKeys)
+        .values({
+          workspaceId: ctx.workspace.id,
+          kind: "personal",
+          ownerId: userId,
+          name: parsed.data.name,
+          secretHash: hashSecret(secret),
+          prefix: displayPrefix(secret),
+          scopes: [...API_KEY_SCOPES],
+          expiresAt,
+          createdById: userId,
+        })
+        .returning(tokenColumns);
+      await recordAudit(tx, ctx, {
+        action: "personal_token.created",
+        apiKeyId: row.id,
+        targetName: row.name,
+        changes: { name: { from: null, to: row.name }, expiresAt: { from: null, to: row.expiresAt } },
+      });
+      return { token: row, secret };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err, "api_keys_live_token_name_idx"))
+      throw invalid({ name: [`You already have a token named "${parsed.data.name}". Choose another name.`] });
+    throw err;
+  }
+}
+
+export async function deleteMyToken(db: Db, ctx: WorkspaceContext, id: string): Promise<PersonalTokenView> {
+  const userId = assertTokensAllowed(ctx);
+  if (!isUuid(id)) throw notFound("Token not found.");
+  const now = new Date();
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: now, revokedById: userId, updatedAt: now })
+      .where(and(eq(apiKeys.id, id), mine(ctx, userId)))
+      .returning(tokenColumns);
+    if (!row) throw notFound("Token not found.");
+    await recordAudit(tx, ctx, { action: "personal_token.deleted", apiKeyId: row.id, targetName: row.name, changes: { revokedAt: { from: null, to: now } } });
+    return row;
+  });
+}
+
+export async function deleteAllMyTokens(db: Db, ctx: WorkspaceContext): Promise<{ deleted: number }> {
+  const userId = assertTokensAllowed(ctx);
+  const now = new Date();
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .update(apiKeys)
+      .set({ revokedAt: now, revokedById: userId, updatedAt: now })
+      .where(mine(ctx, userId))
+      .returning({ id: apiKeys.id, name: apiKeys.name });
+    await recordAudit(tx, ctx, [
+      { action: "personal_token.deleted_all", metadata: { count: rows.length } },
+      ...rows.map((r) => ({ action: "personal_token.deleted" as const, apiKeyId: r.id, targetName: r.name, metadata: { via: "delete_all" } })),
+    ]);
+    return { deleted: rows.length };
+  });
+}

@@ -1,0 +1,50 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "@/db";
+import { authFailures } from "@/db/schema";
+
+// Failed authentications are counted per client address in PostgreSQL, so every instance
+// shares one budget. Each instance also remembers, in memory, addresses it has seen go over the
+// limit, so a blocked client is turned away without a query; successful requests never query.
+
+export const authFailureLimit = () => Number(process.env.LATCHKEY_AUTH_FAILURE_LIMIT ?? 20);
+export const authFailureWindowSeconds = () => Number(process.env.LATCHKEY_AUTH_FAILURE_WINDOW_SECONDS ?? 60);
+
+const blockedUntil = new Map<string, number>();
+
+/** Seconds until this address may try again, or 0 when it is not blocked (no database access). */
+export function retryAfterSeconds(client: string, now = Date.now()): number {
+  const until = blockedUntil.get(client);
+  if (until === undefined) return 0;
+  if (until <= now) {
+    blockedUntil.delete(client);
+    return 0;
+  }
+  return Math.ceil((until - now) / 1000);
+}
+
+/** Counts one failure; returns the seconds to wait when the address is now over the limit, else 0. */
+export async function recordAuthFailure(db: Db, client: string, now = new Date()): Promise<number> {
+  const windowSeconds = authFailureWindowSeconds();
+  const fresh = sql`${authFailures.windowStart} <= ${now.toISOString()}::timestamptz - make_interval(secs => ${windowSeconds})`;
+  const [row] = await db
+    .insert(authFailures)
+    .values({ clientKey: client, windowStart: now, failures: 1 })
+    .onConflictDoUpdate({
+      target: authFailures.clientKey,
+      set: {
+        failures: sql`case when ${fresh} then 1 else ${authFailures.failures} + 1 end`,
+        windowStart: sql`case when ${fresh} then ${now.toISOString()}::timestamptz else ${authFailures.windowStart} end`,
+      },
+    })
+    .returning({ failures: authFailures.failures, windowStart: authFailures.windowStart });
+  if (row.failures <= authFailureLimit()) return 0;
+  const until = row.windowStart.getTime() + windowSeconds * 1000;
+  if (blockedUntil.size > 50_000) blockedUntil.clear();
+  blockedUntil.set(client, until);
+  return Math.max(1, Math.ceil((until - now.getTime()) / 1000));
+}
+
+/** Old windows are useless; purge them now and then. */
+export async function purgeAuthFailures(db: Db, now = new Date()): Promise<void> {
+  await db.delete(authFailures).where(sql`${authFailures.windowStart} < ${now.toISOString()}::timestamptz - make_interval(secs => ${authFailureWindowSeconds() * 2})`);
+}
