@@ -14,6 +14,10 @@ export const AUDIT_ACTIONS = [
   "personal_token.created",
   "personal_token.deleted",
   "personal_token.deleted_all",
+  "workspace.settings_updated",
+  "member.role_changed",
+  "member.grant_changed",
+  "member.removed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,6 +1,6 @@
 import { WorkspaceNav } from "@/components/shell/workspace-nav";
 import { getPageWorkspaceContext } from "@/lib/auth/current";
-import { ROLE_LABELS } from "@/lib/auth/permissions";
+import { can, ROLE_LABELS } from "@/lib/auth/permissions";
 
 export default async function WorkspaceLayout({ children, params }: { children: React.ReactNode; params: Promise<{ slug: string }> }) {
   const { slug } = await params;
@@ -10,14 +10,20 @@ export default async function WorkspaceLayout({ children, params }: { children: 
     <div className="grid gap-6">
       <div className="flex flex-wrap items-end justify-between gap-2">
         <div>
-          <p className="text-sm text-muted-foreground">Account</p>
+          <p className="text-sm text-muted-foreground">Workspace</p>
           <h1 className="text-2xl font-semibold tracking-tight">{ctx.workspace.name}</h1>
         </div>
         <p className="text-sm text-muted-foreground">
           You are {/^[AEIOU]/.test(roleLabel) ? "an" : "a"} <span className="font-medium text-foreground">{roleLabel}</span> here.
         </p>
       </div>
-      <WorkspaceNav slug={slug} items={[{ href: "account/api", label: "API" }]} />
+      <WorkspaceNav
+        slug={slug}
+        items={[
+          { href: "account/api", label: "API" },
+          ...(can(ctx, "workspace.settings") ? [{ href: "settings", label: "Settings" }] : []),
+        ]}
+      />
       {children}
     </div>
   );

@@ -1,0 +1,33 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { workspaceAction, type ActionResult } from "@/lib/actions";
+import { changeMemberRole, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "@/lib/workspaces/core";
+import type { WorkspaceSettingsInput } from "@/lib/validations/workspaces";
+
+
+async function run<T>(slug: string, fn: Parameters<typeof workspaceAction<T>>[1]): Promise<ActionResult<T>> {
+  const result = await workspaceAction(slug, fn);
+  if (result.ok) revalidatePath(`/w/${slug}`, "layout");
+  return result;
+}
+
+export async function updateSettingsAction(slug: string, input: WorkspaceSettingsInput): Promise<ActionResult<null>> {
+  return run(slug, async (ctx, db) => {
+    await updateWorkspaceSettings(db, ctx, input);
+    return null;
+  });
+}
+
+export async function changeRoleAction(slug: string, userId: string, role: string): Promise<ActionResult<string>> {
+  return run(slug, (ctx, db) => changeMemberRole(db, ctx, userId, role));
+}
+
+export async function setGrantAction(slug: string, userId: string, granted: boolean): Promise<ActionResult<boolean>> {
+  return run(slug, (ctx, db) => setManageApiKeysGrant(db, ctx, userId, granted));
+}
+
+export async function removeMemberAction(slug: string, userId: string): Promise<ActionResult<{ name: string }>> {
+  return run(slug, (ctx, db) => removeMember(db, ctx, userId));
+}
+

@@ -1,0 +1,120 @@
+"use client";
+
+import { useOptimistic, useState, useTransition } from "react";
+import { toast } from "sonner";
+import { updateSettingsAction } from "@/app/(console)/w/[slug]/settings/actions";
+import { Field, fieldAria } from "@/components/api-keys/field";
+import { Button } from "@/components/ui/button";
+import { Checkbox } from "@/components/ui/checkbox";
+import { Input } from "@/components/ui/input";
+import { Switch } from "@/components/ui/switch";
+import type { WorkspaceSettingsInput } from "@/lib/validations/workspaces";
+
+function SettingSwitch({
+  id,
+  label,
+  description,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  description: string;
+  value: boolean;
+  onChange: (next: boolean) => void;
+}) {
+  return (
+    <div className="flex items-start justify-between gap-6 py-4">
+      <div>
+        <label htmlFor={id} className="text-sm font-medium">
+          {label}
+        </label>
+        <p id={`${id}-desc`} className="max-w-prose text-sm text-muted-foreground">
+          {description}
+        </p>
+      </div>
+      <Switch id={id} checked={value} onCheckedChange={onChange} aria-describedby={`${id}-desc`} />
+    </div>
+  );
+}
+
+export function ApiSettings(props: { slug: string; apiKeysEnabled: boolean; personalTokensAllowed: boolean; maxKeyLifetimeDays: number | null }) {
+  const { slug } = props;
+  const [flags, setFlags] = useOptimistic({ apiKeysEnabled: props.apiKeysEnabled, personalTokensAllowed: props.personalTokensAllowed });
+  const [, startTransition] = useTransition();
+  const [noMax, setNoMax] = useState(props.maxKeyLifetimeDays === null);
+  const [days, setDays] = useState(String(props.maxKeyLifetimeDays ?? 730));
+  const [lifetimeError, setLifetimeError] = useState<string[] | undefined>();
+  const [saving, startSaving] = useTransition();
+
+  const save = (input: WorkspaceSettingsInput, done: string) =>
+    startTransition(async () => {
+      setFlags((f) => ({ ...f, ...input }));
+      const result = await updateSettingsAction(slug, input);
+      if (result.ok) toast.success(done);
+      else toast.error(result.error);
+    });
+
+  return (
+    <section aria-labelledby="api-settings-title" className="rounded-lg border bg-card px-6 py-2">
+      <h2 id="api-settings-title" className="pt-4 text-lg font-semibold">
+        API settings
+      </h2>
+      <div className="divide-y">
+        <SettingSwitch
+          id="setting-api-keys"
+          label="API key authentication"
+          description="When off, every key of this workspace is refused (api_keys_disabled) until it is turned back on."
+          value={flags.apiKeysEnabled}
+          onChange={(v) => save({ apiKeysEnabled: v }, v ? "API key authentication is on." : "API key authentication is off: every key is refused.")}
+        />
+        <SettingSwitch
+          id="setting-personal-tokens"
+          label="Allow personal tokens"
+          description="Let members create personal access tokens that act as themselves."
+          value={flags.personalTokensAllowed}
+          onChange={(v) => save({ personalTokensAllowed: v }, v ? "Personal tokens are allowed." : "Personal tokens are turned off.")}
+        />
+        <form
+          className="grid gap-3 py-4"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            const n = Number(days);
+            startSaving(async () => {
+              const result = await updateSettingsAction(slug, { maxKeyLifetimeDays: noMax ? null : Number.isFinite(n) && days.trim() !== "" ? n : Number.NaN });
+              setLifetimeError(result.ok ? undefined : (result.fieldErrors?.maxKeyLifetimeDays ?? [result.error]));
+              if (result.ok) toast.success(noMax ? "Keys may now live without a maximum." : `Keys may now live at most ${n} days.`);
+            });
+          }}
+        >
+          <Field
+            id="setting-lifetime"
+            label="Maximum key lifetime (days)"
+            errors={lifetimeError}
+            hint="Applies to keys created from now on. The default, 730 days, is two years."
+          >
+            <Input
+              id="setting-lifetime"
+              inputMode="numeric"
+              value={noMax ? "" : days}
+              disabled={noMax}
+              onChange={(e) => setDays(e.target.value)}
+              className="max-w-40"
+              {...fieldAria("setting-lifetime", lifetimeError, true)}
+            />
+          </Field>
+          <label htmlFor="setting-no-max" className="flex items-center gap-2 text-sm">
+            <Checkbox id="setting-no-max" checked={noMax} onCheckedChange={(v) => setNoMax(v === true)} />
+            No maximum (keys may be created that never expire)
+          </label>
+          <div>
+            <Button type="submit" variant="outline" disabled={saving}>
+              {saving ? "Saving…" : "Save lifetime"}
+            </Button>
+          </div>
+        </form>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,151 @@
+"use client";
+
+import { useState, useTransition } from "react";
+import { toast } from "sonner";
+import { changeRoleAction, removeMemberAction, setGrantAction } from "@/app/(console)/w/[slug]/settings/actions";
+import { selectClassName } from "@/components/api-keys/field";
+import {
+  AlertDialog,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+} from "@/components/ui/alert-dialog";
+import { Button } from "@/components/ui/button";
+import { Checkbox } from "@/components/ui/checkbox";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import type { Role } from "@/db/schema";
+import { ROLE_LABELS } from "@/lib/auth/permissions";
+import { cn } from "@/lib/utils";
+import type { MemberView } from "@/lib/workspaces/core";
+
+const ROLES: Role[] = ["admin", "manager", "member", "guest"];
+
+function MemberRow({ slug, member, isMe, onRemove }: { slug: string; member: MemberView; isMe: boolean; onRemove: () => void }) {
+  const [pending, startTransition] = useTransition();
+  return (
+    <TableRow>
+      <TableCell>
+        <div className="font-medium">
+          {member.name}
+          {isMe ? <span className="ml-1 text-xs text-muted-foreground">(you)</span> : null}
+        </div>
+        <div className="text-xs text-muted-foreground">{member.email}</div>
+      </TableCell>
+      <TableCell>
+        <select
+          aria-label={`Role for ${member.name}`}
+          className={cn(selectClassName, "w-32")}
+          value={member.role}
+          disabled={pending}
+          onChange={(e) => {
+            const role = e.target.value as Role;
+            startTransition(async () => {
+              const result = await changeRoleAction(slug, member.userId, role);
+              if (result.ok) toast.success(`${member.name} is now ${/^[AEIOU]/.test(ROLE_LABELS[role]) ? "an" : "a"} ${ROLE_LABELS[role]}.`);
+              else toast.error(result.fieldErrors?.role?.join(" ") ?? result.error);
+            });
+          }}
+        >
+          {ROLES.map((r) => (
+            <option key={r} value={r}>
+              {ROLE_LABELS[r]}
+            </option>
+          ))}
+        </select>
+      </TableCell>
+      <TableCell>
+        <Checkbox
+          aria-label={`Manage API Keys for ${member.name}`}
+          checked={member.role === "admin" || member.canManageApiKeys}
+          disabled={pending || member.role === "admin" || member.role === "guest"}
+          title={member.role === "admin" ? "Admins always manage API keys." : member.role === "guest" ? "Guests cannot be granted API access." : undefined}
+          onCheckedChange={(v) =>
+            startTransition(async () => {
+              const result = await setGrantAction(slug, member.userId, v === true);
+              if (result.ok) toast.success(v === true ? `${member.name} can now manage API keys.` : `${member.name} can no longer manage API keys.`);
+              else toast.error(result.error);
+            })
+          }
+        />
+      </TableCell>
+      <TableCell className="tabular-nums">{member.liveKeys}</TableCell>
+      <TableCell className="text-right">
+        <Button variant="ghost" size="sm" className="text-destructive hover:text-destructive" aria-label={`Remove ${member.name}`} onClick={onRemove}>
+          Remove
+        </Button>
+      </TableCell>
+    </TableRow>
+  );
+}
+
+export function MembersTable({ slug, members, currentUserId }: { slug: string; members: MemberView[]; currentUserId: string | null }) {
+  const [removing, setRemoving] = useState<MemberView | null>(null);
+  const [pending, startTransition] = useTransition();
+  return (
+    <section aria-labelledby="members-title" className="grid gap-3">
+      <div>
+        <h2 id="members-title" className="text-lg font-semibold">
+          Members
+        </h2>
+        <p className="text-sm text-muted-foreground">
+          Roles take effect on the very next request, for the console and for every key acting as the member.
+        </p>
+      </div>
+      <div className="rounded-lg border bg-card">
+        <Table aria-label="Members">
+          <TableHeader className="bg-muted/40">
+            <TableRow>
+              <TableHead>Member</TableHead>
+              <TableHead>Role</TableHead>
+              <TableHead>Manage API Keys</TableHead>
+              <TableHead>Live keys</TableHead>
+              <TableHead>
+                <span className="sr-only">Actions</span>
+              </TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {members.map((m) => (
+              <MemberRow key={m.userId} slug={slug} member={m} isMe={m.userId === currentUserId} onRemove={() => setRemoving(m)} />
+            ))}
+          </TableBody>
+        </Table>
+      </div>
+      <AlertDialog open={removing !== null} onOpenChange={(open) => !open && setRemoving(null)}>
+        <AlertDialogContent>
+          <AlertDialogHeader>
+            <AlertDialogTitle>Remove {removing?.name} from this workspace?</AlertDialogTitle>
+            <AlertDialogDescription>
+              They lose access at once.{" "}
+              {removing?.liveKeys
+                ? `${removing.liveKeys} live ${removing.liveKeys === 1 ? "key acts" : "keys act"} as them and will be refused from the next request.`
+                : "No live keys act as them."}
+            </AlertDialogDescription>
+          </AlertDialogHeader>
+          <AlertDialogFooter>
+            <AlertDialogCancel disabled={pending}>Cancel</AlertDialogCancel>
+            <Button
+              variant="destructive"
+              disabled={pending}
+              onClick={() =>
+                startTransition(async () => {
+                  if (!removing) return;
+                  const result = await removeMemberAction(slug, removing.userId);
+                  if (result.ok) {
+                    toast.success(`Removed ${result.data.name}.`);
+                    setRemoving(null);
+                  } else toast.error(result.fieldErrors?.role?.join(" ") ?? result.error);
+                })
+              }
+            >
+              {pending ? "Removing…" : "Yes, remove"}
+            </Button>
+          </AlertDialogFooter>
+        </AlertDialogContent>
+      </AlertDialog>
+    </section>
+  );
+}

@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { roleEnum } from "@/db/schema";
+
+export const workspaceSettingsSchema = z
+  .object({
+    apiKeysEnabled: z.boolean({ error: "API key authentication must be on or off." }).optional(),
+    personalTokensAllowed: z.boolean({ error: "Allow personal tokens must be on or off." }).optional(),
+    /** Days; null for "no maximum". */
+    maxKeyLifetimeDays: z
+      .number({ error: "Maximum key lifetime must be a number of days." })
+      .int("Maximum key lifetime must be a whole number of days.")
+      .min(1, "Maximum key lifetime must be at least 1 day.")
+      .max(3650, "Maximum key lifetime can be at most 3650 days (10 years).")
+      .nullable()
+      .optional(),
+  })
+  .strict();
+export type WorkspaceSettingsInput = z.input<typeof workspaceSettingsSchema>;
+
+export const roleSchema = z.enum(roleEnum.enumValues, { error: "Choose Admin, Manager, Member or Guest." });
