@@ -21,6 +21,7 @@ export default async function WorkspaceLayout({ children, params }: { children: 
         slug={slug}
         items={[
           { href: "account/api", label: "API" },
+          ...(can(ctx, "tokens.own") ? [{ href: "account/tokens", label: "Personal tokens" }] : []),
           ...(can(ctx, "workspace.settings") ? [{ href: "settings", label: "Settings" }] : []),
         ]}
       />
