@@ -1,6 +1,7 @@
 "use client";
 
 import { useMemo, useOptimistic, useTransition } from "react";
+import Link from "next/link";
 import { KeyRound, Pencil } from "lucide-react";
 import { toast } from "sonner";
 import { updateApiKeyAction } from "@/app/(console)/w/[slug]/account/api/actions";
@@ -77,9 +78,14 @@ function buildColumns({ slug, onEdit, onRevoke }: RowActions) {
       cell: ({ row }) => (
         <div className="min-w-40 max-w-72">
           <div className="flex items-center gap-2">
-            <span id={`key-name-${row.original.id}`} className="truncate font-medium" title={row.original.name}>
+            <Link
+              id={`key-name-${row.original.id}`}
+              href={`/w/${slug}/account/api/${row.original.id}`}
+              className="truncate font-medium hover:underline focus-visible:underline"
+              title={row.original.name}
+            >
               {row.original.name}
-            </span>
+            </Link>
             {STATE_BADGE[row.original.state]}
           </div>
           {row.original.description ? (

@@ -50,6 +50,13 @@ export const apiKeys = pgTable(
       .where(sql`${t.revokedAt} is null and ${t.kind} = 'personal'`),
     index("api_keys_workspace_created_idx").on(t.workspaceId, t.kind, t.createdAt),
     index("api_keys_owner_idx").on(t.ownerId),
+    // Admin > Keys across every workspace: the default order and the CSV export's keyset cursor.
+    index("api_keys_created_id_idx").on(t.createdAt, t.id),
+    index("api_keys_last_used_idx").on(t.lastUsedAt),
+    index("api_keys_expires_idx").on(t.expiresAt),
+    // Case-insensitive "starts with" search by name or display prefix (LIKE 'x%' on lower()).
+    index("api_keys_name_pattern_idx").on(sql`lower(${t.name}) text_pattern_ops`),
+    index("api_keys_prefix_pattern_idx").on(sql`lower(${t.prefix}) text_pattern_ops`),
   ],
 );
 

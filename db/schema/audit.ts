@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { apiKeys } from "./api-keys";
 import { users } from "./users";
@@ -25,8 +26,14 @@ export const auditEvents = pgTable(
   },
   (t) => [
     index("audit_events_workspace_created_idx").on(t.workspaceId, t.createdAt),
-    index("audit_events_created_idx").on(t.createdAt),
+    // Read backwards for newest first; id breaks ties for the pages and the export's keyset cursor.
+    index("audit_events_created_id_idx").on(t.createdAt, t.id),
     index("audit_events_api_key_idx").on(t.apiKeyId),
+    index("audit_events_actor_created_idx").on(t.actorUserId, t.createdAt),
+    index("audit_events_action_created_idx").on(t.action, t.createdAt),
+    index("audit_events_workspace_action_created_idx").on(t.workspaceId, t.action, t.createdAt),
+    // The "key" filter: target name starts with (LIKE 'x%' on lower()).
+    index("audit_events_target_pattern_idx").on(sql`lower(${t.targetName}) text_pattern_ops`),
   ],
 );
 

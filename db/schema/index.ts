@@ -3,3 +3,4 @@ export * from "./workspaces";
 export * from "./api-keys";
 export * from "./audit";
 export * from "./rate-limits";
+export * from "./access-logs";

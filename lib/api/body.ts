@@ -4,8 +4,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 export type ParsedBody =
   | { kind: "none" }
-  | { kind: "json"; value: unknown }
-  | { kind: "form"; value: URLSearchParams };
+  | { kind: "json"; value: unknown; text: string }
+  | { kind: "form"; value: URLSearchParams; text: string };
 
 const tooLarge = () =>
   new ApiError(413, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
@@ -31,10 +31,10 @@ export async function readBody(req: Request): Promise<ParsedBody> {
   if (size === 0) return { kind: "none" };
   const text = new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
   const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  if (type === "application/x-www-form-urlencoded") return { kind: "form", value: new URLSearchParams(text) };
+  if (type === "application/x-www-form-urlencoded") return { kind: "form", value: new URLSearchParams(text), text };
   if (type === "application/json" || type.endsWith("+json") || type === "") {
     try {
-      return { kind: "json", value: JSON.parse(text) };
+      return { kind: "json", value: JSON.parse(text), text };
     } catch {
       throw new ApiError(400, "invalid_json", "The request body is not valid JSON.");
     }

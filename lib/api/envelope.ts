@@ -93,13 +93,20 @@ const DEFAULT_CODES: Record<ErrorCode, string> = {
   unavailable: "unavailable",
 };
 
+/** The machine-readable code a thrown error is reported with. */
+export function errorCodeOf(err: unknown): string {
+  if (err instanceof ApiError) return err.code;
+  if (err instanceof AppError) return err.reason ?? DEFAULT_CODES[err.code];
+  return "internal_error";
+}
+
 /** Anything thrown → an envelope. Unknown errors never leak their message, stack or SQL. */
 export function errorResponse(err: unknown): Response {
   if (err instanceof ApiError) return fail(err.status, { message: err.message, code: err.code, ...err.extra }, err.headers);
   if (err instanceof AppError) {
     return fail(ERROR_STATUS[err.code], {
       message: err.message,
-      code: err.reason ?? DEFAULT_CODES[err.code],
+      code: errorCodeOf(err),
       ...(err.fieldErrors ? { validationErrors: err.fieldErrors } : {}),
     });
   }

@@ -5,7 +5,9 @@ import { recordKeyUse } from "@/lib/api-keys/usage";
 import type { ApiKeyScope } from "@/lib/validations/api-keys";
 import { bodyInput, readBody, type ParsedBody } from "./body";
 import { extractCredential } from "./credentials";
-import { ApiError, errorResponse, fail } from "./envelope";
+import { ApiError, errorCodeOf, errorResponse, fail } from "./envelope";
+import { enqueueAccessLog } from "@/lib/access-log/writer";
+import { redactBody, redactHeaders, redactPath } from "@/lib/access-log/redact";
 import { recordAuthFailure, retryAfterSeconds } from "./rate-limit";
 
 export interface ApiContext {
@@ -38,22 +40,30 @@ export function apiRoute(
   handler: (api: ApiContext, params: Record<string, string>) => Promise<Response>,
 ) {
   return async (req: Request, route: RouteParams): Promise<Response> => {
+    const started = performance.now();
+    // The key the request named, once known (also for refusals), for its access log.
+    let seen: VerifiedKey | undefined;
+    let reason: string | null = null;
+    let body: ParsedBody = { kind: "none" };
+    let db: Db | undefined;
+    const url = new URL(req.url);
+    let response: Response;
     try {
       const client = clientAddress(req) ?? "unknown";
       const wait = retryAfterSeconds(client);
       if (wait > 0) throw rateLimited(wait);
 
-      const url = new URL(req.url);
-      const body = await readBody(req);
-      const db = await getDb();
+      body = await readBody(req);
+      db = await getDb();
       const credential = extractCredential(req, url, body);
       const result = credential ? await verifyApiKey(db, credential.secret, { via: credential.channel }) : MISSING_KEY;
       if (!result.ok) {
+        seen = result.found;
         const retry = await recordAuthFailure(db, client);
         if (retry > 0) throw rateLimited(retry);
         throw new ApiError(result.status, result.code, result.message, result.hint ? { technicalError: result.hint } : {});
       }
-      const auth = result.value;
+      const auth = (seen = result.value);
       if (!auth.key.scopes.includes(opts.scope))
         throw new ApiError(403, "scope_missing", `This API key lacks the ${opts.scope} scope.`, {
           technicalError: `The key's scopes are: ${auth.key.scopes.join(", ") || "none"}.`,
@@ -72,11 +82,39 @@ export function apiRoute(
         ip: clientAddress(req),
         userAgent: [req.headers.get("user-agent"), integration ? `integration=${integration}` : null].filter(Boolean).join(" ").slice(0, 512) || null,
       };
-      return await handler({ db, ctx, auth, input: bodyInput(body), body, url, req }, await route.params);
+      response = await handler({ db, ctx, auth, input: bodyInput(body), body, url, req }, await route.params);
     } catch (err) {
-      return errorResponse(err);
+      response = errorResponse(err);
+      reason = errorCodeOf(err);
     }
+    if (seen && db) await logAccess(db, seen, { req, url, body, response, reason, started });
+    return response;
   };
+}
+
+/** Queues the request for the key's access log; bodies only when the key's logging is on. */
+async function logAccess(
+  db: Db,
+  seen: VerifiedKey,
+  r: { req: Request; url: URL; body: ParsedBody; response: Response; reason: string | null; started: number },
+): Promise<void> {
+  const { key } = seen;
+  enqueueAccessLog(db, {
+    apiKeyId: key.id,
+    workspaceId: seen.workspace.id,
+    at: new Date(),
+    method: r.req.method,
+    path: redactPath(r.url),
+    status: r.response.status,
+    durationMs: Math.round(performance.now() - r.started),
+    reason: r.reason,
+    ip: clientAddress(r.req),
+    integration: r.req.headers.get("x-integration-name")?.slice(0, 200) ?? null,
+    requestHeaders: key.logRequests ? redactHeaders(r.req.headers) : null,
+    requestBody: key.logRequests && r.body.kind !== "none" ? redactBody(r.body.text, r.req.headers.get("content-type")) : null,
+    // Reading a clone costs a copy of the body, paid only by keys with response logging on.
+    responseBody: key.logResponses ? redactBody(await r.response.clone().text(), "application/json") : null,
+  });
 }
 
 function rateLimited(seconds: number): ApiError {

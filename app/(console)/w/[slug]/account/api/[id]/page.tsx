@@ -1,0 +1,144 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { and, eq } from "drizzle-orm";
+import { ArrowLeft } from "lucide-react";
+import { AccessLogTable } from "@/components/api-keys/detail/access-log-table";
+import { KeyLoggingSwitches } from "@/components/api-keys/detail/key-logging-switches";
+import { UsageChart } from "@/components/api-keys/detail/usage-chart";
+import { Badge } from "@/components/ui/badge";
+import { RelativeTime } from "@/components/ui/relative-time";
+import { getDb } from "@/db";
+import { memberships, users } from "@/db/schema";
+import { accessLogQuerySchema, listAccessLogs, usageByHour } from "@/lib/access-log/query";
+import { getApiKey, isUuid } from "@/lib/api-keys/core";
+import { effectivePermissions } from "@/lib/api-keys/effective";
+import { getPageWorkspaceContext } from "@/lib/auth/current";
+import { can, ROLE_LABELS } from "@/lib/auth/permissions";
+import type { Role } from "@/db/schema";
+
+export const metadata: Metadata = { title: "API key" };
+
+function Row({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="grid grid-cols-[10rem_1fr] gap-3 py-2 text-sm">
+      <dt className="text-muted-foreground">{label}</dt>
+      <dd className="min-w-0 break-words">{children}</dd>
+    </div>
+  );
+}
+
+export default async function ApiKeyDetailPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ slug: string; id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { slug, id } = await params;
+  const ctx = await getPageWorkspaceContext(slug);
+  if (!can(ctx, "api_keys.read") || !isUuid(id)) notFound();
+  const db = await getDb();
+  const key = await getApiKey(db, ctx, id).catch(() => notFound());
+  const query = accessLogQuerySchema.parse(await searchParams);
+
+  const [logs, usage, owner] = await Promise.all([
+    listAccessLogs(db, ctx, id, query),
+    usageByHour(db, ctx, id),
+    key.ownerId
+      ? db
+          .select({ role: memberships.role, canManageApiKeys: memberships.canManageApiKeys, isGlobalAdmin: users.isGlobalAdmin })
+          .from(users)
+          .leftJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.workspaceId, ctx.workspace.id)))
+          .where(eq(users.id, key.ownerId))
+          .then((r) => r[0])
+      : Promise.resolve({ role: "admin" as Role, canManageApiKeys: false, isGlobalAdmin: false }),
+  ]);
+  const ownerPrincipal = { role: (owner?.role as Role | null) ?? null, canManageApiKeys: owner?.canManageApiKeys ?? false, isGlobalAdmin: owner?.isGlobalAdmin ?? false };
+  const effective = effectivePermissions(ownerPrincipal, key.scopes);
+  const total7d = usage.reduce((n, b) => n + b.success + b.refused, 0);
+
+  return (
+    <div className="grid gap-6">
+      <div>
+        <Link href={`/w/${slug}/account/api`} className="inline-flex items-center gap-1 text-sm text-muted-foreground hover:text-foreground">
+          <ArrowLeft aria-hidden="true" className="size-4" /> API keys
+        </Link>
+        <div className="mt-2 flex flex-wrap items-center gap-3">
+          <h2 className="text-xl font-semibold break-all">{key.name}</h2>
+          <Badge variant={key.state === "active" ? "success" : key.state === "disabled" ? "secondary" : "warning"}>{key.state}</Badge>
+          <code className="font-mono text-sm text-muted-foreground">{key.prefix}</code>
+        </div>
+        {key.description ? <p className="mt-1 max-w-prose text-sm text-muted-foreground">{key.description}</p> : null}
+      </div>
+
+      <div className="grid gap-6 lg:grid-cols-2">
+        <section aria-labelledby="key-details" className="rounded-lg border bg-card p-5">
+          <h3 id="key-details" className="mb-2 font-semibold">
+            Details
+          </h3>
+          <dl className="divide-y">
+            <Row label="Owner">
+              {key.ownerId ? (
+                <>
+                  {key.ownerName} <span className="text-muted-foreground">· {key.ownerEmail}</span>
+                  {ownerPrincipal.role ? ` · ${ROLE_LABELS[ownerPrincipal.role]}` : " · no longer a member"}
+                </>
+              ) : (
+                "None — workspace service key (acts as Admin)"
+              )}
+            </Row>
+            <Row label="Created">
+              <RelativeTime value={key.createdAt} />
+            </Row>
+            <Row label="Expires">
+              <RelativeTime value={key.expiresAt} empty="Never" />
+            </Row>
+            <Row label="Last used">
+              <RelativeTime value={key.lastUsedAt} />
+              {key.lastUsedIp ? <span className="text-muted-foreground"> from {key.lastUsedIp}</span> : null}
+              {key.lastUsedIntegration ? <span className="text-muted-foreground"> by {key.lastUsedIntegration}</span> : null}
+            </Row>
+            <Row label="Secret">{key.source === "imported" ? "Imported from another system" : "Generated by Latchkey"}</Row>
+            <Row label="Enabled">{key.enabled ? "Yes" : "No"}</Row>
+            <Row label="Bearer token">{key.bearerAllowed ? "Accepted" : "Refused (X-ApiKey and the other forms only)"}</Row>
+          </dl>
+        </section>
+
+        <section aria-labelledby="key-effective" className="rounded-lg border bg-card p-5">
+          <h3 id="key-effective" className="mb-1 font-semibold">
+            Effective permissions
+          </h3>
+          <p className="mb-3 text-sm text-muted-foreground">The key&apos;s scopes, limited by what its owner&apos;s role allows now.</p>
+          <ul className="grid gap-2" aria-label="Effective permissions">
+            {effective.map((p) => (
+              <li key={p.scope} className="flex items-start gap-2 text-sm">
+                <span aria-hidden="true" className={p.allowed ? "text-success" : "text-muted-foreground"}>
+                  {p.allowed ? "✓" : "✕"}
+                </span>
+                <span>
+                  <span className="font-mono text-xs">{p.scope}</span> — {p.label}
+                  <span className="sr-only">{p.allowed ? ": allowed." : ": not allowed."}</span>
+                  <span className="block text-xs text-muted-foreground">{p.why}</span>
+                </span>
+              </li>
+            ))}
+          </ul>
+          {can(ctx, "api_keys.manage") ? <KeyLoggingSwitches slug={slug} id={key.id} logRequests={key.logRequests} logResponses={key.logResponses} /> : null}
+        </section>
+      </div>
+
+      <section aria-labelledby="key-usage" className="rounded-lg border bg-card p-5">
+        <div className="mb-3 flex flex-wrap items-baseline justify-between gap-2">
+          <h3 id="key-usage" className="font-semibold">
+            Usage, last 7 days
+          </h3>
+          <p className="text-sm text-muted-foreground tabular-nums">{total7d.toLocaleString("en")} requests</p>
+        </div>
+        <UsageChart data={usage} />
+      </section>
+
+      <AccessLogTable slug={slug} keyId={key.id} page={logs} query={query} />
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+import { bigserial, index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { apiKeys } from "./api-keys";
+import { workspaces } from "./workspaces";
+
+// Per-key access log (BuildMaster's "API Keys and Access Logs"). Rows arrive in batches from
+// lib/access-log/writer.ts and are purged after the retention period.
+export const accessLogs = pgTable(
+  "access_logs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    apiKeyId: uuid("api_key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    method: text("method").notNull(),
+    // Path and query, with any key value in the query redacted.
+    path: text("path").notNull(),
+    status: integer("status").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    // The refusal code (e.g. key_disabled) or null on success.
+    reason: text("reason"),
+    ip: text("ip"),
+    integration: text("integration"),
+    // Only when the key's request / response logging is on; capped at 8 KiB, secrets redacted.
+    requestHeaders: text("request_headers"),
+    requestBody: text("request_body"),
+    responseBody: text("response_body"),
+  },
+  (t) => [index("access_logs_key_at_idx").on(t.apiKeyId, t.at), index("access_logs_at_idx").on(t.at)],
+);
+
+export type AccessLog = typeof accessLogs.$inferSelect;
+export type NewAccessLog = typeof accessLogs.$inferInsert;

@@ -1,0 +1,76 @@
+import { and, count, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import type { DbOrTx } from "@/db";
+import { accessLogs, type AccessLog } from "@/db/schema";
+import { getApiKey } from "@/lib/api-keys/core";
+import type { WorkspaceContext } from "@/lib/auth/context";
+
+export const ACCESS_LOG_RANGES = { "24h": 1, "7d": 7, "30d": 30 } as const;
+
+export const accessLogQuerySchema = z.object({
+  status: z.enum(["all", "success", "refused"]).catch("all"),
+  range: z.enum(["24h", "7d", "30d"]).catch("7d"),
+  page: z.coerce.number().int().min(1).max(10_000).catch(1),
+  pageSize: z.coerce.number().int().min(10).max(100).catch(25),
+});
+export type AccessLogQuery = z.infer<typeof accessLogQuerySchema>;
+
+export interface AccessLogPage {
+  rows: AccessLog[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+/** A key's access log, newest first; the key must be a live key of the caller's workspace. */
+export async function listAccessLogs(db: DbOrTx, ctx: WorkspaceContext, keyId: string, query: AccessLogQuery, now = new Date()): Promise<AccessLogPage> {
+  await getApiKey(db, ctx, keyId); // permission + workspace check
+  const since = new Date(now.getTime() - ACCESS_LOG_RANGES[query.range] * 86_400_000);
+  const conds: SQL[] = [eq(accessLogs.apiKeyId, keyId), gte(accessLogs.at, since)];
+  if (query.status === "success") conds.push(lt(accessLogs.status, 400));
+  if (query.status === "refused") conds.push(gte(accessLogs.status, 400));
+  const where = and(...conds);
+  const [rows, [{ total }]] = await Promise.all([
+    db
+      .select()
+      .from(accessLogs)
+      .where(where)
+      .orderBy(desc(accessLogs.at), desc(accessLogs.id))
+      .limit(query.pageSize)
+      .offset((query.page - 1) * query.pageSize),
+    db.select({ total: count() }).from(accessLogs).where(where),
+  ]);
+  return { rows, total, page: query.page, pageSize: query.pageSize };
+}
+
+export interface UsageBucket {
+  /** ISO start of the hour (UTC). */
+  hour: string;
+  success: number;
+  refused: number;
+}
+
+/** Requests per hour over the last 7 days, split by success and refusal; every hour present. */
+export async function usageByHour(db: DbOrTx, ctx: WorkspaceContext, keyId: string, now = new Date()): Promise<UsageBucket[]> {
+  await getApiKey(db, ctx, keyId);
+  const end = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000 + 3_600_000);
+  const start = new Date(end.getTime() - 7 * 24 * 3_600_000);
+  const hour = sql<string>`to_char(date_trunc('hour', ${accessLogs.at} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`;
+  const rows = await db
+    .select({
+      hour,
+      success: sql<number>`count(*) filter (where ${accessLogs.status} < 400)`.mapWith(Number),
+      refused: sql<number>`count(*) filter (where ${accessLogs.status} >= 400)`.mapWith(Number),
+    })
+    .from(accessLogs)
+    .where(and(eq(accessLogs.apiKeyId, keyId), gte(accessLogs.at, start)))
+    .groupBy(hour);
+  const byHour = new Map(rows.map((r) => [r.hour, r]));
+  const out: UsageBucket[] = [];
+  for (let t = start.getTime(); t < end.getTime(); t += 3_600_000) {
+    const iso = new Date(t).toISOString().slice(0, 13) + ":00:00Z";
+    const r = byHour.get(iso);
+    out.push({ hour: iso, success: r?.success ?? 0, refused: r?.refused ?? 0 });
+  }
+  return out;
+}

@@ -1,0 +1,78 @@
+import { lt } from "drizzle-orm";
+import type { Db } from "@/db";
+import { accessLogs, type NewAccessLog } from "@/db/schema";
+
+// Access-log entries are buffered in memory and written in batches, so logging never adds a
+// database write to the request path. On a crash at most the unflushed buffer (≤ one flush
+// interval, ≤ MAX_BUFFER entries) is lost — a deliberate trade for a fast hot path.
+
+export const FLUSH_INTERVAL_MS = 1000;
+const BATCH_SIZE = 500;
+const MAX_BUFFER = 20_000;
+const PURGE_EVERY_MS = 10 * 60_000;
+
+export const retentionDays = () => Number(process.env.LATCHKEY_ACCESS_LOG_RETENTION_DAYS ?? 30);
+
+interface WriterState {
+  db: Db | null;
+  buffer: NewAccessLog[];
+  timer: NodeJS.Timeout | null;
+  flushing: Promise<void> | null;
+  lastPurge: number;
+  dropped: number;
+}
+
+const g = globalThis as unknown as { __latchkeyAccessLog?: WriterState };
+const state: WriterState = (g.__latchkeyAccessLog ??= { db: null, buffer: [], timer: null, flushing: null, lastPurge: 0, dropped: 0 });
+
+export function enqueueAccessLog(db: Db, entry: NewAccessLog): void {
+  state.db = db;
+  if (state.buffer.length >= MAX_BUFFER) {
+    state.dropped++; // the database is not keeping up; shed load rather than memory
+    return;
+  }
+  state.buffer.push(entry);
+  if (!state.timer) {
+    state.timer = setInterval(() => void flushAccessLogs(), FLUSH_INTERVAL_MS);
+    state.timer.unref();
+  }
+}
+
+/** Writes everything buffered so far (tests and shutdown call it directly). */
+export async function flushAccessLogs(): Promise<void> {
+  if (state.flushing) return state.flushing;
+  const db = state.db;
+  if (!db || state.buffer.length === 0) return maybePurge();
+  const batch = state.buffer.splice(0, state.buffer.length);
+  state.flushing = (async () => {
+    try {
+      for (let i = 0; i < batch.length; i += BATCH_SIZE) await db.insert(accessLogs).values(batch.slice(i, i + BATCH_SIZE));
+      if (state.dropped > 0) {
+        console.warn(`[access-log] dropped ${state.dropped} entries while the buffer was full`);
+        state.dropped = 0;
+      }
+    } catch (err) {
+      console.error(`[access-log] could not write ${batch.length} entries: ${(err as Error).name}`);
+    } finally {
+      state.flushing = null;
+    }
+    await maybePurge();
+  })();
+  return state.flushing;
+}
+
+async function maybePurge(): Promise<void> {
+  const db = state.db;
+  if (!db || Date.now() - state.lastPurge < PURGE_EVERY_MS) return;
+  state.lastPurge = Date.now();
+  await purgeAccessLogs(db).catch((err: Error) => console.error(`[access-log] purge failed: ${err.name}`));
+}
+
+/** Deletes entries older than the retention period. Returns how many. */
+export async function purgeAccessLogs(db: Db, now = new Date(), days = retentionDays()): Promise<number> {
+  const cutoff = new Date(now.getTime() - days * 86_400_000);
+  const old = lt(accessLogs.at, cutoff);
+  const n = await db.$count(accessLogs, old);
+  if (n > 0) await db.delete(accessLogs).where(old);
+  return n;
+}
