@@ -2,7 +2,7 @@
 
 import { useState, useTransition } from "react";
 import { toast } from "sonner";
-import { changeRoleAction, removeMemberAction, setGrantAction } from "@/app/(console)/w/[slug]/settings/actions";
+import { changeRoleAction, countUserKeysAction, deleteUserAction, removeMemberAction, setGrantAction } from "@/app/(console)/w/[slug]/settings/actions";
 import { selectClassName } from "@/components/api-keys/field";
 import {
   AlertDialog,
@@ -23,7 +23,19 @@ import type { MemberView } from "@/lib/workspaces/core";
 
 const ROLES: Role[] = ["admin", "manager", "member", "guest"];
 
-function MemberRow({ slug, member, isMe, onRemove }: { slug: string; member: MemberView; isMe: boolean; onRemove: () => void }) {
+function MemberRow({
+  slug,
+  member,
+  isMe,
+  onRemove,
+  onDelete,
+}: {
+  slug: string;
+  member: MemberView;
+  isMe: boolean;
+  onRemove: () => void;
+  onDelete?: () => void;
+}) {
   const [pending, startTransition] = useTransition();
   return (
     <TableRow>
@@ -72,18 +84,42 @@ function MemberRow({ slug, member, isMe, onRemove }: { slug: string; member: Mem
         />
       </TableCell>
       <TableCell className="tabular-nums">{member.liveKeys}</TableCell>
-      <TableCell className="text-right">
+      <TableCell className="text-right whitespace-nowrap">
         <Button variant="ghost" size="sm" className="text-destructive hover:text-destructive" aria-label={`Remove ${member.name}`} onClick={onRemove}>
           Remove
         </Button>
+        {onDelete && !isMe ? (
+          <Button variant="ghost" size="sm" className="text-destructive hover:text-destructive" aria-label={`Delete user ${member.name}`} onClick={onDelete}>
+            Delete user
+          </Button>
+        ) : null}
       </TableCell>
     </TableRow>
   );
 }
 
-export function MembersTable({ slug, members, currentUserId }: { slug: string; members: MemberView[]; currentUserId: string | null }) {
+export function MembersTable({
+  slug,
+  members,
+  currentUserId,
+  canDeleteUsers,
+}: {
+  slug: string;
+  members: MemberView[];
+  currentUserId: string | null;
+  /** Global Admins may delete users (which revokes every key they own, in every workspace). */
+  canDeleteUsers: boolean;
+}) {
   const [removing, setRemoving] = useState<MemberView | null>(null);
+  const [deleting, setDeleting] = useState<{ member: MemberView; keys: number } | null>(null);
   const [pending, startTransition] = useTransition();
+  const askDelete = (member: MemberView) =>
+    startTransition(async () => {
+      // Count first, across every workspace, so the dialog can say what will be revoked.
+      const result = await countUserKeysAction(slug, member.userId);
+      if (result.ok) setDeleting({ member, keys: result.data });
+      else toast.error(result.error);
+    });
   return (
     <section aria-labelledby="members-title" className="grid gap-3">
       <div>
@@ -109,7 +145,14 @@ export function MembersTable({ slug, members, currentUserId }: { slug: string; m
           </TableHeader>
           <TableBody>
             {members.map((m) => (
-              <MemberRow key={m.userId} slug={slug} member={m} isMe={m.userId === currentUserId} onRemove={() => setRemoving(m)} />
+              <MemberRow
+                key={m.userId}
+                slug={slug}
+                member={m}
+                isMe={m.userId === currentUserId}
+                onRemove={() => setRemoving(m)}
+                onDelete={canDeleteUsers ? () => askDelete(m) : undefined}
+              />
             ))}
           </TableBody>
         </Table>
@@ -142,6 +185,39 @@ export function MembersTable({ slug, members, currentUserId }: { slug: string; m
               }
             >
               {pending ? "Removing…" : "Yes, remove"}
+            </Button>
+          </AlertDialogFooter>
+        </AlertDialogContent>
+      </AlertDialog>
+      <AlertDialog open={deleting !== null} onOpenChange={(open) => !open && setDeleting(null)}>
+        <AlertDialogContent>
+          <AlertDialogHeader>
+            <AlertDialogTitle>Delete {deleting?.member.name}?</AlertDialogTitle>
+            <AlertDialogDescription>
+              {deleting?.member.email} will no longer be able to sign in and will leave every workspace.{" "}
+              {deleting?.keys
+                ? `${deleting.keys} live ${deleting.keys === 1 ? "key they own" : "keys they own"}, in every workspace, will be revoked.`
+                : "They own no live keys."}{" "}
+              This cannot be undone.
+            </AlertDialogDescription>
+          </AlertDialogHeader>
+          <AlertDialogFooter>
+            <AlertDialogCancel disabled={pending}>Cancel</AlertDialogCancel>
+            <Button
+              variant="destructive"
+              disabled={pending}
+              onClick={() =>
+                startTransition(async () => {
+                  if (!deleting) return;
+                  const result = await deleteUserAction(slug, deleting.member.userId);
+                  if (!result.ok) return void toast.error(result.error);
+                  const n = result.data.revokedKeys;
+                  toast.success(`Deleted ${result.data.name}; revoked ${n} ${n === 1 ? "key" : "keys"}.`);
+                  setDeleting(null);
+                })
+              }
+            >
+              {pending ? "Deleting…" : "Yes, delete user"}
             </Button>
           </AlertDialogFooter>
         </AlertDialogContent>

@@ -18,6 +18,7 @@ export const AUDIT_ACTIONS = [
   "member.role_changed",
   "member.grant_changed",
   "member.removed",
+  "user.deleted",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -3,6 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { workspaceAction, type ActionResult } from "@/lib/actions";
 import { changeMemberRole, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "@/lib/workspaces/core";
+import { countUserLiveKeys, deleteUser } from "@/lib/workspaces/users";
 import type { WorkspaceSettingsInput } from "@/lib/validations/workspaces";
 
 
@@ -31,3 +32,11 @@ export async function removeMemberAction(slug: string, userId: string): Promise<
   return run(slug, (ctx, db) => removeMember(db, ctx, userId));
 }
 
+
+export async function countUserKeysAction(slug: string, userId: string): Promise<ActionResult<number>> {
+  return workspaceAction(slug, (ctx, db) => countUserLiveKeys(db, ctx, userId));
+}
+
+export async function deleteUserAction(slug: string, userId: string): Promise<ActionResult<{ name: string; revokedKeys: number }>> {
+  return run(slug, (ctx, db) => deleteUser(db, ctx, userId));
+}

@@ -28,7 +28,7 @@ export default async function SettingsPage({ params }: { params: Promise<{ slug:
         personalTokensAllowed={ctx.workspace.personalTokensAllowed}
         maxKeyLifetimeDays={ctx.workspace.maxKeyLifetimeDays}
       />
-      <MembersTable slug={slug} members={members} currentUserId={ctx.userId} />
+      <MembersTable slug={slug} members={members} currentUserId={ctx.userId} canDeleteUsers={ctx.isGlobalAdmin} />
     </div>
   );
 }
