@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useState } from "react";
 import type { CreatedKeyResult } from "@/app/(console)/w/[slug]/account/api/actions";
 import type { ApiKeyView, WorkspaceMemberOption } from "@/lib/api-keys/core";
@@ -38,7 +39,10 @@ export function ApiKeysPanel(props: ApiKeysPanelProps) {
           <p className="max-w-prose text-sm text-muted-foreground">
             Keys let integrations call the Latchkey API as their owner. Send one as{" "}
             <code className="font-mono text-xs">Authorization: Bearer &lt;key&gt;</code> or{" "}
-            <code className="font-mono text-xs">X-ApiKey: &lt;key&gt;</code>.
+            <code className="font-mono text-xs">X-ApiKey: &lt;key&gt;</code>.{" "}
+            <Link href={`/w/${slug}/account/api/reference`} className="font-medium text-primary underline-offset-4 hover:underline">
+              API reference
+            </Link>
           </p>
         </div>
         <div className="flex gap-2">
