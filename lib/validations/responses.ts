@@ -1,0 +1,220 @@
+import { z } from "zod";
+import type { DatabaseKind } from "@/db";
+import { apiKeyKindEnum, apiKeySourceEnum, roleEnum } from "@/db/schema";
+import type { ApiKeyState, ApiKeyView } from "@/lib/api-keys/core";
+import type { PersonalTokenView } from "@/lib/api-keys/tokens";
+import type { VerifyFailureCode } from "@/lib/api-keys/verify";
+import { STATUS_NAMES } from "@/lib/api/envelope";
+import { PERMISSIONS } from "@/lib/auth/permissions";
+import { API_KEY_SCOPES } from "./api-keys";
+
+// What the REST handlers send back, as zod schemas: the OpenAPI document is generated from these
+// (lib/api/openapi.ts) and tests parse real responses with them. Objects are strict so that a
+// field added to a handler without being added here fails a test instead of going undocumented.
+// Dates leave the server through JSON.stringify, i.e. as ISO 8601 strings in UTC.
+
+const isoDateTime = z.iso.datetime({ offset: true });
+const id = z.guid();
+
+// ── The envelope ────────────────────────────────────────────────────────────────────────────
+
+const STATUS_VALUES = Object.values(STATUS_NAMES) as [string, ...string[]];
+export const statusNameSchema = z.enum(STATUS_VALUES);
+
+export const envelopeErrorSchema = z.strictObject({
+  message: z.string().meta({ description: "What went wrong, in words for a person." }),
+  code: z.string().meta({ description: 'Machine-readable reason, e.g. "key_disabled" or "validation_failed".' }),
+  technicalError: z.string().optional().meta({ description: "A hint for the developer: how to fix the request." }),
+  additionalErrors: z.array(z.string()).optional(),
+  validationErrors: z
+    .record(z.string(), z.array(z.string()))
+    .optional()
+    .meta({ description: "Field name → messages, for 400 validation_failed." }),
+});
+
+/** Any response: success or failure. */
+export const envelopeSchema = z.strictObject({
+  success: z.boolean(),
+  hasError: z.boolean(),
+  statusCode: statusNameSchema,
+  data: z.unknown().optional(),
+  error: envelopeErrorSchema.optional(),
+});
+
+export const errorEnvelopeSchema = z.strictObject({
+  success: z.literal(false),
+  hasError: z.literal(true),
+  statusCode: statusNameSchema,
+  error: envelopeErrorSchema,
+});
+
+/** A success envelope carrying `data`; `statusCode` is "OK" (200) or "Created" (201). */
+export function successEnvelope<T extends z.ZodType>(data: T, statusCode: "OK" | "Created" = "OK") {
+  return z.strictObject({
+    success: z.literal(true),
+    hasError: z.literal(false),
+    statusCode: z.literal(statusCode),
+    data,
+  });
+}
+
+// ── Keys and tokens ─────────────────────────────────────────────────────────────────────────
+
+const scopeList = z.array(z.enum(API_KEY_SCOPES));
+export const API_KEY_STATES = ["active", "disabled", "expired", "revoked"] as const satisfies readonly ApiKeyState[];
+
+export const apiKeyViewSchema = z.strictObject({
+  id,
+  name: z.string(),
+  description: z.string().nullable(),
+  ownerId: id.nullable().meta({ description: "null for a workspace service key (acts as a workspace Admin)." }),
+  ownerName: z.string().nullable(),
+  ownerEmail: z.string().nullable(),
+  prefix: z.string().meta({ description: "The display prefix, e.g. lk_AbCd1234…; never the secret." }),
+  source: z.enum(apiKeySourceEnum.enumValues),
+  scopes: scopeList,
+  expiresAt: isoDateTime.nullable().meta({ description: "null: never expires." }),
+  enabled: z.boolean(),
+  bearerAllowed: z.boolean(),
+  logRequests: z.boolean(),
+  logResponses: z.boolean(),
+  createdAt: isoDateTime,
+  createdById: id.nullable(),
+  lastUsedAt: isoDateTime.nullable(),
+  lastUsedIp: z.string().nullable(),
+  lastUsedIntegration: z.string().nullable(),
+  revokedAt: isoDateTime.nullable(),
+  state: z.enum(API_KEY_STATES),
+});
+
+export const personalTokenViewSchema = z.strictObject({
+  id,
+  name: z.string(),
+  prefix: z.string(),
+  createdAt: isoDateTime,
+  expiresAt: isoDateTime.nullable(),
+  lastUsedAt: isoDateTime.nullable(),
+});
+
+export const apiKeyPageSchema = z.strictObject({
+  items: z.array(apiKeyViewSchema),
+  total: z.number().int().min(0),
+  page: z.number().int().min(1),
+  pageSize: z.number().int().min(1),
+});
+
+/** GET/PATCH /api/data/api-keys/{id}, DELETE …/{id}/revoke. */
+export const apiKeyResultSchema = z.strictObject({ key: apiKeyViewSchema });
+
+export const createdApiKeySchema = z.strictObject({
+  key: apiKeyViewSchema,
+  secret: z.string().meta({ description: "The plaintext secret. Shown once: store it now, it cannot be read again." }),
+});
+
+export const revokeAllResultSchema = z.strictObject({ revoked: z.number().int().min(0) });
+
+export const tokenListSchema = z.strictObject({ items: z.array(personalTokenViewSchema) });
+
+/** DELETE /api/data/me/tokens/{id}. */
+export const tokenResultSchema = z.strictObject({ token: personalTokenViewSchema });
+
+export const createdTokenSchema = z.strictObject({
+  token: personalTokenViewSchema,
+  secret: z.string().meta({ description: "The plaintext secret. Shown once: store it now, it cannot be read again." }),
+});
+
+export const deleteAllTokensResultSchema = z.strictObject({ deleted: z.number().int().min(0) });
+
+// ── The caller, verification, health ────────────────────────────────────────────────────────
+
+const role = z.enum(roleEnum.enumValues);
+const person = z.strictObject({ id, email: z.string(), name: z.string() });
+
+export const meSchema = z.strictObject({
+  user: person.nullable().meta({ description: "The key's owner; null for a workspace service key." }),
+  workspace: z.strictObject({ id, slug: z.string(), name: z.string() }),
+  role: role.nullable().meta({ description: "The owner's role in the workspace now; null for a Global Admin who is not a member." }),
+  permissions: z.array(z.enum(PERMISSIONS)),
+  key: z.strictObject({
+    id,
+    name: z.string(),
+    prefix: z.string(),
+    kind: z.enum(apiKeyKindEnum.enumValues),
+    serviceKey: z.boolean(),
+    scopes: scopeList,
+    expiresAt: isoDateTime.nullable(),
+    bearerAllowed: z.boolean(),
+  }),
+});
+
+/** Every reason lib/api-keys/verify.ts gives for refusing a key (kept equal to VerifyFailureCode below). */
+export const VERIFY_FAILURE_CODES = [
+  "missing_key",
+  "malformed_key",
+  "unknown_key",
+  "key_revoked",
+  "key_expired",
+  "key_disabled",
+  "bearer_not_allowed",
+  "api_keys_disabled",
+  "personal_tokens_disabled",
+  "owner_removed",
+] as const;
+
+const verifiedKey = z.strictObject({
+  id,
+  name: z.string(),
+  prefix: z.string(),
+  kind: z.enum(apiKeyKindEnum.enumValues),
+  scopes: scopeList,
+  expiresAt: isoDateTime.nullable(),
+});
+const verifiedWorkspace = z.strictObject({ slug: z.string(), name: z.string() });
+
+export const verifyResultSchema = z.discriminatedUnion("valid", [
+  z.strictObject({
+    valid: z.literal(true),
+    reason: z.null(),
+    message: z.string(),
+    key: verifiedKey,
+    workspace: verifiedWorkspace,
+    owner: person.nullable(),
+    role: role.nullable(),
+  }),
+  z
+    .strictObject({
+      valid: z.literal(false),
+      reason: z.enum(VERIFY_FAILURE_CODES),
+      message: z.string(),
+      // Described only when the key belongs to the caller's workspace (e.g. a disabled key).
+      key: verifiedKey.optional(),
+      workspace: verifiedWorkspace.optional(),
+      owner: person.nullable().optional(),
+      role: role.nullable().optional(),
+    })
+    .meta({ description: "The key is refused; key, workspace, owner and role are present only for a key of the caller's workspace." }),
+]);
+
+const DATABASE_KINDS = ["pglite", "postgres"] as const satisfies readonly DatabaseKind[];
+
+export const healthSchema = z.strictObject({
+  status: z.literal("ok"),
+  database: z.strictObject({ kind: z.enum(DATABASE_KINDS), reachable: z.literal(true) }),
+});
+
+// ── Compile-time checks: the schemas describe exactly the handlers' TypeScript types ────────
+
+type Jsonified<T> = T extends Date ? string : T extends readonly (infer U)[] ? Jsonified<U>[] : T extends object ? { [K in keyof T]: Jsonified<T[K]> } : T;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+function assertSame<_T extends true>() {}
+
+assertSame<Same<z.output<typeof apiKeyViewSchema>, Jsonified<ApiKeyView>>>();
+assertSame<Same<z.output<typeof personalTokenViewSchema>, Jsonified<PersonalTokenView>>>();
+assertSame<Same<(typeof VERIFY_FAILURE_CODES)[number], VerifyFailureCode>>();
+assertSame<Same<(typeof API_KEY_STATES)[number], ApiKeyState>>();
+assertSame<Same<(typeof DATABASE_KINDS)[number], DatabaseKind>>();
+
+export type ApiKeyViewJson = z.output<typeof apiKeyViewSchema>;
+export type PersonalTokenViewJson = z.output<typeof personalTokenViewSchema>;
+export type MeJson = z.output<typeof meSchema>;
+export type VerifyResultJson = z.output<typeof verifyResultSchema>;
