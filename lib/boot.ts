@@ -1,5 +1,6 @@
 import { getDatabase } from "@/db";
 import { DEMO_PASSWORD, DEMO_USERS, isEmpty, seedDemo } from "@/db/seed";
+import { flushAccessLogs } from "./access-log/writer";
 import { ensureAuthSecret } from "./startup";
 
 export async function boot(): Promise<void> {
@@ -22,4 +23,12 @@ export async function boot(): Promise<void> {
     `Latchkey: open http://localhost:${port}/login`,
   ];
   for (const l of lines) if (l) console.log(l);
+
+  // On a graceful stop, write the buffered access-log entries before the process goes.
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      const timeout = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+      void Promise.race([flushAccessLogs(), timeout]).finally(() => process.exit(0));
+    });
+  }
 }

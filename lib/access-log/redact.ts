@@ -22,6 +22,7 @@ export function cap(text: string, bytes = BODY_CAP_BYTES): string {
   if (Buffer.byteLength(text) <= bytes) return text;
   let cut = text.slice(0, bytes);
   while (Buffer.byteLength(cut) > bytes - 20) cut = cut.slice(0, -64);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1); // never end on half a surrogate pair
   return `${cut}…[truncated]`;
 }
 
@@ -48,7 +49,7 @@ export function redactPath(url: URL): string {
   const params = new URLSearchParams(url.search);
   for (const k of [...params.keys()]) if (SECRET_FIELDS.has(k.toLowerCase())) params.set(k, REDACTED);
   const qs = params.toString().replace(SECRET_RE, REDACTED);
-  return cap(url.pathname + (qs ? `?${qs}` : ""), 2048);
+  return cap((url.pathname + (qs ? `?${qs}` : "")).replace(SECRET_RE, REDACTED), 2048);
 }
 
 const KEPT_HEADERS = ["content-type", "content-length", "user-agent", "x-integration-name", "authorization", "x-apikey", "accept"];
@@ -59,7 +60,7 @@ export function redactHeaders(headers: Headers): string {
   for (const name of KEPT_HEADERS) {
     const v = headers.get(name);
     if (v === null) continue;
-    out[name] = name === "authorization" ? v.replace(/^(\S+)\s+.*$/, `$1 ${REDACTED}`) : name === "x-apikey" ? REDACTED : v.replace(SECRET_RE, REDACTED);
+    out[name] = name === "authorization" ? (/\s/.test(v) ? v.replace(/^(\S+)\s+.*$/, `$1 ${REDACTED}`) : REDACTED) : name === "x-apikey" ? REDACTED : v.replace(SECRET_RE, REDACTED);
   }
   return cap(JSON.stringify(out), 2048);
 }

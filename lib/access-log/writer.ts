@@ -40,7 +40,7 @@ export function enqueueAccessLog(db: Db, entry: NewAccessLog): void {
 
 /** Writes everything buffered so far (tests and shutdown call it directly). */
 export async function flushAccessLogs(): Promise<void> {
-  if (state.flushing) return state.flushing;
+  if (state.flushing) return state.flushing.then(() => flushAccessLogs()); // then what arrived meanwhile
   const db = state.db;
   if (!db || state.buffer.length === 0) return maybePurge();
   const batch = state.buffer.splice(0, state.buffer.length);

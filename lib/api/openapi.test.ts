@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { flushAccessLogs } from "@/lib/access-log/writer";
 import { z } from "zod";
 import type { OpenDatabase } from "@/db";
 import { workspaces } from "@/db/schema";
@@ -393,6 +394,8 @@ describe("real responses match the documented schemas", () => {
   });
   afterAll(async () => {
     g.__latchkeyDb = undefined;
+    // The routes queued access-log entries: write them before the database goes away.
+    await flushAccessLogs();
     await opened?.close();
   });
 

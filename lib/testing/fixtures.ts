@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
 import { seedDemo } from "@/db/seed";
-import { users, workspaces } from "@/db/schema";
+import { memberships, users, workspaces, type Role, type Workspace } from "@/db/schema";
 import { loadSessionUser, resolveWorkspaceContext, type WorkspaceContext } from "@/lib/auth/context";
 
 /** Seeds the demo data set (two workspaces, a user per role) into a test database. */
@@ -26,4 +26,27 @@ export async function contextFor(db: Db, email: string, slug: string): Promise<W
   const user = await loadSessionUser(db, await userId(db, email));
   if (!user) throw new Error(`no live user ${email}`);
   return resolveWorkspaceContext(db, { user, slug, ip: "203.0.113.7", userAgent: "vitest" });
+}
+
+/**
+ * Adds a user (not a seeded one) with the given memberships, for tests that delete, remove or
+ * demote someone without disturbing the seeded cast. The password hash is a placeholder: this
+ * user never signs in through the login form.
+ */
+export async function addUser(
+  db: Db,
+  opts: { email: string; name: string; isGlobalAdmin?: boolean; memberships?: [slug: string, role: Role][] },
+): Promise<string> {
+  const [u] = await db
+    .insert(users)
+    .values({ email: opts.email, name: opts.name, passwordHash: "test-only:not-a-password", isGlobalAdmin: opts.isGlobalAdmin ?? false })
+    .returning({ id: users.id });
+  for (const [slug, role] of opts.memberships ?? [])
+    await db.insert(memberships).values({ userId: u.id, workspaceId: await workspaceId(db, slug), role });
+  return u.id;
+}
+
+/** Changes a workspace's settings directly (no audit), e.g. to allow personal tokens before a test. */
+export async function setWorkspace(db: Db, slug: string, values: Partial<Pick<Workspace, "apiKeysEnabled" | "personalTokensAllowed" | "maxKeyLifetimeDays">>): Promise<void> {
+  await db.update(workspaces).set(values).where(eq(workspaces.slug, slug));
 }

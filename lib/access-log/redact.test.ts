@@ -1,0 +1,233 @@
+import { describe, it, expect } from "vitest";
+import { generateSecret } from "@/lib/api-keys/format";
+import { BODY_CAP_BYTES, REDACTED, cap, redactBody, redactHeaders, redactPath } from "./redact";
+
+const TRUNCATED = "…[truncated]";
+
+/** True when the text survives a UTF-8 round trip, i.e. no surrogate pair was cut in half. */
+const isWellFormed = (text: string) => Buffer.from(text, "utf8").toString("utf8") === text;
+
+describe("redactBody: JSON", () => {
+  it("replaces secret-bearing fields at any depth, whatever their value", () => {
+    const body = {
+      API_Key: generateSecret(),
+      name: "Nightly sync",
+      count: 3,
+      on: true,
+      nothing: null,
+      key: "legacy-imported-secret-that-does-not-look-like-ours",
+      nested: {
+        token: { anything: "goes" },
+        secret: 42,
+        list: [{ importedSecret: "old-system-secret-0123456789abcdef" }, { password: "hunter2" }, { keep: "me" }],
+        deeper: { deeper: { deeper: { PASSWORD: "Tr0ub4dor&3", Api_Key: "x" } } },
+      },
+    };
+    const out = JSON.parse(redactBody(JSON.stringify(body), "application/json"));
+    expect(out).toEqual({
+      API_Key: REDACTED,
+      name: "Nightly sync",
+      count: 3,
+      on: true,
+      nothing: null,
+      key: REDACTED,
+      nested: {
+        token: REDACTED,
+        secret: REDACTED,
+        list: [{ importedSecret: REDACTED }, { password: REDACTED }, { keep: "me" }],
+        deeper: { deeper: { deeper: { PASSWORD: REDACTED, Api_Key: REDACTED } } },
+      },
+    });
+  });
+
+  it("removes a generated secret from any value, keeping the text around it", () => {
+    const a = generateSecret();
+    const b = generateSecret();
+    const body = { note: `old key ${a}, new key ${b}.`, items: [`${a}`, "plain"], description: "lk_ but not a key" };
+    const text = redactBody(JSON.stringify(body), "application/json; charset=utf-8");
+    expect(text).not.toContain(a);
+    expect(text).not.toContain(b);
+    expect(JSON.parse(text)).toEqual({
+      note: `old key ${REDACTED}, new key ${REDACTED}.`,
+      items: [REDACTED, "plain"],
+      description: "lk_ but not a key",
+    });
+  });
+
+  it("redacts a JSON body whatever content type was declared (a response, or a mislabelled request)", () => {
+    const secret = generateSecret();
+    for (const type of [null, "text/plain", "application/vnd.api+json"]) {
+      expect(JSON.parse(redactBody(JSON.stringify({ data: { key: "x", prefix: "lk_AbCd1234…" }, note: secret }), type))).toEqual({
+        data: { key: REDACTED, prefix: "lk_AbCd1234…" },
+        note: REDACTED,
+      });
+    }
+  });
+
+  it("redacts a JSON array or a bare string", () => {
+    const secret = generateSecret();
+    expect(JSON.parse(redactBody(JSON.stringify([{ token: "t" }, secret]), "application/json"))).toEqual([{ token: REDACTED }, REDACTED]);
+    expect(JSON.parse(redactBody(JSON.stringify(`Bearer ${secret}`), "application/json"))).toBe(`Bearer ${REDACTED}`);
+  });
+});
+
+describe("redactBody: forms and other text", () => {
+  it("replaces the key field (and other secret fields) of a form body and keeps the rest", () => {
+    const secret = generateSecret();
+    const other = generateSecret();
+    const text = redactBody(`key=${secret}&name=Deploy+bot&password=p%40ss&comment=see+${other}`, "application/x-www-form-urlencoded; charset=UTF-8");
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(other);
+    expect(text).not.toContain("p%40ss");
+    const params = new URLSearchParams(text);
+    expect(params.get("key")).toBe(REDACTED);
+    expect(params.get("password")).toBe(REDACTED);
+    expect(params.get("name")).toBe("Deploy bot");
+    expect(params.get("comment")).toBe(`see ${REDACTED}`);
+  });
+
+  it("replaces every value of a repeated key field", () => {
+    const text = redactBody("key=imported-secret-one-0123456789abcdef&key=imported-secret-two-0123456789abcdef", "application/x-www-form-urlencoded");
+    expect(new URLSearchParams(text).getAll("key")).toEqual([REDACTED]);
+    expect(text).not.toContain("imported-secret");
+  });
+
+  it("removes the secret pattern from text that is not JSON", () => {
+    const secret = generateSecret();
+    const text = redactBody(`GET with ${secret}\nand again:${secret}; done`, "text/plain");
+    expect(text).toBe(`GET with ${REDACTED}\nand again:${REDACTED}; done`);
+    // Broken JSON falls back to the pattern.
+    const broken = redactBody(`{"API_Key": "${secret}", `, "application/json");
+    expect(broken).toBe(`{"API_Key": "${REDACTED}", `);
+  });
+
+  it("leaves a body without secrets as it was", () => {
+    expect(redactBody("hello, world", "text/plain")).toBe("hello, world");
+    expect(redactBody("", null)).toBe("");
+  });
+});
+
+describe("cap", () => {
+  it("keeps a body of exactly 8 KiB whole", () => {
+    const text = "a".repeat(BODY_CAP_BYTES);
+    expect(redactBody(text, "text/plain")).toBe(text);
+  });
+
+  it("truncates a larger body to at most 8 KiB and says so", () => {
+    const text = "abcdefgh".repeat(2000);
+    const out = redactBody(text, "text/plain");
+    expect(out.endsWith(TRUNCATED)).toBe(true);
+    expect(Buffer.byteLength(out)).toBeLessThanOrEqual(BODY_CAP_BYTES);
+    expect(Buffer.byteLength(out)).toBeGreaterThan(BODY_CAP_BYTES - 200);
+    expect(text.startsWith(out.slice(0, -TRUNCATED.length))).toBe(true);
+  });
+
+  it("caps after redacting, so a secret at the cut is never half-kept", () => {
+    const secret = generateSecret();
+    const text = "x".repeat(BODY_CAP_BYTES - 60) + secret + "y".repeat(100);
+    const out = redactBody(text, "text/plain");
+    expect(out).not.toContain(secret.slice(0, 20));
+    expect(Buffer.byteLength(out)).toBeLessThanOrEqual(BODY_CAP_BYTES);
+  });
+
+  it.each([
+    ["3-byte characters", "€".repeat(5000)],
+    ["4-byte characters (surrogate pairs)", "😀".repeat(5000)],
+    ["4-byte characters at an odd offset", "a" + "😀".repeat(5000)],
+    ["mixed widths", "aé€😀".repeat(2000)],
+  ])("never splits a character: %s", (_label, text) => {
+    const out = cap(text);
+    expect(out.endsWith(TRUNCATED)).toBe(true);
+    expect(isWellFormed(out)).toBe(true);
+    expect(Buffer.byteLength(out)).toBeLessThanOrEqual(BODY_CAP_BYTES);
+    expect(text.startsWith(out.slice(0, -TRUNCATED.length))).toBe(true);
+  });
+});
+
+describe("redactPath", () => {
+  it("replaces the value of ?key= and keeps the rest of the query", () => {
+    const secret = generateSecret();
+    const out = redactPath(new URL(`https://latchkey.example/api/data/api-keys?page=2&key=${secret}&sort=name`));
+    expect(out).not.toContain(secret);
+    expect(out.startsWith("/api/data/api-keys?")).toBe(true);
+    const params = new URLSearchParams(out.split("?")[1]);
+    expect([...params.entries()]).toEqual([
+      ["page", "2"],
+      ["key", REDACTED],
+      ["sort", "name"],
+    ]);
+  });
+
+  it("replaces an imported secret under key, and a generated secret under any name", () => {
+    const secret = generateSecret();
+    const out = redactPath(new URL(`https://latchkey.example/api/data/me?KEY=legacy-secret-0123456789abcdef0123&q=${secret}`));
+    expect(out).not.toContain("legacy-secret");
+    expect(out).not.toContain(secret);
+    const params = new URLSearchParams(out.split("?")[1]);
+    expect(params.get("KEY")).toBe(REDACTED);
+    expect(params.get("q")).toBe(REDACTED);
+  });
+
+  it("removes a generated secret pasted into the path itself", () => {
+    const secret = generateSecret();
+    const out = redactPath(new URL(`https://latchkey.example/api/data/api-keys/${secret}/revoke`));
+    expect(out).not.toContain(secret);
+    expect(out).toBe(`/api/data/api-keys/${REDACTED}/revoke`);
+  });
+
+  it("keeps a path without a query as it is", () => {
+    expect(redactPath(new URL("https://latchkey.example/api/data/me"))).toBe("/api/data/me");
+    expect(redactPath(new URL("https://latchkey.example/api/data/api-keys?page=3"))).toBe("/api/data/api-keys?page=3");
+  });
+});
+
+describe("redactHeaders", () => {
+  it("keeps the Authorization scheme but not the credential, and replaces X-ApiKey", () => {
+    const secret = generateSecret();
+    const out = JSON.parse(
+      redactHeaders(
+        new Headers({
+          authorization: `Bearer ${secret}`,
+          "x-apikey": secret,
+          "content-type": "application/json",
+          "user-agent": "curl/8.5.0",
+          "x-integration-name": "ledger-sync",
+          accept: "application/json",
+          cookie: "authjs.session-token=very-secret-session",
+          "x-forwarded-for": "203.0.113.9",
+        }),
+      ),
+    );
+    expect(out).toEqual({
+      authorization: `Bearer ${REDACTED}`,
+      "x-apikey": REDACTED,
+      "content-type": "application/json",
+      "user-agent": "curl/8.5.0",
+      "x-integration-name": "ledger-sync",
+      accept: "application/json",
+    });
+  });
+
+  it("replaces an imported secret in X-ApiKey and any Authorization credential", () => {
+    const out = JSON.parse(
+      redactHeaders(new Headers({ authorization: "Basic dXNlcjpwYXNzd29yZA==", "x-apikey": "legacy-secret-0123456789abcdef0123" })),
+    );
+    expect(out).toEqual({ authorization: `Basic ${REDACTED}`, "x-apikey": REDACTED });
+  });
+
+  it("replaces an Authorization value that has no scheme at all", () => {
+    const secret = generateSecret();
+    for (const value of [secret, "legacy-secret-0123456789abcdef0123"]) {
+      const text = redactHeaders(new Headers({ authorization: value }));
+      expect(text).not.toContain(value);
+      expect(JSON.parse(text)).toEqual({ authorization: REDACTED });
+    }
+  });
+
+  it("removes a generated secret from any other kept header", () => {
+    const secret = generateSecret();
+    const text = redactHeaders(new Headers({ "user-agent": `my-script (key ${secret})`, "x-integration-name": secret }));
+    expect(text).not.toContain(secret);
+    expect(JSON.parse(text)).toEqual({ "user-agent": `my-script (key ${REDACTED})`, "x-integration-name": REDACTED });
+  });
+});
