@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { AdminNav } from "@/components/admin/admin-nav";
 import { AccountMenu } from "@/components/shell/account-menu";
 import { Logo } from "@/components/shell/logo";
 import { WorkspaceSwitcher } from "@/components/shell/workspace-switcher";
@@ -21,10 +22,24 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
           <WorkspaceSwitcher
             workspaces={workspaces.map((w) => ({ slug: w.slug, name: w.name, roleLabel: w.role ? ROLE_LABELS[w.role] : null }))}
           />
+          {user.isGlobalAdmin ? (
+            <>
+              <span className="hidden text-border sm:inline" aria-hidden="true">
+                |
+              </span>
+              <AdminNav className="hidden sm:flex" />
+            </>
+          ) : null}
           <div className="ml-auto flex items-center gap-2">
             <AccountMenu name={user.name} email={user.email} isGlobalAdmin={user.isGlobalAdmin} />
           </div>
         </div>
+        {user.isGlobalAdmin ? (
+          // No room in the header row on a phone: the admin links get a strip of their own.
+          <div className="border-t px-4 py-1 sm:hidden">
+            <AdminNav compact />
+          </div>
+        ) : null}
       </header>
       <main className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 sm:px-6">{children}</main>
     </div>

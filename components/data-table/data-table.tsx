@@ -38,18 +38,35 @@
  *     defaultSort={{ id: "createdAt", dir: "desc" }} emptyState={<p>No keys yet. Create one.</p>} />
  *
  * The column `id` (accessor key unless `id` is given) is what lands in `?sort=`.
+ *
+ * Row selection (opt-in): pass `enableRowSelection` (true, or a predicate per row) and the
+ * table adds a checkbox column, with "select all on this page" in its header. Keep the
+ * selection in the page with `rowSelection` + `onRowSelectionChange` to act on it:
+ *
+ *   const [selected, setSelected] = useState<DataTableRowSelection>({});
+ *   <DataTable … enableRowSelection={(key) => key.state !== "revoked"} getRowSelectionLabel={(key) => `Select ${key.name}`}
+ *     rowSelection={selected} onRowSelectionChange={setSelected} />
+ *
+ * Selection is cleared when the table changes page or sort (the rows it named are gone).
  */
 
 import * as React from "react";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { functionalUpdate, useTable, type PaginationState, type SortingState } from "@tanstack/react-table";
+import {
+  functionalUpdate,
+  useTable,
+  type PaginationState,
+  type RowSelectionState,
+  type SortingState,
+} from "@tanstack/react-table";
 
 import { Button } from "@/components/ui/button";
+import { Checkbox } from "@/components/ui/checkbox";
 import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { cn } from "@/lib/utils";
 
 import { DataTablePagination } from "./data-table-pagination";
-import { dataTableFeatures, type DataTableColumnDef } from "./features";
+import { createDataTableColumnHelper, dataTableFeatures, type DataTableColumnDef } from "./features";
 import {
   DEFAULT_PAGE_SIZE,
   PAGE_SIZE_OPTIONS,
@@ -79,7 +96,52 @@ export type DataTableProps<TData extends object> = {
   /** Rendered above the table (filters, search, actions). */
   toolbar?: React.ReactNode;
   className?: string;
+  /** Adds a checkbox column; a predicate decides per row (e.g. not for revoked keys). Off by default. */
+  enableRowSelection?: boolean | ((row: TData) => boolean);
+  /** Selected row ids (from `getRowId`). Controlled when given; otherwise the table keeps its own. */
+  rowSelection?: DataTableRowSelection;
+  onRowSelectionChange?: (next: DataTableRowSelection) => void;
+  /** Accessible name of a row's checkbox, e.g. `Select Billing sync`; keep its identity stable. */
+  getRowSelectionLabel?: (row: TData) => string;
 };
+
+/** Selected row ids → true. */
+export type DataTableRowSelection = RowSelectionState;
+
+const EMPTY_SELECTION: DataTableRowSelection = {};
+
+/** The checkbox column; its header selects or clears every selectable row on the page. */
+function selectionColumn<TData extends object>(label?: (row: TData) => string): DataTableColumnDef<TData> {
+  const col = createDataTableColumnHelper<TData>();
+  return col.display({
+    id: "select",
+    enableSorting: false,
+    header: ({ table }) => {
+      const all = table.getIsAllPageRowsSelected();
+      const some = table.getIsSomePageRowsSelected();
+      const selectable = table.getRowModel().rows.some((row) => row.getCanSelect());
+      return (
+        <Checkbox
+          aria-label="Select all rows on this page"
+          checked={all ? true : some ? "indeterminate" : false}
+          disabled={!selectable}
+          onCheckedChange={(value) => table.toggleAllPageRowsSelected(value === true)}
+          className="translate-y-0.5"
+        />
+      );
+    },
+    cell: ({ row }) => (
+      <Checkbox
+        aria-label={label ? label(row.original) : "Select row"}
+        checked={row.getIsSelected()}
+        disabled={!row.getCanSelect()}
+        onCheckedChange={(value) => row.toggleSelected(value === true)}
+        className="translate-y-0.5"
+      />
+    ),
+    meta: { headerClassName: "w-0 pr-0", cellClassName: "w-0 pr-0" },
+  });
+}
 
 function defaultRowId(row: object, index: number): string {
   const id = (row as { id?: unknown }).id;
@@ -104,6 +166,10 @@ export function DataTable<TData extends object>({
   defaultPageSize = DEFAULT_PAGE_SIZE,
   toolbar,
   className,
+  enableRowSelection = false,
+  rowSelection: controlledSelection,
+  onRowSelectionChange,
+  getRowSelectionLabel,
 }: DataTableProps<TData>) {
   const router = useRouter();
   const pathname = usePathname();
@@ -121,10 +187,34 @@ export function DataTable<TData extends object>({
   const sorting = React.useMemo<SortingState>(() => (sort ? [{ id: sort, desc: dir === "desc" }] : []), [sort, dir]);
   const pagination = React.useMemo<PaginationState>(() => ({ pageIndex: page - 1, pageSize }), [page, pageSize]);
 
+  const selectable = enableRowSelection !== false;
+  const [ownSelection, setOwnSelection] = React.useState<DataTableRowSelection>(EMPTY_SELECTION);
+  const rowSelection = selectable ? (controlledSelection ?? ownSelection) : EMPTY_SELECTION;
+  const setRowSelection = React.useCallback(
+    (next: DataTableRowSelection) => {
+      if (controlledSelection === undefined) setOwnSelection(next);
+      onRowSelectionChange?.(next);
+    },
+    [controlledSelection, onRowSelectionChange],
+  );
+  const canSelectRow = React.useMemo(
+    () =>
+      typeof enableRowSelection === "function"
+        ? (row: { original: TData }) => enableRowSelection(row.original)
+        : enableRowSelection,
+    [enableRowSelection],
+  );
+  const allColumns = React.useMemo(
+    () => (selectable ? [selectionColumn(getRowSelectionLabel), ...columns] : columns),
+    [selectable, getRowSelectionLabel, columns],
+  );
+
   function navigate(mutate: (params: URLSearchParams) => void) {
     const next = new URLSearchParams(query);
     mutate(next);
     const qs = next.toString();
+    // Another page or order shows other rows: a selection of the old ones would act unseen.
+    if (selectable && Object.keys(rowSelection).length > 0) setRowSelection(EMPTY_SELECTION);
     startTransition(() => {
       setOptimisticQuery(qs);
       router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
@@ -133,7 +223,7 @@ export function DataTable<TData extends object>({
 
   const table = useTable({
     features: dataTableFeatures,
-    columns,
+    columns: allColumns,
     data,
     rowCount,
     getRowId: getRowId ?? defaultRowId,
@@ -144,7 +234,10 @@ export function DataTable<TData extends object>({
     // Never let the table reset state on new data: each reset would be a navigation.
     autoResetAll: false,
     autoResetPageIndex: false,
-    state: { sorting, pagination },
+    enableRowSelection: canSelectRow,
+    enableMultiRowSelection: true,
+    state: { sorting, pagination, rowSelection },
+    onRowSelectionChange: (updater) => setRowSelection(functionalUpdate(updater, rowSelection)),
     onSortingChange: (updater) => {
       const [next] = functionalUpdate(updater, sorting);
       navigate((params) => {
@@ -208,7 +301,7 @@ export function DataTable<TData extends object>({
           <TableBody>
             {rows.length > 0 ? (
               rows.map((row) => (
-                <TableRow key={row.id}>
+                <TableRow key={row.id} data-state={selectable && row.getIsSelected() ? "selected" : undefined}>
                   {row.getAllCells().map((cell) => (
                     <TableCell key={cell.id} className={cell.column.columnDef.meta?.cellClassName}>
                       <table.FlexRender cell={cell} />

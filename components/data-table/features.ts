@@ -3,6 +3,7 @@ import {
   createColumnHelper,
   metaHelper,
   rowPaginationFeature,
+  rowSelectionFeature,
   rowSortingFeature,
   tableFeatures,
   type CellContext,
@@ -25,11 +26,13 @@ export type DataTableColumnMeta = {
 
 /**
  * The one feature set every DataTable uses: sorting and pagination state (both processed on the
- * server), plus typed column meta. Module-level so its identity is stable, as TanStack v9 requires.
+ * server), row selection (off unless a table asks for it), plus typed column meta.
+ * Module-level so its identity is stable, as TanStack v9 requires.
  */
 export const dataTableFeatures = tableFeatures({
   rowSortingFeature,
   rowPaginationFeature,
+  rowSelectionFeature,
   columnMeta: metaHelper<DataTableColumnMeta>(),
 });
 

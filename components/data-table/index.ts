@@ -1,4 +1,4 @@
-export { DataTable, type DataTableProps } from "./data-table";
+export { DataTable, type DataTableProps, type DataTableRowSelection } from "./data-table";
 export { DataTableColumnHeader, type DataTableColumnHeaderProps } from "./data-table-column-header";
 export { DataTablePagination, type DataTablePaginationProps } from "./data-table-pagination";
 export {

@@ -23,6 +23,7 @@ export default async function WorkspaceLayout({ children, params }: { children: 
           { href: "account/api", label: "API" },
           ...(can(ctx, "tokens.own") ? [{ href: "account/tokens", label: "Personal tokens" }] : []),
           ...(can(ctx, "workspace.settings") ? [{ href: "settings", label: "Settings" }] : []),
+          ...(can(ctx, "audit.read") ? [{ href: "audit", label: "Audit" }] : []),
         ]}
       />
       {children}
