@@ -31,6 +31,7 @@ export async function createKey(page: Page, name: string): Promise<string> {
   await expect(created).toBeVisible();
   const secret = await created.getByLabel("Secret").inputValue();
   expect(secret).toMatch(SECRET_RE);
+  await import("node:fs").then((fs) => fs.appendFileSync(`${__dirname}/../.e2e/secrets.txt`, `${secret}\n`)); // for the secret scan (e2e/global-teardown.ts)
   await created.getByRole("button", { name: "Done" }).click();
   await expect(created).toBeHidden();
   return secret;
