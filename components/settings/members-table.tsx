@@ -2,8 +2,9 @@
 
 import { useState, useTransition } from "react";
 import { toast } from "sonner";
-import { changeRoleAction, countUserKeysAction, deleteUserAction, removeMemberAction, setGrantAction } from "@/app/(console)/w/[slug]/settings/actions";
-import { selectClassName } from "@/components/api-keys/field";
+import { addMemberAction, changeRoleAction, countUserKeysAction, deleteUserAction, removeMemberAction, setGrantAction } from "@/app/(console)/w/[slug]/settings/actions";
+import { Field, fieldAria, selectClassName } from "@/components/api-keys/field";
+import { Input } from "@/components/ui/input";
 import {
   AlertDialog,
   AlertDialogCancel,
@@ -98,6 +99,45 @@ function MemberRow({
   );
 }
 
+function AddMemberForm({ slug }: { slug: string }) {
+  const [errors, setErrors] = useState<Record<string, string[]>>({});
+  const [pending, startTransition] = useTransition();
+  return (
+    <form
+      className="flex flex-wrap items-start gap-3 rounded-lg border bg-card p-4"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        const form = e.currentTarget;
+        const data = new FormData(form);
+        startTransition(async () => {
+          const result = await addMemberAction(slug, { email: String(data.get("email") ?? ""), role: String(data.get("role") ?? "") });
+          if (!result.ok) return setErrors(result.fieldErrors ?? { email: [result.error] });
+          setErrors({});
+          form.reset();
+          toast.success(`Added ${result.data.name}.`);
+        });
+      }}
+    >
+      <Field id="add-member-email" label="Email" errors={errors.email} className="min-w-64 flex-1">
+        <Input id="add-member-email" name="email" type="email" autoComplete="off" placeholder="someone@example.com" {...fieldAria("add-member-email", errors.email)} />
+      </Field>
+      <Field id="add-member-role" label="Role" errors={errors.role}>
+        <select id="add-member-role" name="role" defaultValue="member" className={cn(selectClassName, "w-36")}>
+          {ROLES.map((r) => (
+            <option key={r} value={r}>
+              {ROLE_LABELS[r]}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Button type="submit" variant="outline" className="mt-6" disabled={pending}>
+        {pending ? "Adding…" : "Add member"}
+      </Button>
+    </form>
+  );
+}
+
 export function MembersTable({
   slug,
   members,
@@ -130,6 +170,7 @@ export function MembersTable({
           Roles take effect on the very next request, for the console and for every key acting as the member.
         </p>
       </div>
+      <AddMemberForm slug={slug} />
       <div className="rounded-lg border bg-card">
         <Table aria-label="Members">
           <TableHeader className="bg-muted/40">

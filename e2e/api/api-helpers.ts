@@ -454,6 +454,14 @@ export async function removeMember(page: Page, fullName: string, slug = "acme"):
   await expect(page.getByRole("button", { name: `Remove ${fullName}` })).toHaveCount(0);
 }
 
+/** Adds an existing user to the workspace through the Add member form, waiting for the save. */
+export async function addMember(page: Page, email: string, role: RoleLabel, fullName: string, slug = "acme"): Promise<void> {
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Role", { exact: true }).selectOption({ label: role });
+  await Promise.all([settingsSaved(page, slug), page.getByRole("button", { name: "Add member" }).click()]);
+  await expect(page.getByRole("table", { name: "Members" }).getByRole("button", { name: `Remove ${fullName}` })).toBeVisible();
+}
+
 /** Ticks or clears a member's Manage API Keys grant, waiting for the save. */
 export async function setManageGrant(page: Page, fullName: string, granted: boolean, slug = "acme"): Promise<void> {
   const box = page.getByRole("table", { name: "Members" }).getByRole("checkbox", { name: `Manage API Keys for ${fullName}` });

@@ -10,6 +10,7 @@ import {
   getApiKey,
   openSettings,
   removeMember,
+  addMember,
   setManageGrant,
   setMemberRole,
   setSettingsSwitch,
@@ -222,8 +223,7 @@ test("turning API key authentication off refuses the workspace's keys at once", 
   expectOk(await me(request, service.secret));
 });
 
-// Removal cannot be undone through the console (there is no "add member"), so this removes the
-// member the rest of the suite needs least. See the report accompanying this file.
+// The member is added back through the console at the end, so other specs still find them.
 const REMOVABLE = { name: "Gus Guest", email: "guest@acme.test" };
 
 test("removing a key's owner from the workspace refuses the key with owner_removed", async ({ page, request, acme }) => {
@@ -234,14 +234,19 @@ test("removing a key's owner from the workspace refuses the key with owner_remov
   await signIn(page, "admin@acme.test");
   await openSettings(page);
   await removeMember(page, REMOVABLE.name);
-
-  const error = expectError(await me(request, secret), 403, "owner_removed");
-  expect(error.message).toMatch(/no longer a member/);
-  expect(expectOk(await api(request, "POST", "/api/data/verify", { key: acme.admin.secret, body: { token: secret } }))).toMatchObject({
-    valid: false,
-    reason: "owner_removed",
-    key: { id: key.id },
-  });
-  // The workspace's own keys still work.
-  expectOk(await me(request, acme.admin.secret));
+  try {
+    const error = expectError(await me(request, secret), 403, "owner_removed");
+    expect(error.message).toMatch(/no longer a member/);
+    expect(expectOk(await api(request, "POST", "/api/data/verify", { key: acme.admin.secret, body: { token: secret } }))).toMatchObject({
+      valid: false,
+      reason: "owner_removed",
+      key: { id: key.id },
+    });
+    // The workspace's own keys still work.
+    expectOk(await me(request, acme.admin.secret));
+  } finally {
+    await addMember(page, REMOVABLE.email, "Guest", REMOVABLE.name);
+  }
+  // Back in the workspace, the key acts as its owner again.
+  expect(expectOk(await me(request, secret)).user?.email).toBe(REMOVABLE.email);
 });

@@ -167,7 +167,7 @@ test("use is recorded: last used at, from which address and integration", async 
   const { key, secret } = await createApiKey(request, acme.admin.secret, { name: uniqueName("Last used") });
   expect(key).toMatchObject({ lastUsedAt: null, lastUsedIp: null, lastUsedIntegration: null });
   const before = Date.now();
-  expectOk(await api(request, "GET", "/api/data/me", { key: secret, xff: "198.51.100.60, 10.0.0.1", headers: { "x-integration-name": "e2e-suite/1.0" } }));
+  expectOk(await api(request, "GET", "/api/data/me", { key: secret, xff: "10.0.0.1, 198.51.100.60", headers: { "x-integration-name": "e2e-suite/1.0" } }));
   await expect
     .poll(async () => (await getApiKey(request, acme.admin.secret, key.id)).lastUsedAt, { timeout: 10_000 })
     .not.toBeNull();

@@ -8,14 +8,19 @@ export const USAGE_WRITE_INTERVAL_MS = 60_000;
 
 const lastWritten = new Map<string, number>();
 
-export function recordKeyUse(db: Db, keyId: string, meta: { ip: string | null; integration: string | null }, now = Date.now()): void {
+/** `ip` undefined leaves the last address as it was (e.g. a key checked through /verify). */
+export function recordKeyUse(db: Db, keyId: string, meta: { ip?: string | null; integration: string | null }, now = Date.now()): void {
   const previous = lastWritten.get(keyId);
   if (previous !== undefined && now - previous < USAGE_WRITE_INTERVAL_MS) return;
   lastWritten.set(keyId, now);
   if (lastWritten.size > 100_000) lastWritten.clear(); // bounded memory; worst case one extra write per key
   void db
     .update(apiKeys)
-    .set({ lastUsedAt: new Date(now), lastUsedIp: meta.ip, lastUsedIntegration: meta.integration?.slice(0, 200) ?? null })
+    .set({
+      lastUsedAt: new Date(now),
+      ...(meta.ip !== undefined ? { lastUsedIp: meta.ip } : {}),
+      lastUsedIntegration: meta.integration?.slice(0, 200) ?? null,
+    })
     .where(eq(apiKeys.id, keyId))
     .catch((err: Error) => console.error(`[usage] could not record key use: ${err.name}`));
 }

@@ -113,3 +113,7 @@ export function errorResponse(err: unknown): Response {
   console.error(`[api] unexpected ${(err as Error)?.name ?? "error"} ${(err as { code?: string })?.code ?? ""}`.trim());
   return fail(500, { message: "Something went wrong on our side. Nothing was changed; please try again.", code: "internal_error" });
 }
+
+/** For paths under /api/data that are not endpoints. */
+export const noSuchEndpoint = async (): Promise<Response> =>
+  fail(404, { message: "There is no such endpoint. See /api/openapi.json.", code: "no_such_endpoint" });

@@ -24,10 +24,18 @@ export interface ApiContext {
 
 type RouteParams = { params: Promise<Record<string, string>> };
 
-/** Behind a reverse proxy the first X-Forwarded-For entry is the client; Next sets it from the socket otherwise. */
+/**
+ * The client's address. Next sets X-Forwarded-For from the socket only when the request has
+ * none, so a client can write it: run Latchkey behind a reverse proxy that appends the real
+ * address, and we take the entry LATCHKEY_TRUSTED_PROXY_HOPS (default 1) from the end.
+ */
 export function clientAddress(req: Request): string | null {
-  const xff = req.headers.get("x-forwarded-for");
-  return xff?.split(",")[0]?.trim() || req.headers.get("x-real-ip") || null;
+  const hops = Math.max(1, Number(process.env.LATCHKEY_TRUSTED_PROXY_HOPS ?? 1) || 1);
+  const entries = (req.headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return entries[Math.max(0, entries.length - hops)] ?? req.headers.get("x-real-ip") ?? null;
 }
 
 /**
@@ -55,7 +63,14 @@ export function apiRoute(
 
       body = await readBody(req);
       db = await getDb();
-      const credential = extractCredential(req, url, body);
+      let credential: ReturnType<typeof extractCredential>;
+      try {
+        credential = extractCredential(req, url, body);
+      } catch (err) {
+        // An empty, non-string or doubled credential is a failed authentication too.
+        const retry = await recordAuthFailure(db, client);
+        throw retry > 0 ? rateLimited(retry) : err;
+      }
       const result = credential ? await verifyApiKey(db, credential.secret, { via: credential.channel }) : MISSING_KEY;
       if (!result.ok) {
         seen = result.found;
@@ -133,13 +148,15 @@ export function methodNotAllowed(allowed: string[]) {
     fail(405, { message: `Use ${allowed.join(" or ")} on this endpoint.`, code: "method_not_allowed" }, { allow: allowed.join(", ") });
 }
 
-const ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+const ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 type Method = (typeof ALL_METHODS)[number];
 type RouteHandler = (req: Request, route: RouteParams) => Promise<Response>;
 
 /** A route's exports: the given methods, and a 405 envelope for the others. */
-export function routeMethods(handlers: Partial<Record<Method, RouteHandler>>): Record<Method, RouteHandler> {
+export function routeMethods(handlers: Partial<Record<Exclude<Method, "OPTIONS">, RouteHandler>>): Record<Method, RouteHandler> {
   const allowed = Object.keys(handlers);
   const refuse = methodNotAllowed(allowed);
-  return Object.fromEntries(ALL_METHODS.map((m) => [m, handlers[m] ?? refuse])) as Record<Method, RouteHandler>;
+  // OPTIONS says what this route really supports (Next's default lists every method).
+  const options: RouteHandler = async () => new Response(null, { status: 204, headers: { allow: [...allowed, "OPTIONS"].join(", ") } });
+  return Object.fromEntries(ALL_METHODS.map((m) => [m, m === "OPTIONS" ? options : (handlers[m] ?? refuse)])) as Record<Method, RouteHandler>;
 }

@@ -19,6 +19,7 @@ export const AUDIT_ACTION_LABELS: Partial<Record<AuditAction, string>> = {
   "workspace.settings_updated": "Settings updated",
   "member.role_changed": "Role changed",
   "member.grant_changed": "Grant changed",
+  "member.added": "Member added",
   "member.removed": "Member removed",
   "user.deleted": "User deleted",
 };

@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   "workspace.settings_updated",
   "member.role_changed",
   "member.grant_changed",
+  "member.added",
   "member.removed",
   "user.deleted",
 ] as const;

@@ -8,7 +8,7 @@ import { createMyToken } from "@/lib/api-keys/tokens";
 import { verifyApiKey } from "@/lib/api-keys/verify";
 import { permissionsOf } from "@/lib/auth/permissions";
 import { addUser, contextFor, seedFixtures, setWorkspace, userId, workspaceId } from "@/lib/testing/fixtures";
-import { changeMemberRole, listMembers, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "./core";
+import { addMember, changeMemberRole, listMembers, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "./core";
 
 const DAY_MS = 86_400_000;
 
@@ -438,6 +438,41 @@ describe("members", () => {
       await removeMember(db, await adminCtx(), person);
       expect(await verifyApiKey(db, globexKey.secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "admin" } });
       expect((await contextFor(db, "dual@acme.test", "globex")).role).toBe("admin");
+    });
+  });
+
+  describe("addMember", () => {
+    it("adds an existing user with a role, audited; their keys work again", async () => {
+      const person = await addUser(db, { email: "back@acme.test", name: "Bo Back", memberships: [["acme", "member"]] });
+      const key = await createApiKey(db, await adminCtx(), { name: uniqueName("Bo's key"), ownerId: person });
+      await removeMember(db, await adminCtx(), person);
+      expect(await verifyApiKey(db, key.secret, { via: "x-apikey" })).toMatchObject({ ok: false, code: "owner_removed" });
+
+      const mark = await lastEventId(db);
+      expect(await addMember(db, await adminCtx(), { email: "  BACK@acme.test ", role: "manager" })).toEqual({ name: "Bo Back", role: "manager" });
+      expect(await verifyApiKey(db, key.secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "manager" } });
+      expect(await eventsAfter(db, mark)).toEqual([
+        expect.objectContaining({ action: "member.added", targetName: "Bo Back", changes: { role: { from: null, to: "manager" } }, metadata: { userId: person } }),
+      ]);
+    });
+
+    it("refuses unknown emails, existing members and bad roles with field messages, writing nothing", async () => {
+      const before = await snapshot(db);
+      await expect(addMember(db, await adminCtx(), { email: "nobody@acme.test", role: "member" })).rejects.toMatchObject({
+        code: "validation",
+        fieldErrors: { email: ["No Latchkey user has the email nobody@acme.test."] },
+      });
+      await expect(addMember(db, await adminCtx(), { email: "member@acme.test", role: "member" })).rejects.toMatchObject({
+        fieldErrors: { email: ["Mia Member is already a member."] },
+      });
+      await expect(addMember(db, await adminCtx(), { email: "not an email", role: "member" })).rejects.toMatchObject({ fieldErrors: { email: [expect.stringMatching(/email address/)] } });
+      await expect(addMember(db, await adminCtx(), { email: "admin@globex.test", role: "owner" })).rejects.toMatchObject({ fieldErrors: { role: [expect.any(String)] } });
+      expect(await snapshot(db)).toBe(before);
+    });
+
+    it("is for Admins only", async () => {
+      for (const email of ["manager@acme.test", "member@acme.test", "guest@acme.test"])
+        await expect(addMember(db, await contextFor(db, email, "acme"), { email: "admin@globex.test", role: "guest" })).rejects.toMatchObject({ code: "forbidden" });
     });
   });
 });

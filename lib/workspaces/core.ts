@@ -3,9 +3,9 @@ import type { Db, DbOrTx } from "@/db";
 import { apiKeys, memberships, users, workspaces, type Role, type Workspace } from "@/db/schema";
 import { assertCan, type WorkspaceContext } from "@/lib/auth/context";
 import { recordAudit, diffFields } from "@/lib/audit/record";
-import { invalid, notFound } from "@/lib/errors";
+import { invalid, isUniqueViolation, notFound } from "@/lib/errors";
 import { fieldErrorsOf } from "@/lib/validations/api-keys";
-import { roleSchema, workspaceSettingsSchema, type WorkspaceSettingsInput } from "@/lib/validations/workspaces";
+import { addMemberSchema, roleSchema, workspaceSettingsSchema, type WorkspaceSettingsInput } from "@/lib/validations/workspaces";
 import { isUuid } from "@/lib/api-keys/core";
 
 // Workspace settings and members. Every change is audited in its transaction and takes effect on
@@ -125,6 +125,30 @@ export async function setManageApiKeysGrant(db: Db, ctx: WorkspaceContext, userI
     });
     return granted;
   });
+}
+
+/** Adds an existing Latchkey user to the workspace with a role. */
+export async function addMember(db: Db, ctx: WorkspaceContext, rawInput: unknown): Promise<{ name: string; role: Role }> {
+  assertCan(ctx, "members.manage", MEMBERS_DENIED);
+  const parsed = addMemberSchema.safeParse(rawInput ?? {});
+  if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
+  const { email, role } = parsed.data;
+  const [user] = await db
+    .select({ id: users.id, name: users.name })
+    .from(users)
+    .where(and(sql`lower(${users.email}) = lower(${email})`, isNull(users.deletedAt)))
+    .limit(1);
+  if (!user) throw invalid({ email: [`No Latchkey user has the email ${email}.`] });
+  try {
+    return await db.transaction(async (tx) => {
+      await tx.insert(memberships).values({ workspaceId: ctx.workspace.id, userId: user.id, role });
+      await recordAudit(tx, ctx, { action: "member.added", targetName: user.name, changes: { role: { from: null, to: role } }, metadata: { userId: user.id } });
+      return { name: user.name, role };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err, "memberships_workspace_user_idx")) throw invalid({ email: [`${user.name} is already a member.`] });
+    throw err;
+  }
 }
 
 /** Removes the membership. Keys acting as the member stop working at once (owner_removed). */

@@ -6,7 +6,7 @@ import { routeMethods } from "@/lib/api/handler";
 
 export const dynamic = "force-dynamic";
 
-export const { GET, POST, PUT, PATCH, DELETE } = routeMethods({
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = routeMethods({
   GET: async () => {
     try {
       const { db, kind } = await getDatabase();

@@ -9,7 +9,7 @@ let base: OpenApiDocument | undefined;
 
 // Public, like the reference page it mirrors: the document holds no workspace data. The server
 // URL is the origin the client used, so a shared cache must key on the host as well.
-export const { GET, POST, PUT, PATCH, DELETE } = routeMethods({
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = routeMethods({
   GET: async (req: Request) => {
     base ??= buildOpenApiDocument();
     const { openapi, info, ...rest } = base;

@@ -3,7 +3,7 @@ import { ok } from "@/lib/api/envelope";
 import { apiRoute, routeMethods } from "@/lib/api/handler";
 import { createApiKey, listApiKeys } from "@/lib/api-keys/core";
 
-export const { GET, POST, PUT, PATCH, DELETE } = routeMethods({
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = routeMethods({
   GET: apiRoute({ scope: "api_keys:read" }, async ({ db, ctx, url }) => {
     const { key: _credential, ...query } = Object.fromEntries(url.searchParams);
     const page = await listApiKeys(db, ctx, query);

@@ -3,7 +3,7 @@ import { ok } from "@/lib/api/envelope";
 import { apiRoute, routeMethods } from "@/lib/api/handler";
 import { permissionsOf } from "@/lib/auth/permissions";
 
-export const { GET, POST, PUT, PATCH, DELETE } = routeMethods({
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = routeMethods({
   GET: apiRoute({ scope: "me:read" }, async ({ ctx, auth }) =>
     ok({
       user: auth.owner ? { id: auth.owner.id, email: auth.owner.email, name: auth.owner.name } : null,

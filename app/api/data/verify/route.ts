@@ -18,7 +18,7 @@ function describe(v: VerifiedKey) {
 
 // An integrating service asks whether a key presented to it is good. Only keys of the caller's
 // own workspace are described; any other key is simply unknown.
-export const { GET, POST, PUT, PATCH, DELETE } = routeMethods({
+export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = routeMethods({
   POST: apiRoute({ scope: "verify" }, async ({ db, ctx, input, req }) => {
     const parsed = verifyRequestSchema.safeParse(input);
     if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
@@ -29,7 +29,7 @@ export const { GET, POST, PUT, PATCH, DELETE } = routeMethods({
       return ok({ valid: false, reason: "unknown_key", message: "The API key is not recognised." });
     }
     if (!result.ok) return ok({ valid: false, reason: result.code, message: result.message, ...describe(found) });
-    recordKeyUse(db, found.key.id, { ip: null, integration: req.headers.get("x-integration-name") });
+    recordKeyUse(db, found.key.id, { integration: req.headers.get("x-integration-name") });
     return ok({ valid: true, reason: null, message: "The API key is valid.", ...describe(found) });
   }),
 });

@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { workspaceAction, type ActionResult } from "@/lib/actions";
-import { changeMemberRole, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "@/lib/workspaces/core";
+import { addMember, changeMemberRole, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "@/lib/workspaces/core";
 import { countUserLiveKeys, deleteUser } from "@/lib/workspaces/users";
 import type { WorkspaceSettingsInput } from "@/lib/validations/workspaces";
 
@@ -39,4 +39,8 @@ export async function countUserKeysAction(slug: string, userId: string): Promise
 
 export async function deleteUserAction(slug: string, userId: string): Promise<ActionResult<{ name: string; revokedKeys: number }>> {
   return run(slug, (ctx, db) => deleteUser(db, ctx, userId));
+}
+
+export async function addMemberAction(slug: string, input: { email: string; role: string }): Promise<ActionResult<{ name: string }>> {
+  return run(slug, (ctx, db) => addMember(db, ctx, input));
 }
