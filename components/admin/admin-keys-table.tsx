@@ -1,6 +1,6 @@
 "use client";
 
-import { useMemo, useRef, useState, useTransition } from "react";
+import { useMemo, useRef, useState } from "react";
 import { Download, KeyRound } from "lucide-react";
 import { toast } from "sonner";
 import { bulkDisableKeysAction, bulkRevokeKeysAction } from "@/app/(console)/admin/keys/actions";
@@ -10,15 +10,7 @@ import {
   DataTableColumnHeader,
   type DataTableRowSelection,
 } from "@/components/data-table";
-import {
-  AlertDialog,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-} from "@/components/ui/alert-dialog";
+import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Badge, type BadgeVariant } from "@/components/ui/badge";
 import { Button, buttonVariants } from "@/components/ui/button";
 import { RelativeTime } from "@/components/ui/relative-time";
@@ -134,7 +126,6 @@ const plural = (n: number, word = "key") => `${n} ${word}${n === 1 ? "" : "s"}`;
 export function AdminKeysTable({ rows, total, workspaces, values, errors, exportHref, filtered }: AdminKeysTableProps) {
   const [selection, setSelection] = useState<DataTableRowSelection>({});
   const [confirming, setConfirming] = useState<Operation | null>(null);
-  const [pending, startTransition] = useTransition();
   // The dialog has no Radix trigger: focus goes back to the button that opened it by hand.
   const opener = useRef<HTMLButtonElement | null>(null);
 
@@ -154,18 +145,11 @@ export function AdminKeysTable({ rows, total, workspaces, values, errors, export
   );
   const stateOptions = ADMIN_KEY_STATES.map((s) => ({ value: s, label: ADMIN_KEY_STATE_LABELS[s] }));
 
-  function run(operation: Operation) {
-    const ids = selected.map((r) => r.id);
-    startTransition(async () => {
-      const result = await (operation === "revoke" ? bulkRevokeKeysAction(ids) : bulkDisableKeysAction(ids));
-      if (!result.ok) {
-        toast.error(result.error);
-        return;
-      }
-      setConfirming(null);
-      setSelection({});
-      announce(operation, result.data);
-    });
+  async function run(operation: Operation): Promise<string | void> {
+    const result = await (operation === "revoke" ? bulkRevokeKeysAction(selected.map((r) => r.id)) : bulkDisableKeysAction(selected.map((r) => r.id)));
+    if (!result.ok) return result.error;
+    setSelection({});
+    announce(operation, result.data);
   }
 
   const toolbar = (
@@ -256,49 +240,39 @@ export function AdminKeysTable({ rows, total, workspaces, values, errors, export
           </div>
         }
       />
-      <AlertDialog open={confirming !== null} onOpenChange={(open) => !open && !pending && setConfirming(null)}>
-        <AlertDialogContent
-          onCloseAutoFocus={(event) => {
-            event.preventDefault();
-            opener.current?.focus();
-          }}
-        >
-          <AlertDialogHeader>
-            <AlertDialogTitle>
-              {confirming === "revoke" ? "Revoke" : "Disable"} {plural(selected.length)}?
-            </AlertDialogTitle>
-            <AlertDialogDescription>
-              {confirming === "revoke"
-                ? "Integrations using these keys will be refused from their next request. Revoking is permanent: the keys cannot be restored, though they stay in the audit log."
-                : "Integrations using these keys will be refused until a workspace Admin enables them again on the workspace's API tab."}
-            </AlertDialogDescription>
-          </AlertDialogHeader>
-          <ul className="grid max-h-40 list-disc gap-0.5 overflow-y-auto pl-5 text-sm">
-            {selected.slice(0, 8).map((r) => (
-              <li key={r.id} className="break-words">
-                <span className="font-medium">{r.name}</span> <span className="text-muted-foreground">· {r.workspaceName}</span>
-              </li>
-            ))}
-            {selected.length > 8 ? <li className="text-muted-foreground">and {selected.length - 8} more</li> : null}
-          </ul>
-          {confirming === "disable" && selectedTokens > 0 ? (
-            <p className="text-sm text-muted-foreground">
-              {plural(selectedTokens, "personal token")} will be left as {selectedTokens === 1 ? "it is" : "they are"}: tokens
-              cannot be disabled, only revoked.
-            </p>
-          ) : null}
-          <AlertDialogFooter>
-            <AlertDialogCancel disabled={pending}>Cancel</AlertDialogCancel>
-            <Button variant="destructive" disabled={pending || selected.length === 0} onClick={() => confirming && run(confirming)}>
-              {pending
-                ? confirming === "revoke"
-                  ? "Revoking…"
-                  : "Disabling…"
-                : `${confirming === "revoke" ? "Revoke" : "Disable"} ${plural(selected.length)}`}
-            </Button>
-          </AlertDialogFooter>
-        </AlertDialogContent>
-      </AlertDialog>
+      <ConfirmDialog
+        open={confirming !== null}
+        onOpenChange={(open) => !open && setConfirming(null)}
+        onCloseAutoFocus={(event) => {
+          event.preventDefault();
+          opener.current?.focus();
+        }}
+        title={`${confirming === "revoke" ? "Revoke" : "Disable"} ${plural(selected.length)}?`}
+        description={
+          confirming === "revoke"
+            ? "Integrations using these keys will be refused from their next request. Revoking is permanent: the keys cannot be restored, though they stay in the audit log."
+            : "Integrations using these keys will be refused until a workspace Admin enables them again on the workspace's API tab."
+        }
+        confirmLabel={`${confirming === "revoke" ? "Revoke" : "Disable"} ${plural(selected.length)}`}
+        pendingLabel={confirming === "revoke" ? "Revoking…" : "Disabling…"}
+        disabled={selected.length === 0}
+        onConfirm={() => (confirming ? run(confirming) : Promise.resolve())}
+      >
+        <ul className="grid max-h-40 list-disc gap-0.5 overflow-y-auto pl-5 text-sm">
+          {selected.slice(0, 8).map((r) => (
+            <li key={r.id} className="break-words">
+              <span className="font-medium">{r.name}</span> <span className="text-muted-foreground">· {r.workspaceName}</span>
+            </li>
+          ))}
+          {selected.length > 8 ? <li className="text-muted-foreground">and {selected.length - 8} more</li> : null}
+        </ul>
+        {confirming === "disable" && selectedTokens > 0 ? (
+          <p className="text-sm text-muted-foreground">
+            {plural(selectedTokens, "personal token")} will be left as {selectedTokens === 1 ? "it is" : "they are"}: tokens cannot be
+            disabled, only revoked.
+          </p>
+        ) : null}
+      </ConfirmDialog>
     </>
   );
 }

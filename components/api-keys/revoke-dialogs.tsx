@@ -3,15 +3,7 @@
 import { useState, useTransition } from "react";
 import { toast } from "sonner";
 import { revokeAllApiKeysAction, revokeApiKeyAction } from "@/app/(console)/w/[slug]/account/api/actions";
-import {
-  AlertDialog,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-} from "@/components/ui/alert-dialog";
+import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
@@ -26,45 +18,26 @@ export function RevokeApiKeyDialog({
   apiKey: { id: string; name: string; prefix: string } | null;
   onOpenChange: (open: boolean) => void;
 }) {
-  const [pending, startTransition] = useTransition();
-  const [error, setError] = useState<string | null>(null);
   return (
-    <AlertDialog
+    <ConfirmDialog
       open={apiKey !== null}
-      onOpenChange={(open) => {
-        if (!open) setError(null);
-        onOpenChange(open);
+      onOpenChange={onOpenChange}
+      title={<>Revoke “{apiKey?.name}”?</>}
+      description={
+        <>
+          Integrations using <span className="font-mono">{apiKey?.prefix}</span> will be refused from their next request.
+          Revoking is permanent: the key cannot be restored, though it stays in the audit log.
+        </>
+      }
+      confirmLabel="Yes, revoke"
+      pendingLabel="Revoking…"
+      onConfirm={async () => {
+        if (!apiKey) return;
+        const result = await revokeApiKeyAction(slug, apiKey.id);
+        if (!result.ok) return result.error;
+        toast.success(`Revoked “${result.data.name}”.`);
       }}
-    >
-      <AlertDialogContent>
-        <AlertDialogHeader>
-          <AlertDialogTitle>Revoke “{apiKey?.name}”?</AlertDialogTitle>
-          <AlertDialogDescription>
-            Integrations using <span className="font-mono">{apiKey?.prefix}</span> will be refused from their next
-            request. Revoking is permanent: the key cannot be restored, though it stays in the audit log.
-          </AlertDialogDescription>
-        </AlertDialogHeader>
-        {error ? <p className="text-sm font-medium text-destructive">{error}</p> : null}
-        <AlertDialogFooter>
-          <AlertDialogCancel disabled={pending}>Cancel</AlertDialogCancel>
-          <Button
-            variant="destructive"
-            disabled={pending}
-            onClick={() =>
-              startTransition(async () => {
-                if (!apiKey) return;
-                const result = await revokeApiKeyAction(slug, apiKey.id);
-                if (!result.ok) return setError(result.error);
-                toast.success(`Revoked “${result.data.name}”.`);
-                onOpenChange(false);
-              })
-            }
-          >
-            {pending ? "Revoking…" : "Yes, revoke"}
-          </Button>
-        </AlertDialogFooter>
-      </AlertDialogContent>
-    </AlertDialog>
+    />
   );
 }
 

@@ -5,15 +5,7 @@ import { toast } from "sonner";
 import { addMemberAction, changeRoleAction, countUserKeysAction, deleteUserAction, removeMemberAction, setGrantAction } from "@/app/(console)/w/[slug]/settings/actions";
 import { Field, fieldAria, selectClassName } from "@/components/api-keys/field";
 import { Input } from "@/components/ui/input";
-import {
-  AlertDialog,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-} from "@/components/ui/alert-dialog";
+import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
@@ -152,7 +144,7 @@ export function MembersTable({
 }) {
   const [removing, setRemoving] = useState<MemberView | null>(null);
   const [deleting, setDeleting] = useState<{ member: MemberView; keys: number } | null>(null);
-  const [pending, startTransition] = useTransition();
+  const [, startTransition] = useTransition();
   const askDelete = (member: MemberView) =>
     startTransition(async () => {
       // Count first, across every workspace, so the dialog can say what will be revoked.
@@ -198,71 +190,50 @@ export function MembersTable({
           </TableBody>
         </Table>
       </div>
-      <AlertDialog open={removing !== null} onOpenChange={(open) => !open && setRemoving(null)}>
-        <AlertDialogContent>
-          <AlertDialogHeader>
-            <AlertDialogTitle>Remove {removing?.name} from this workspace?</AlertDialogTitle>
-            <AlertDialogDescription>
-              They lose access at once.{" "}
-              {removing?.liveKeys
-                ? `${removing.liveKeys} live ${removing.liveKeys === 1 ? "key acts" : "keys act"} as them and will be refused from the next request.`
-                : "No live keys act as them."}
-            </AlertDialogDescription>
-          </AlertDialogHeader>
-          <AlertDialogFooter>
-            <AlertDialogCancel disabled={pending}>Cancel</AlertDialogCancel>
-            <Button
-              variant="destructive"
-              disabled={pending}
-              onClick={() =>
-                startTransition(async () => {
-                  if (!removing) return;
-                  const result = await removeMemberAction(slug, removing.userId);
-                  if (result.ok) {
-                    toast.success(`Removed ${result.data.name}.`);
-                    setRemoving(null);
-                  } else toast.error(result.fieldErrors?.role?.join(" ") ?? result.error);
-                })
-              }
-            >
-              {pending ? "Removing…" : "Yes, remove"}
-            </Button>
-          </AlertDialogFooter>
-        </AlertDialogContent>
-      </AlertDialog>
-      <AlertDialog open={deleting !== null} onOpenChange={(open) => !open && setDeleting(null)}>
-        <AlertDialogContent>
-          <AlertDialogHeader>
-            <AlertDialogTitle>Delete {deleting?.member.name}?</AlertDialogTitle>
-            <AlertDialogDescription>
-              {deleting?.member.email} will no longer be able to sign in and will leave every workspace.{" "}
-              {deleting?.keys
-                ? `${deleting.keys} live ${deleting.keys === 1 ? "key they own" : "keys they own"}, in every workspace, will be revoked.`
-                : "They own no live keys."}{" "}
-              This cannot be undone.
-            </AlertDialogDescription>
-          </AlertDialogHeader>
-          <AlertDialogFooter>
-            <AlertDialogCancel disabled={pending}>Cancel</AlertDialogCancel>
-            <Button
-              variant="destructive"
-              disabled={pending}
-              onClick={() =>
-                startTransition(async () => {
-                  if (!deleting) return;
-                  const result = await deleteUserAction(slug, deleting.member.userId);
-                  if (!result.ok) return void toast.error(result.error);
-                  const n = result.data.revokedKeys;
-                  toast.success(`Deleted ${result.data.name}; revoked ${n} ${n === 1 ? "key" : "keys"}.`);
-                  setDeleting(null);
-                })
-              }
-            >
-              {pending ? "Deleting…" : "Yes, delete user"}
-            </Button>
-          </AlertDialogFooter>
-        </AlertDialogContent>
-      </AlertDialog>
+      <ConfirmDialog
+        open={removing !== null}
+        onOpenChange={(open) => !open && setRemoving(null)}
+        title={<>Remove {removing?.name} from this workspace?</>}
+        description={
+          <>
+            They lose access at once.{" "}
+            {removing?.liveKeys
+              ? `${removing.liveKeys} live ${removing.liveKeys === 1 ? "key acts" : "keys act"} as them and will be refused from the next request.`
+              : "No live keys act as them."}
+          </>
+        }
+        confirmLabel="Yes, remove"
+        pendingLabel="Removing…"
+        onConfirm={async () => {
+          if (!removing) return;
+          const result = await removeMemberAction(slug, removing.userId);
+          if (!result.ok) return result.fieldErrors?.role?.join(" ") ?? result.error;
+          toast.success(`Removed ${result.data.name}.`);
+        }}
+      />
+      <ConfirmDialog
+        open={deleting !== null}
+        onOpenChange={(open) => !open && setDeleting(null)}
+        title={<>Delete {deleting?.member.name}?</>}
+        description={
+          <>
+            {deleting?.member.email} will no longer be able to sign in and will leave every workspace.{" "}
+            {deleting?.keys
+              ? `${deleting.keys} live ${deleting.keys === 1 ? "key they own" : "keys they own"}, in every workspace, will be revoked.`
+              : "They own no live keys."}{" "}
+            This cannot be undone.
+          </>
+        }
+        confirmLabel="Yes, delete user"
+        pendingLabel="Deleting…"
+        onConfirm={async () => {
+          if (!deleting) return;
+          const result = await deleteUserAction(slug, deleting.member.userId);
+          if (!result.ok) return result.error;
+          const n = result.data.revokedKeys;
+          toast.success(`Deleted ${result.data.name}; revoked ${n} ${n === 1 ? "key" : "keys"}.`);
+        }}
+      />
     </section>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState, useState, useTransition } from "react";
+import { useActionState, useState } from "react";
 import { Plus, Ticket } from "lucide-react";
 import { toast } from "sonner";
 import {
@@ -11,15 +11,7 @@ import {
 } from "@/app/(console)/w/[slug]/account/tokens/actions";
 import { Field, fieldAria } from "@/components/api-keys/field";
 import { SecretDialog } from "@/components/api-keys/secret-dialog";
-import {
-  AlertDialog,
-  AlertDialogCancel,
-  AlertDialogContent,
-  AlertDialogDescription,
-  AlertDialogFooter,
-  AlertDialogHeader,
-  AlertDialogTitle,
-} from "@/components/ui/alert-dialog";
+import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
@@ -56,7 +48,6 @@ export function TokensPanel({ slug, tokens }: { slug: string; tokens: PersonalTo
   const [created, setCreated] = useState<CreatedTokenResult | null>(null);
   const [deleting, setDeleting] = useState<PersonalTokenView | null>(null);
   const [deletingAll, setDeletingAll] = useState(false);
-  const [pending, startTransition] = useTransition();
 
   return (
     <section aria-labelledby="tokens-title" className="grid gap-4">
@@ -164,42 +155,33 @@ export function TokensPanel({ slug, tokens }: { slug: string; tokens: PersonalTo
         returnFocusTo={() => document.querySelector<HTMLElement>("[data-create-token-trigger]")}
       />
 
-      <AlertDialog open={deleting !== null || deletingAll} onOpenChange={(open) => !open && (setDeleting(null), setDeletingAll(false))}>
-        <AlertDialogContent>
-          <AlertDialogHeader>
-            <AlertDialogTitle>{deletingAll ? `Delete all ${tokens.length} tokens?` : `Delete “${deleting?.name}”?`}</AlertDialogTitle>
-            <AlertDialogDescription>
-              {deletingAll
-                ? "Every script and tool using your personal tokens in this workspace will be refused from its next request."
-                : "Anything using this token will be refused from its next request. This cannot be undone."}
-            </AlertDialogDescription>
-          </AlertDialogHeader>
-          <AlertDialogFooter>
-            <AlertDialogCancel disabled={pending}>Cancel</AlertDialogCancel>
-            <Button
-              variant="destructive"
-              disabled={pending}
-              onClick={() =>
-                startTransition(async () => {
-                  if (deletingAll) {
-                    const r = await deleteAllTokensAction(slug);
-                    if (!r.ok) return void toast.error(r.error);
-                    toast.success(`Deleted ${r.data.deleted} ${r.data.deleted === 1 ? "token" : "tokens"}.`);
-                  } else if (deleting) {
-                    const r = await deleteTokenAction(slug, deleting.id);
-                    if (!r.ok) return void toast.error(r.error);
-                    toast.success(`Deleted “${r.data.name}”.`);
-                  }
-                  setDeleting(null);
-                  setDeletingAll(false);
-                })
-              }
-            >
-              {pending ? "Deleting…" : deletingAll ? "Delete all tokens" : "Yes, delete"}
-            </Button>
-          </AlertDialogFooter>
-        </AlertDialogContent>
-      </AlertDialog>
+      <ConfirmDialog
+        open={deleting !== null || deletingAll}
+        onOpenChange={(open) => {
+          if (open) return;
+          setDeleting(null);
+          setDeletingAll(false);
+        }}
+        title={deletingAll ? `Delete all ${tokens.length} tokens?` : `Delete “${deleting?.name}”?`}
+        description={
+          deletingAll
+            ? "Every script and tool using your personal tokens in this workspace will be refused from its next request."
+            : "Anything using this token will be refused from its next request. This cannot be undone."
+        }
+        confirmLabel={deletingAll ? "Delete all tokens" : "Yes, delete"}
+        pendingLabel="Deleting…"
+        onConfirm={async () => {
+          if (deletingAll) {
+            const r = await deleteAllTokensAction(slug);
+            if (!r.ok) return r.error;
+            toast.success(`Deleted ${r.data.deleted} ${r.data.deleted === 1 ? "token" : "tokens"}.`);
+          } else if (deleting) {
+            const r = await deleteTokenAction(slug, deleting.id);
+            if (!r.ok) return r.error;
+            toast.success(`Deleted “${r.data.name}”.`);
+          }
+        }}
+      />
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { ShieldAlert } from "lucide-react";
+import { AccessDenied } from "@/components/access-denied";
 import { AuditTable } from "@/components/admin/audit-table";
 import { getDb } from "@/db";
 import { filterValues } from "@/lib/admin/filter-values";
@@ -25,19 +25,9 @@ export default async function WorkspaceAuditPage({
 
   if (!can(ctx, "audit.read")) {
     return (
-      <section aria-labelledby="audit-denied-title" className="rounded-lg border bg-card p-8">
-        <div className="flex items-start gap-4">
-          <ShieldAlert aria-hidden="true" className="mt-0.5 size-6 shrink-0 text-muted-foreground" />
-          <div>
-            <h2 id="audit-denied-title" className="text-lg font-semibold">
-              You can&apos;t see the audit log of {ctx.workspace.name}
-            </h2>
-            <p className="mt-1 max-w-prose text-sm text-muted-foreground">
-              Only workspace Admins can see who changed which key. Ask a workspace Admin if you need to know what happened to a key.
-            </p>
-          </div>
-        </div>
-      </section>
+      <AccessDenied title={<>You can&apos;t see the audit log of {ctx.workspace.name}</>}>
+        Only workspace Admins can see who changed which key. Ask a workspace Admin if you need to know what happened to a key.
+      </AccessDenied>
     );
   }
 

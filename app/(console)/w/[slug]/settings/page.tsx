@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { AccessDenied } from "@/components/access-denied";
 import { ApiSettings } from "@/components/settings/api-settings";
 import { MembersTable } from "@/components/settings/members-table";
 import { getDb } from "@/db";
@@ -13,10 +14,7 @@ export default async function SettingsPage({ params }: { params: Promise<{ slug:
   const ctx = await getPageWorkspaceContext(slug);
   if (!can(ctx, "workspace.settings")) {
     return (
-      <section className="rounded-lg border bg-card p-8">
-        <h2 className="text-lg font-semibold">Settings are for workspace Admins</h2>
-        <p className="mt-1 text-sm text-muted-foreground">Ask an Admin of {ctx.workspace.name} to change its settings or members.</p>
-      </section>
+      <AccessDenied title="Settings are for workspace Admins">Ask an Admin of {ctx.workspace.name} to change its settings or members.</AccessDenied>
     );
   }
   const members = await listMembers(await getDb(), ctx);

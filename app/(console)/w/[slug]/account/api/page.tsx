@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { ShieldAlert } from "lucide-react";
+import { AccessDenied } from "@/components/access-denied";
 import { ApiKeysPanel } from "@/components/api-keys/api-keys-panel";
 import { getDb } from "@/db";
 import { listApiKeys, listKeyOwnerOptions, maxExpiryFor } from "@/lib/api-keys/core";
@@ -21,17 +21,7 @@ export default async function ApiTabPage({
 
   if (!can(ctx, "api_keys.read")) {
     return (
-      <section aria-labelledby="api-denied-title" className="rounded-lg border bg-card p-8">
-        <div className="flex items-start gap-4">
-          <ShieldAlert aria-hidden="true" className="mt-0.5 size-6 shrink-0 text-muted-foreground" />
-          <div>
-            <h2 id="api-denied-title" className="text-lg font-semibold">
-              You can&apos;t manage API keys in {ctx.workspace.name}
-            </h2>
-            <p className="mt-1 max-w-prose text-sm text-muted-foreground">{apiTabDenialReason(ctx)}</p>
-          </div>
-        </div>
-      </section>
+      <AccessDenied title={<>You can&apos;t manage API keys in {ctx.workspace.name}</>}>{apiTabDenialReason(ctx)}</AccessDenied>
     );
   }
 

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { AccessDenied } from "@/components/access-denied";
 import { TokensPanel } from "@/components/tokens/tokens-panel";
 import { getDb } from "@/db";
 import { listMyTokens } from "@/lib/api-keys/tokens";
@@ -19,12 +20,7 @@ export default async function TokensPage({ params }: { params: Promise<{ slug: s
         : null;
   if (reason) {
     return (
-      <section aria-labelledby="tokens-off-title" className="rounded-lg border bg-card p-8">
-        <h2 id="tokens-off-title" className="text-lg font-semibold">
-          Personal tokens are not available
-        </h2>
-        <p className="mt-1 max-w-prose text-sm text-muted-foreground">{reason}</p>
-      </section>
+<AccessDenied title="Personal tokens are not available">{reason}</AccessDenied>
     );
   }
   const tokens = await listMyTokens(await getDb(), ctx);
