@@ -458,12 +458,23 @@ async function benchDatabase(kind: DatabaseKind, opts: Options): Promise<Databas
       results.push(r);
     }
     const health = results[0].reqPerSec;
-    for (const [i, r] of results.entries()) if (routes[i].authenticated) r.ratioToHealth = health > 0 ? r.reqPerSec / health : 0;
+    for (const [i, r] of results.entries()) if (routes[i].authenticated) r.ratioToHealth = health > 0 ? round(r.reqPerSec / health, 3) : 0;
     const targetMet = results.every((r) => r.ratioToHealth === null || r.ratioToHealth >= TARGET_RATIO);
-    return { database: kind, keys: opts.keys, seedSeconds, serverStartSeconds, routes: results, targetMet };
+    return {
+      database: kind,
+      keys: opts.keys,
+      seedSeconds: round(seedSeconds, 2),
+      serverStartSeconds: round(serverStartSeconds, 2),
+      routes: results,
+      targetMet,
+    };
   } finally {
     await runCleanups();
   }
+}
+
+function round(n: number, digits: number): number {
+  return Number(n.toFixed(digits));
 }
 
 function printTable(result: DatabaseResult, opts: Options): void {
@@ -471,8 +482,8 @@ function printTable(result: DatabaseResult, opts: Options): void {
   const rows = result.routes.map((r) => [
     r.route,
     Math.round(r.reqPerSec).toString(),
-    r.p50Ms.toFixed(0),
-    r.p99Ms.toFixed(0),
+    formatMs(r.p50Ms),
+    formatMs(r.p99Ms),
     r.ratioToHealth === null ? "—" : `${r.ratioToHealth.toFixed(2)}×`,
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
@@ -488,11 +499,25 @@ function printTable(result: DatabaseResult, opts: Options): void {
   );
 }
 
+function formatMs(ms: number): string {
+  return ms < 10 ? ms.toFixed(1) : ms.toFixed(0);
+}
+
 function gitRevision(): string | null {
   try {
     const rev = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
     const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
     return dirty ? `${rev}-dirty` : rev;
+  } catch {
+    return null;
+  }
+}
+
+/** The production build that was measured (it may lag behind the working tree). */
+function buildInfo(): { id: string; builtAt: string } | null {
+  try {
+    const file = path.join(ROOT, ".next", "BUILD_ID");
+    return { id: fs.readFileSync(file, "utf8").trim(), builtAt: fs.statSync(file).mtime.toISOString() };
   } catch {
     return null;
   }
@@ -506,6 +531,7 @@ function writeResults(startedAt: Date, opts: Options, results: DatabaseResult[],
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     git: gitRevision(),
+    build: buildInfo(),
     machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${os.platform()} ${os.release()}` },
     options: { keys: opts.keys, duration: opts.duration, connections: opts.connections, warmupSeconds: WARMUP_SECONDS, targetRatio: TARGET_RATIO },
     results,
