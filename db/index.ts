@@ -18,6 +18,11 @@ export interface OpenDatabase {
   kind: DatabaseKind;
   /** Where the data lives, for the startup log (never includes a password). */
   location: string;
+  /**
+   * Subscribes to a PostgreSQL notification channel. `onReady` runs each time the subscription
+   * is (re)established: notifications may have been missed before it, so treat it as one.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onReady?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,7 +66,16 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; migra
         lock.release();
       }
     }
-    return { db, kind: "postgres", location: describeUrl(opts.url), close: () => client.end({ timeout: 5 }) };
+    return {
+      db,
+      kind: "postgres",
+      location: describeUrl(opts.url),
+      // postgres.js keeps a dedicated connection for LISTEN and re-subscribes after a reconnect.
+      listen: async (channel, onNotify, onReady) => {
+        await client.listen(channel, (payload) => onNotify(payload), () => onReady?.());
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
   }
 
   const { PGlite } = await import("@electric-sql/pglite");
@@ -84,6 +98,11 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; migra
     db,
     kind: "pglite",
     location: dataDir === "memory" ? "in memory" : path.resolve(dataDir),
+    // One process: notifications arrive as the notifying statement completes.
+    listen: async (channel, onNotify, onReady) => {
+      await client.listen(channel, onNotify);
+      onReady?.();
+    },
     close: async () => {
       await client.close();
       release();

@@ -3,6 +3,7 @@ import { headers } from "next/headers";
 import { getDb, type Db } from "@/db";
 import { sessionUserId } from "@/lib/auth";
 import { loadSessionUser, resolveWorkspaceContext, type SessionUser, type WorkspaceContext } from "@/lib/auth/context";
+import { bumpAuthEpoch } from "@/lib/api-keys/cache";
 import { AppError, type FieldErrors } from "@/lib/errors";
 
 export type ActionResult<T = undefined> =
@@ -46,5 +47,9 @@ export async function workspaceAction<T>(
     return { ok: true, data: await run(ctx, db) };
   } catch (err) {
     return toActionError(err);
+  } finally {
+    // Whatever the action changed is committed now: this instance's next verification must see
+    // it (other instances hear of it through NOTIFY).
+    bumpAuthEpoch();
   }
 }

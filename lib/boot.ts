@@ -1,11 +1,14 @@
 import { getDatabase } from "@/db";
 import { DEMO_PASSWORD, DEMO_USERS, isEmpty, seedDemo } from "@/db/seed";
 import { flushAccessLogs } from "./access-log/writer";
+import { startAuthCache } from "./api-keys/cache";
 import { ensureAuthSecret } from "./startup";
 
 export async function boot(): Promise<void> {
   const secret = ensureAuthSecret();
-  const { db, kind, location } = await getDatabase();
+  const database = await getDatabase();
+  const { db, kind, location } = database;
+  await startAuthCache(database);
   const wantDemo = process.env.LATCHKEY_DEMO === "1" || (kind === "pglite" && process.env.LATCHKEY_DEMO !== "0");
   let seeded = false;
   if (wantDemo && (await isEmpty(db))) {

@@ -2,11 +2,13 @@ import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { apiKeys, memberships, users, workspaces, type ApiKey, type Role, type Workspace } from "@/db/schema";
 import type { ApiKeyScope } from "@/lib/validations/api-keys";
+import { authEpoch, cacheVerification, cachedVerification } from "./cache";
 import { hashSecret, isWellFormedSecret } from "./format";
 
-// The hot path: one function, one indexed query, no writes. Kept free of Next so it can later be
-// served by a lean HTTP listener. Roles are read with the key, so a demotion or removal of the
-// owner takes effect on the very next request.
+// The hot path: one function, at most one indexed query (usually none: see cache.ts), no writes.
+// Kept free of Next so it can later be served by a lean HTTP listener. Roles are read with the
+// key and every change flushes the cache, so a demotion or removal of the owner takes effect on
+// the very next request.
 
 export type VerifyFailureCode =
   | "missing_key"
@@ -34,6 +36,8 @@ export interface VerifiedKey {
   canManageApiKeys: boolean;
 }
 
+type Found = VerifiedKey & { ownerGone: boolean };
+
 export type VerifyResult =
   | { ok: true; value: VerifiedKey }
   | { ok: false; code: VerifyFailureCode; status: 401 | 403; message: string; hint?: string; found?: VerifiedKey };
@@ -58,7 +62,16 @@ export async function verifyApiKey(db: DbOrTx, secret: string, opts: { via: Pres
   // The checksum rejects typos and forgeries without touching the database.
   if (!isWellFormedSecret(secret))
     return fail("malformed_key", 401, "The API key is malformed.", "A Latchkey key is lk_ followed by 38 letters and digits; check it was copied whole.");
+  const found = await lookupKey(db, hashSecret(secret));
+  if (!found) return fail("unknown_key", 401, "The API key is not recognised.");
+  return evaluate(found, opts.via, opts.now ?? new Date());
+}
 
+/** The key and everything its verification depends on: from the cache, or one indexed query. */
+async function lookupKey(db: DbOrTx, hash: string): Promise<Found | null> {
+  const cached = cachedVerification<Found>(hash);
+  if (cached) return cached;
+  const startedAt = authEpoch();
   const [row] = await db
     .select({
       key: {
@@ -87,13 +100,12 @@ export async function verifyApiKey(db: DbOrTx, secret: string, opts: { via: Pres
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
     .leftJoin(users, eq(users.id, apiKeys.ownerId))
     .leftJoin(memberships, and(eq(memberships.userId, apiKeys.ownerId), eq(memberships.workspaceId, apiKeys.workspaceId)))
-    .where(eq(apiKeys.secretHash, hashSecret(secret)))
+    .where(eq(apiKeys.secretHash, hash))
     .limit(1);
-
-  if (!row) return fail("unknown_key", 401, "The API key is not recognised.");
+  // Unknown keys are not cached: anyone could fill the cache with them.
+  if (!row) return null;
   const isService = row.key.ownerId === null;
-  const ownerGone = !isService && (row.ownerDeletedAt !== null || row.ownerEmail === null || (row.role === null && !row.ownerIsGlobalAdmin));
-  const found: VerifiedKey = {
+  const found: Found = {
     key: row.key,
     workspace: row.workspace,
     owner:
@@ -102,13 +114,20 @@ export async function verifyApiKey(db: DbOrTx, secret: string, opts: { via: Pres
         : { id: row.key.ownerId!, email: row.ownerEmail, name: row.ownerName!, isGlobalAdmin: row.ownerIsGlobalAdmin! },
     role: isService ? "admin" : ((row.role as Role | null) ?? null),
     canManageApiKeys: isService ? false : (row.canManageApiKeys ?? false),
+    ownerGone: !isService && (row.ownerDeletedAt !== null || row.ownerEmail === null || (row.role === null && !row.ownerIsGlobalAdmin)),
   };
-  const now = opts.now ?? new Date();
-  if (row.key.revokedAt) return fail("key_revoked", 401, "This API key has been revoked.", undefined, found);
-  if (row.key.expiresAt && row.key.expiresAt <= now)
-    return fail("key_expired", 401, `This API key expired on ${row.key.expiresAt.toISOString().slice(0, 10)}.`, undefined, found);
-  if (!row.key.enabled) return fail("key_disabled", 401, "This API key is disabled.", "A workspace admin can re-enable it on the API tab.", found);
-  if (opts.via === "bearer" && !row.key.bearerAllowed)
+  cacheVerification(hash, found, startedAt);
+  return found;
+}
+
+/** The checks, in order, against the key as it is now (expiry against the current time). */
+function evaluate({ ownerGone, ...found }: Found, via: PresentedVia, now: Date): VerifyResult {
+  const { key, workspace } = found;
+  if (key.revokedAt) return fail("key_revoked", 401, "This API key has been revoked.", undefined, found);
+  if (key.expiresAt && key.expiresAt <= now)
+    return fail("key_expired", 401, `This API key expired on ${key.expiresAt.toISOString().slice(0, 10)}.`, undefined, found);
+  if (!key.enabled) return fail("key_disabled", 401, "This API key is disabled.", "A workspace admin can re-enable it on the API tab.", found);
+  if (via === "bearer" && !key.bearerAllowed)
     return fail(
       "bearer_not_allowed",
       401,
@@ -116,12 +135,10 @@ export async function verifyApiKey(db: DbOrTx, secret: string, opts: { via: Pres
       "Send it in the X-ApiKey header instead, or ask an admin to tick its Bearer token box.",
       found,
     );
-  if (!row.workspace.apiKeysEnabled)
-    return fail("api_keys_disabled", 403, "API key authentication is turned off for this workspace.", undefined, found);
-  if (row.key.kind === "personal" && !row.workspace.personalTokensAllowed)
+  if (!workspace.apiKeysEnabled) return fail("api_keys_disabled", 403, "API key authentication is turned off for this workspace.", undefined, found);
+  if (key.kind === "personal" && !workspace.personalTokensAllowed)
     return fail("personal_tokens_disabled", 403, "Personal tokens are turned off in this workspace.", undefined, found);
-  if (ownerGone)
-    return fail("owner_removed", 403, "The user this key acts as is no longer a member of the workspace.", undefined, found);
+  if (ownerGone) return fail("owner_removed", 403, "The user this key acts as is no longer a member of the workspace.", undefined, found);
   return { ok: true, value: found };
 }
 

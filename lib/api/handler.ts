@@ -2,6 +2,7 @@ import { getDb, type Db } from "@/db";
 import type { WorkspaceContext } from "@/lib/auth/context";
 import { MISSING_KEY, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
 import { recordKeyUse } from "@/lib/api-keys/usage";
+import { bumpAuthEpoch } from "@/lib/api-keys/cache";
 import type { ApiKeyScope } from "@/lib/validations/api-keys";
 import { bodyInput, readBody, type ParsedBody } from "./body";
 import { extractCredential } from "./credentials";
@@ -44,7 +45,8 @@ export function clientAddress(req: Request): string | null {
  * success or failure, is an envelope.
  */
 export function apiRoute(
-  opts: { scope: ApiKeyScope },
+  /** readOnly: a POST that changes nothing (search, verify), so it need not flush the key cache. */
+  opts: { scope: ApiKeyScope; readOnly?: boolean },
   handler: (api: ApiContext, params: Record<string, string>) => Promise<Response>,
 ) {
   return async (req: Request, route: RouteParams): Promise<Response> => {
@@ -102,6 +104,8 @@ export function apiRoute(
       response = errorResponse(err);
       reason = errorCodeOf(err);
     }
+    // A change made through the API is committed now: this instance's next verification sees it.
+    if (req.method !== "GET" && !opts.readOnly && response.ok) bumpAuthEpoch();
     if (seen && db) await logAccess(db, seen, { req, url, body, response, reason, started });
     return response;
   };

@@ -92,7 +92,7 @@ function routeSource(p: string): Map<string, string | null> {
   const src = fs.readFileSync(routeFile(p), "utf8");
   const block = src.slice(src.indexOf("routeMethods({"));
   const out = new Map<string, string | null>();
-  for (const m of block.matchAll(/^\s{2}(GET|POST|PUT|PATCH|DELETE):\s*(apiRoute\(\{\s*scope:\s*"([^"]+)"\s*\})?/gm)) out.set(m[1], m[3] ?? null);
+  for (const m of block.matchAll(/^\s{2}(GET|POST|PUT|PATCH|DELETE):\s*(apiRoute\(\{\s*scope:\s*"([^"]+)"[^}]*\})?/gm)) out.set(m[1], m[3] ?? null);
   return out;
 }
 

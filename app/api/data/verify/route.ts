@@ -19,7 +19,7 @@ function describe(v: VerifiedKey) {
 // An integrating service asks whether a key presented to it is good. Only keys of the caller's
 // own workspace are described; any other key is simply unknown.
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = routeMethods({
-  POST: apiRoute({ scope: "verify" }, async ({ db, ctx, input, req }) => {
+  POST: apiRoute({ scope: "verify", readOnly: true }, async ({ db, ctx, input, req }) => {
     const parsed = verifyRequestSchema.safeParse(input);
     if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
     const result = await verifyApiKey(db, parsed.data.token, { via: parsed.data.via });
