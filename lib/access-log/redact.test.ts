@@ -8,7 +8,14 @@ const TRUNCATED = "…[truncated]";
 const isWellFormed = (text: string) => Buffer.from(text, "utf8").toString("utf8") === text;
 
 describe("redactBody: JSON", () => {
-  it("replaces secret-bearing fields at any depth, whatever their value", () => {
+  it("keeps the key a create response describes, and blanks its secret", () => {
+    const secret = generateSecret();
+    const response = { success: true, data: { key: { id: "k1", name: "Sync", prefix: "lk_AbCd1234…" }, secret } };
+    const out = JSON.parse(redactBody(JSON.stringify(response), "application/json"));
+    expect(out.data).toEqual({ key: { id: "k1", name: "Sync", prefix: "lk_AbCd1234…" }, secret: REDACTED });
+  });
+
+  it("replaces secret-bearing fields at any depth when they hold a value, and looks inside objects", () => {
     const body = {
       API_Key: generateSecret(),
       name: "Nightly sync",
@@ -32,7 +39,7 @@ describe("redactBody: JSON", () => {
       nothing: null,
       key: REDACTED,
       nested: {
-        token: REDACTED,
+        token: { anything: "goes" },
         secret: REDACTED,
         list: [{ importedSecret: REDACTED }, { password: REDACTED }, { keep: "me" }],
         deeper: { deeper: { deeper: { PASSWORD: REDACTED, Api_Key: REDACTED } } },

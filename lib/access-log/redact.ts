@@ -11,7 +11,9 @@ function redactValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactValue);
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, SECRET_FIELDS.has(k.toLowerCase()) ? REDACTED : redactValue(v)]),
+      // A secret-named field is blanked when it holds text; an object under such a name (e.g. the
+      // "key" of a create response: id, name, prefix) is kept and redacted inside.
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, SECRET_FIELDS.has(k.toLowerCase()) && typeof v !== "object" ? REDACTED : redactValue(v)]),
     );
   }
   return typeof value === "string" ? value.replace(SECRET_RE, REDACTED) : value;
@@ -48,7 +50,7 @@ export function redactBody(text: string, contentType: string | null): string {
 export function redactPath(url: URL): string {
   const params = new URLSearchParams(url.search);
   for (const k of [...params.keys()]) if (SECRET_FIELDS.has(k.toLowerCase())) params.set(k, REDACTED);
-  const qs = params.toString().replace(SECRET_RE, REDACTED);
+  const qs = params.toString().replace(SECRET_RE, REDACTED).replaceAll(encodeURIComponent(REDACTED), REDACTED);
   return cap((url.pathname + (qs ? `?${qs}` : "")).replace(SECRET_RE, REDACTED), 2048);
 }
 

@@ -21,6 +21,18 @@ function FilterLink({ href, active, children }: { href: string; active: boolean;
   );
 }
 
+/** A logged header set or body: scrolls sideways, reachable and named for keyboard users. */
+function LoggedText({ label, text }: { label: string; text: string }) {
+  return (
+    <figure className="mt-2">
+      <figcaption className="text-muted-foreground">{label}</figcaption>
+      <pre tabIndex={0} aria-label={label} className="max-w-md overflow-x-auto rounded bg-muted p-2 outline-none focus-visible:ring-2 focus-visible:ring-ring">
+        {text}
+      </pre>
+    </figure>
+  );
+}
+
 /** A key's access log with status and time filters; the filters live in the URL. */
 export function AccessLogTable({ slug, keyId, page, query }: { slug: string; keyId: string; page: AccessLogPage; query: AccessLogQuery }) {
   const base = `/w/${slug}/account/api/${keyId}`;
@@ -74,7 +86,7 @@ export function AccessLogTable({ slug, keyId, page, query }: { slug: string; key
                   <TableCell className="whitespace-nowrap">
                     <RelativeTime value={r.at} />
                   </TableCell>
-                  <TableCell className="max-w-96">
+                  <TableCell className="max-w-96 whitespace-normal">
                     <span className="font-mono text-xs">
                       <span className="font-semibold">{r.method}</span> <span className="break-all">{r.path}</span>
                     </span>
@@ -92,9 +104,9 @@ export function AccessLogTable({ slug, keyId, page, query }: { slug: string; key
                     {r.requestBody || r.responseBody || r.requestHeaders ? (
                       <details className="text-xs">
                         <summary className="cursor-pointer text-primary">Show</summary>
-                        {r.requestHeaders ? <pre className="mt-2 max-w-md overflow-x-auto rounded bg-muted p-2">{r.requestHeaders}</pre> : null}
-                        {r.requestBody ? <pre className="mt-2 max-w-md overflow-x-auto rounded bg-muted p-2">{r.requestBody}</pre> : null}
-                        {r.responseBody ? <pre className="mt-2 max-w-md overflow-x-auto rounded bg-muted p-2">{r.responseBody}</pre> : null}
+                        {r.requestHeaders ? <LoggedText label="Request headers" text={r.requestHeaders} /> : null}
+                        {r.requestBody ? <LoggedText label="Request body" text={r.requestBody} /> : null}
+                        {r.responseBody ? <LoggedText label="Response body" text={r.responseBody} /> : null}
                       </details>
                     ) : (
                       <span className="text-xs text-muted-foreground">Not logged</span>

@@ -16,7 +16,7 @@ export default async function TokensPage({ params }: { params: Promise<{ slug: s
     : !ctx.role
       ? "Personal tokens belong to workspace members; you are not a member of this workspace."
       : !ctx.workspace.personalTokensAllowed
-        ? `Personal tokens are turned off in ${ctx.workspace.name}.${can(ctx, "workspace.settings") ? " You can allow them in Settings." : " An Admin can allow them in the workspace settings."}`
+        ? `Personal tokens are turned off in this workspace. ${can(ctx, "workspace.settings") ? "You can allow them in Settings." : "An Admin can allow them in the workspace settings."}`
         : null;
   if (reason) {
     return (
