@@ -2,30 +2,38 @@
 // On-demand REST API benchmark (see bench/README.md): seeds a throwaway database with N keys,
 // starts the production server on it, and measures /api/health against the two authenticated
 // hot paths with autocannon. Needs a prior `npm run build`. Never touches a developer's data.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { randomBytes, randomInt } from "node:crypto";
-import fs from "node:fs";
-import net from "node:net";
+import { randomInt } from "node:crypto";
 import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { eq, sql } from "drizzle-orm";
-import { describeUrl, openDatabase, type DatabaseKind, type OpenDatabase } from "@/db";
+import type { DatabaseKind } from "@/db";
 import { apiKeys, users, workspaces, type NewApiKey } from "@/db/schema";
 import { seedDemo } from "@/db/seed";
 import { displayPrefix, generateSecret, hashSecret } from "@/lib/api-keys/format";
 import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
+import {
+  adminUrlFromEnv,
+  cleanUpOnSignals,
+  DEFAULT_ADMIN_URL,
+  fail,
+  formatMs,
+  interrupted,
+  positiveInt,
+  prepareDatabase,
+  printTable as printRows,
+  requireRepoRootAndBuild,
+  round,
+  runCleanups,
+  startServer,
+  writeResults,
+  type Server,
+  type Target,
+} from "./lib";
 
-const ROOT = process.cwd();
-const NEXT_BIN = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
-const RESULTS_DIR = path.join(ROOT, "bench", "results");
-const DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
-const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
 const INSERT_BATCH = 5_000; // ≈ 8 bound parameters per row: well under PostgreSQL's 65,535
 const WARMUP_SECONDS = 2;
 const TARGET_RATIO = 0.8;
-const SERVER_START_TIMEOUT_MS = 60_000;
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -55,108 +63,13 @@ function parseOptions(): Options {
   }
   const db = values.db;
   if (db !== "pglite" && db !== "postgres" && db !== "both") fail(`--db must be pglite, postgres or both (got "${db}").`);
-  const adminUrl = process.env.BENCH_ADMIN_URL || DEFAULT_ADMIN_URL;
+  const adminUrl = adminUrlFromEnv();
   return {
     databases: db === "both" ? ["pglite", "postgres"] : [db],
     keys: positiveInt("keys", values.keys, 2),
     duration: positiveInt("duration", values.duration, 1),
     connections: positiveInt("connections", values.connections, 1),
     adminUrl,
-  };
-}
-
-function positiveInt(name: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min} (got "${raw}").`);
-  return n;
-}
-
-function fail(message: string): never {
-  console.error(`bench: ${message}`);
-  process.exit(1);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup: a stack run in reverse order after each database, on error, and on Ctrl-C.
-
-const cleanups: { label: string; run: () => Promise<void> | void }[] = [];
-
-function onCleanup(label: string, run: () => Promise<void> | void): void {
-  cleanups.push({ label, run });
-}
-
-async function runCleanups(): Promise<void> {
-  for (let c = cleanups.pop(); c; c = cleanups.pop()) {
-    try {
-      await c.run();
-    } catch (err) {
-      console.error(`bench: cleanup "${c.label}" failed: ${(err as Error).message}`);
-    }
-  }
-}
-
-let interrupted = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    console.error(`\nbench: ${signal}: stopping the server and removing the throwaway database…`);
-    void runCleanups().finally(() => process.exit(130));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Throwaway databases
-
-interface Target {
-  kind: DatabaseKind;
-  /** Where the data lives, for the log. */
-  location: string;
-  open(): Promise<OpenDatabase>;
-  /** Environment for the server process (the other driver's variable is set empty so .env files cannot supply it). */
-  env: Record<string, string>;
-}
-
-async function prepareDatabase(kind: DatabaseKind, opts: Options): Promise<Target> {
-  if (kind === "pglite") {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "latchkey-bench-"));
-    onCleanup("remove PGlite directory", () => fs.rmSync(dir, { recursive: true, force: true }));
-    const dataDir = path.join(dir, "pglite");
-    return {
-      kind,
-      location: dataDir,
-      open: () => openDatabase({ dataDir }),
-      env: { LATCHKEY_DATA_DIR: dataDir, DATABASE_URL: "" },
-    };
-  }
-
-  const admin = new URL(opts.adminUrl);
-  if (!LOCAL_HOSTS.has(admin.hostname || "localhost"))
-    throw new Error(`refusing to create a benchmark database on a non-local server (${describeUrl(opts.adminUrl)}).`);
-  const name = `latchkey_bench_${randomBytes(4).toString("hex")}`;
-  const { default: postgres } = await import("postgres");
-  const adminSql = () => postgres(opts.adminUrl, { max: 1, onnotice: () => {} });
-  const createSql = adminSql();
-  try {
-    await createSql.unsafe(`create database "${name}"`);
-  } finally {
-    await createSql.end();
-  }
-  onCleanup(`drop database ${name}`, async () => {
-    const dropSql = adminSql();
-    try {
-      await dropSql.unsafe(`drop database if exists "${name}" with (force)`);
-    } finally {
-      await dropSql.end();
-    }
-  });
-  const url = new URL(opts.adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    kind,
-    location: describeUrl(url.toString()),
-    open: () => openDatabase({ url: url.toString() }),
-    env: { DATABASE_URL: url.toString(), LATCHKEY_DATA_DIR: "" },
   };
 }
 
@@ -213,96 +126,6 @@ async function seedDatabase(target: Target, keyCount: number): Promise<Secrets> 
   } finally {
     await handle.close();
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The production server
-
-interface Server {
-  baseUrl: string;
-  child: ChildProcess;
-  logTail(): string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(target: Target): Promise<Server> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.DATABASE_URL;
-  delete env.LATCHKEY_DATA_DIR;
-  Object.assign(env, target.env, {
-    PORT: String(port),
-    AUTH_SECRET: randomBytes(32).toString("base64url"),
-    LATCHKEY_DEMO: "0",
-    NEXT_TELEMETRY_DISABLED: "1",
-  });
-
-  // Next renames its process title to next-server: keep this handle, it is the only way to stop it.
-  const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  onCleanup("stop the server", () => stopChild(child));
-
-  const log: string[] = [];
-  const keep = (chunk: Buffer) => {
-    log.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-    if (log.length > 200) log.splice(0, log.length - 200);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-
-  const server: Server = { baseUrl: `http://127.0.0.1:${port}`, child, logTail: () => log.slice(-40).join("\n") };
-  await waitForHealth(server);
-  return server;
-}
-
-async function waitForHealth(server: Server): Promise<void> {
-  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
-  let last = "no answer";
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null || server.child.signalCode !== null)
-      throw new Error(`the server exited (${server.child.exitCode ?? server.child.signalCode}) before it was healthy.\n${server.logTail()}`);
-    const status = await probe(`${server.baseUrl}/api/health`);
-    if (status === 200) return;
-    // Next answers only once it is ready, so a 404 is final.
-    if (status === 404) throw new Error(`GET /api/health answered 404: is it implemented, and built?\n${server.logTail()}`);
-    last = typeof status === "number" ? `HTTP ${status}` : status;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the server was not healthy after ${SERVER_START_TIMEOUT_MS / 1000} s: ${last}.\n${server.logTail()}`);
-}
-
-/** The HTTP status of a GET, or why there was none. */
-async function probe(url: string): Promise<number | string> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -436,7 +259,7 @@ interface DatabaseResult {
 async function benchDatabase(kind: DatabaseKind, opts: Options): Promise<DatabaseResult> {
   console.log(`\n== ${kind === "pglite" ? "PGlite (embedded)" : "PostgreSQL"} ==`);
   try {
-    const target = await prepareDatabase(kind, opts);
+    const target = await prepareDatabase(kind, opts.adminUrl);
     console.log(`  database: ${target.location}`);
 
     let t = performance.now();
@@ -473,80 +296,29 @@ async function benchDatabase(kind: DatabaseKind, opts: Options): Promise<Databas
   }
 }
 
-function round(n: number, digits: number): number {
-  return Number(n.toFixed(digits));
-}
-
 function printTable(result: DatabaseResult, opts: Options): void {
-  const header = ["route", "req/s", "p50 ms", "p99 ms", "× health"];
-  const rows = result.routes.map((r) => [
-    r.route,
-    Math.round(r.reqPerSec).toString(),
-    formatMs(r.p50Ms),
-    formatMs(r.p99Ms),
-    r.ratioToHealth === null ? "—" : `${r.ratioToHealth.toFixed(2)}×`,
-  ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
   console.log(
     `\n${result.database}: ${opts.keys.toLocaleString("en-US")} keys, ${opts.connections} connections, ${opts.duration} s per route`,
   );
-  console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of rows) console.log(line(row));
+  printRows(
+    ["route", "req/s", "p50 ms", "p99 ms", "× health"],
+    result.routes.map((r) => [
+      r.route,
+      Math.round(r.reqPerSec).toString(),
+      formatMs(r.p50Ms),
+      formatMs(r.p99Ms),
+      r.ratioToHealth === null ? "—" : `${r.ratioToHealth.toFixed(2)}×`,
+    ]),
+  );
   console.log(
     `target: authenticated routes ≥ ${TARGET_RATIO}× /api/health — ${result.targetMet ? "MET" : "NOT MET"}`,
   );
 }
 
-function formatMs(ms: number): string {
-  return ms < 10 ? ms.toFixed(1) : ms.toFixed(0);
-}
-
-function gitRevision(): string | null {
-  try {
-    const rev = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
-    return dirty ? `${rev}-dirty` : rev;
-  } catch {
-    return null;
-  }
-}
-
-/** The production build that was measured (it may lag behind the working tree). */
-function buildInfo(): { id: string; builtAt: string } | null {
-  try {
-    const file = path.join(ROOT, ".next", "BUILD_ID");
-    return { id: fs.readFileSync(file, "utf8").trim(), builtAt: fs.statSync(file).mtime.toISOString() };
-  } catch {
-    return null;
-  }
-}
-
-function writeResults(startedAt: Date, opts: Options, results: DatabaseResult[], error: string | null): string {
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
-  const cpus = os.cpus();
-  const report = {
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    git: gitRevision(),
-    build: buildInfo(),
-    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${os.platform()} ${os.release()}` },
-    options: { keys: opts.keys, duration: opts.duration, connections: opts.connections, warmupSeconds: WARMUP_SECONDS, targetRatio: TARGET_RATIO },
-    results,
-    error,
-  };
-  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  return path.relative(ROOT, file);
-}
-
 async function main(): Promise<void> {
   const opts = parseOptions();
-  if (!fs.existsSync(path.join(ROOT, "db", "migrations")) || !fs.existsSync(NEXT_BIN))
-    fail("run this from the repository root (npx tsx bench/api.ts).");
-  if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID")))
-    fail("no production build found: run `npm run build` first, then run the benchmark again.");
+  requireRepoRootAndBuild("bench/api.ts");
+  cleanUpOnSignals();
 
   console.log(
     `Latchkey API benchmark: ${opts.databases.join(" + ")}, ${opts.keys.toLocaleString("en-US")} keys, ` +
@@ -565,8 +337,11 @@ async function main(): Promise<void> {
   } catch (err) {
     error = (err as Error).message;
   }
-  if (interrupted) return;
-  if (results.length > 0 || error) console.log(`\nresults: ${writeResults(startedAt, opts, results, error)}`);
+  if (interrupted()) return;
+  if (results.length > 0 || error) {
+    const options = { keys: opts.keys, duration: opts.duration, connections: opts.connections, warmupSeconds: WARMUP_SECONDS, targetRatio: TARGET_RATIO };
+    console.log(`\nresults: ${writeResults("", startedAt, { options, results, error })}`);
+  }
   if (error) {
     console.error(`\nbench: FAILED: ${error}`);
     process.exitCode = 1;

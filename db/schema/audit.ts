@@ -30,6 +30,7 @@ export const auditEvents = pgTable(
     index("audit_events_created_id_idx").on(t.createdAt, t.id),
     index("audit_events_api_key_idx").on(t.apiKeyId),
     index("audit_events_actor_created_idx").on(t.actorUserId, t.createdAt),
+    index("audit_events_workspace_actor_created_idx").on(t.workspaceId, t.actorUserId, t.createdAt),
     index("audit_events_action_created_idx").on(t.action, t.createdAt),
     index("audit_events_workspace_action_created_idx").on(t.workspaceId, t.action, t.createdAt),
     // The "key" filter: target name starts with (LIKE 'x%' on lower()).

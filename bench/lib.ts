@@ -1,0 +1,330 @@
+// Shared by the on-demand benchmarks (bench/api.ts, bench/pages.ts; see bench/README.md):
+// throwaway databases, the production server, clean-up on exit and Ctrl-C, and the results file.
+// Never touches a developer's data: every database here is created for the run and dropped after.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { describeUrl, openDatabase, type DatabaseKind, type OpenDatabase } from "@/db";
+
+export const ROOT = process.cwd();
+export const NEXT_BIN = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
+export const RESULTS_DIR = path.join(ROOT, "bench", "results");
+export const DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+const SERVER_START_TIMEOUT_MS = 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// Options and failures
+
+export function positiveInt(name: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min} (got "${raw}").`);
+  return n;
+}
+
+export function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(1);
+}
+
+/** The admin URL for throwaway PostgreSQL databases: BENCH_ADMIN_URL or the local default. */
+export function adminUrlFromEnv(): string {
+  return process.env.BENCH_ADMIN_URL || DEFAULT_ADMIN_URL;
+}
+
+/** Exits unless run from the repository root with a production build present. */
+export function requireRepoRootAndBuild(script: string): void {
+  if (!fs.existsSync(path.join(ROOT, "db", "migrations")) || !fs.existsSync(NEXT_BIN))
+    fail(`run this from the repository root (npx tsx ${script}).`);
+  if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID")))
+    fail("no production build found: run `npm run build` first, then run the benchmark again.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: a stack run in reverse order after each database, on error, and on Ctrl-C.
+
+const cleanups: { label: string; run: () => Promise<void> | void }[] = [];
+
+export function onCleanup(label: string, run: () => Promise<void> | void): void {
+  cleanups.push({ label, run });
+}
+
+export async function runCleanups(): Promise<void> {
+  for (let c = cleanups.pop(); c; c = cleanups.pop()) {
+    try {
+      await c.run();
+    } catch (err) {
+      console.error(`bench: cleanup "${c.label}" failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+let interruptedBy: NodeJS.Signals | null = null;
+
+/** True once SIGINT / SIGTERM arrived (the handler cleans up and exits 130). */
+export function interrupted(): boolean {
+  return interruptedBy !== null;
+}
+
+/** On Ctrl-C or SIGTERM: run the clean-up stack (stop the server, drop the database) and exit 130. */
+export function cleanUpOnSignals(): void {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (interruptedBy) return;
+      interruptedBy = signal;
+      console.error(`\nbench: ${signal}: stopping the server and removing the throwaway database…`);
+      void runCleanups().finally(() => process.exit(130));
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throwaway databases
+
+export interface Target {
+  kind: DatabaseKind;
+  /** Where the data lives, for the log. */
+  location: string;
+  /** postgres:// URL of the throwaway database (PostgreSQL only). */
+  url: string | null;
+  open(): Promise<OpenDatabase>;
+  /** Environment for the server process (the other driver's variable is set empty so .env files cannot supply it). */
+  env: Record<string, string>;
+}
+
+/**
+ * Creates an empty database for one run and registers its removal: a temporary directory for
+ * PGlite, or `latchkey_bench_<random>` on a local PostgreSQL server. `keep` skips the removal
+ * (for investigating afterwards) and says how to remove it by hand.
+ */
+export async function prepareDatabase(kind: DatabaseKind, adminUrl: string, opts: { keep?: boolean } = {}): Promise<Target> {
+  if (kind === "pglite") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "latchkey-bench-"));
+    if (opts.keep) onCleanup("keep PGlite directory", () => console.log(`  kept ${dir} (--keep): remove it with rm -rf ${dir}`));
+    else onCleanup("remove PGlite directory", () => fs.rmSync(dir, { recursive: true, force: true }));
+    const dataDir = path.join(dir, "pglite");
+    return {
+      kind,
+      location: dataDir,
+      url: null,
+      open: () => openDatabase({ dataDir }),
+      env: { LATCHKEY_DATA_DIR: dataDir, DATABASE_URL: "" },
+    };
+  }
+
+  const admin = new URL(adminUrl);
+  if (!LOCAL_HOSTS.has(admin.hostname || "localhost"))
+    throw new Error(`refusing to create a benchmark database on a non-local server (${describeUrl(adminUrl)}).`);
+  const name = `latchkey_bench_${randomBytes(4).toString("hex")}`;
+  const { default: postgres } = await import("postgres");
+  const adminSql = () => postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const createSql = adminSql();
+  try {
+    await createSql.unsafe(`create database "${name}"`);
+  } finally {
+    await createSql.end();
+  }
+  if (opts.keep) {
+    onCleanup(`keep database ${name}`, () =>
+      console.log(`  kept database ${name} (--keep): drop it with psql ${describeUrl(adminUrl)} -c 'drop database "${name}" with (force)'`),
+    );
+  } else {
+    onCleanup(`drop database ${name}`, async () => {
+      const dropSql = adminSql();
+      try {
+        await dropSql.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await dropSql.end();
+      }
+    });
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    kind,
+    location: describeUrl(url.toString()),
+    url: url.toString(),
+    open: () => openDatabase({ url: url.toString() }),
+    env: { DATABASE_URL: url.toString(), LATCHKEY_DATA_DIR: "" },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The production server
+
+export interface Server {
+  baseUrl: string;
+  child: ChildProcess;
+  logTail(): string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `next start` on a free port against the target database, with a random AUTH_SECRET and
+ * without demo seeding; resolves once /api/health answers 200. Its stop is on the clean-up stack.
+ */
+export async function startServer(target: Target): Promise<Server> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DATABASE_URL;
+  delete env.LATCHKEY_DATA_DIR;
+  Object.assign(env, target.env, {
+    PORT: String(port),
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+    LATCHKEY_DEMO: "0",
+    NEXT_TELEMETRY_DISABLED: "1",
+  });
+
+  // Next renames its process title to next-server: keep this handle, it is the only way to stop it.
+  const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  onCleanup("stop the server", () => stopChild(child));
+
+  const log: string[] = [];
+  const keep = (chunk: Buffer) => {
+    log.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+    if (log.length > 200) log.splice(0, log.length - 200);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+
+  const server: Server = { baseUrl: `http://127.0.0.1:${port}`, child, logTail: () => log.slice(-40).join("\n") };
+  await waitForHealth(server);
+  return server;
+}
+
+async function waitForHealth(server: Server): Promise<void> {
+  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null || server.child.signalCode !== null)
+      throw new Error(`the server exited (${server.child.exitCode ?? server.child.signalCode}) before it was healthy.\n${server.logTail()}`);
+    const status = await probe(`${server.baseUrl}/api/health`);
+    if (status === 200) return;
+    // Next answers only once it is ready, so a 404 is final.
+    if (status === 404) throw new Error(`GET /api/health answered 404: is it implemented, and built?\n${server.logTail()}`);
+    last = typeof status === "number" ? `HTTP ${status}` : status;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the server was not healthy after ${SERVER_START_TIMEOUT_MS / 1000} s: ${last}.\n${server.logTail()}`);
+}
+
+/** The HTTP status of a GET, or why there was none. */
+async function probe(url: string): Promise<number | string> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures, tables and the results file
+
+export function round(n: number, digits: number): number {
+  return Number(n.toFixed(digits));
+}
+
+export function formatMs(ms: number): string {
+  return ms < 10 ? ms.toFixed(1) : ms.toFixed(0);
+}
+
+/** The value below which `p` (0–1) of the sorted samples fall (nearest rank). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil(p * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+/** A plain-text table: the first column left-aligned, the others right-aligned. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => (row[c] ?? "").length)));
+  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const row of rows) console.log(line(row));
+}
+
+function gitRevision(): string | null {
+  try {
+    const rev = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+    return dirty ? `${rev}-dirty` : rev;
+  } catch {
+    return null;
+  }
+}
+
+/** The production build that was measured (it may lag behind the working tree). */
+function buildInfo(): { id: string; builtAt: string } | null {
+  try {
+    const file = path.join(ROOT, ".next", "BUILD_ID");
+    return { id: fs.readFileSync(file, "utf8").trim(), builtAt: fs.statSync(file).mtime.toISOString() };
+  } catch {
+    return null;
+  }
+}
+
+export function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? null,
+    memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+/** The 1-, 5- and 15-minute load averages, two decimals. */
+export function loadAverage(): [number, number, number] {
+  const [a, b, c] = os.loadavg();
+  return [round(a, 2), round(b, 2), round(c, 2)];
+}
+
+/**
+ * Writes `bench/results/<prefix><timestamp>.json` (gitignored) with the run's context (git
+ * revision, build, machine, Node) around `fields`; returns its path relative to the root.
+ */
+export function writeResults(prefix: string, startedAt: Date, fields: Record<string, unknown>): string {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${prefix}${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  const report = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    git: gitRevision(),
+    build: buildInfo(),
+    machine: machineInfo(),
+    ...fields,
+  };
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  return path.relative(ROOT, file);
+}
