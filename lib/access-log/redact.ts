@@ -48,6 +48,7 @@ export function redactBody(text: string, contentType: string | null): string {
 
 /** Path and query with any key value removed. */
 export function redactPath(url: URL): string {
+  if (!url.search) return cap(url.pathname.replace(SECRET_RE, REDACTED), 2048);
   const params = new URLSearchParams(url.search);
   for (const k of [...params.keys()]) if (SECRET_FIELDS.has(k.toLowerCase())) params.set(k, REDACTED);
   const qs = params.toString().replace(SECRET_RE, REDACTED).replaceAll(encodeURIComponent(REDACTED), REDACTED);

@@ -12,6 +12,8 @@ const tooLarge = () =>
 
 /** Reads at most 64 KiB (refusing more, whatever Content-Length claims) and parses JSON or urlencoded forms. */
 export async function readBody(req: Request): Promise<ParsedBody> {
+  // Next gives GET and HEAD requests no body; skip the stream machinery on the hot path.
+  if (req.method === "GET" || req.method === "HEAD") return { kind: "none" };
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   if (!req.body) return { kind: "none" };

@@ -51,18 +51,16 @@ export interface Envelope<T> {
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
 
-function respond(body: Envelope<unknown>, status: number, headers?: HeadersInit): Response {
-  const h = new Headers(JSON_HEADERS);
-  if (headers) new Headers(headers).forEach((v, k) => h.set(k, v));
+function respond(body: Envelope<unknown>, status: number, headers?: Record<string, string>): Response {
   // Dates serialise as ISO strings.
-  return new Response(JSON.stringify(body), { status, headers: h });
+  return new Response(JSON.stringify(body), { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
 }
 
-export function ok<T>(data: T, status = 200, headers?: HeadersInit): Response {
+export function ok<T>(data: T, status = 200, headers?: Record<string, string>): Response {
   return respond({ success: true, hasError: false, statusCode: STATUS_NAMES[status] ?? "OK", data }, status, headers);
 }
 
-export function fail(status: number, error: EnvelopeError, headers?: HeadersInit): Response {
+export function fail(status: number, error: EnvelopeError, headers?: Record<string, string>): Response {
   return respond({ success: false, hasError: true, statusCode: STATUS_NAMES[status] ?? "Error", error }, status, headers);
 }
 
@@ -73,7 +71,7 @@ export class ApiError extends Error {
     public readonly code: string,
     message: string,
     public readonly extra: Omit<EnvelopeError, "message" | "code"> = {},
-    public readonly headers?: HeadersInit,
+    public readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = "ApiError";

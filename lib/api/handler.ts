@@ -58,8 +58,9 @@ export function apiRoute(
     let db: Db | undefined;
     const url = new URL(req.url);
     let response: Response;
+    const ip = clientAddress(req);
     try {
-      const client = clientAddress(req) ?? "unknown";
+      const client = ip ?? "unknown";
       const wait = retryAfterSeconds(client);
       if (wait > 0) throw rateLimited(wait);
 
@@ -87,7 +88,7 @@ export function apiRoute(
         });
 
       const integration = req.headers.get("x-integration-name")?.slice(0, 200) ?? null;
-      recordKeyUse(db, auth.key.id, { ip: clientAddress(req), integration });
+      recordKeyUse(db, auth.key.id, { ip, integration });
 
       const ctx: WorkspaceContext = {
         userId: auth.owner?.id ?? null,
@@ -96,7 +97,7 @@ export function apiRoute(
         role: auth.role,
         canManageApiKeys: auth.canManageApiKeys,
         workspace: auth.workspace,
-        ip: clientAddress(req),
+        ip,
         userAgent: [req.headers.get("user-agent"), integration ? `integration=${integration}` : null].filter(Boolean).join(" ").slice(0, 512) || null,
       };
       response = await handler({ db, ctx, auth, input: bodyInput(body), body, url, req }, await route.params);
@@ -106,7 +107,7 @@ export function apiRoute(
     }
     // A change made through the API is committed now: this instance's next verification sees it.
     if (req.method !== "GET" && !opts.readOnly && response.ok) bumpAuthEpoch();
-    if (seen && db) await logAccess(db, seen, { req, url, body, response, reason, started });
+    if (seen && db) await logAccess(db, seen, { req, url, body, response, reason, started, ip });
     return response;
   };
 }
@@ -115,7 +116,7 @@ export function apiRoute(
 async function logAccess(
   db: Db,
   seen: VerifiedKey,
-  r: { req: Request; url: URL; body: ParsedBody; response: Response; reason: string | null; started: number },
+  r: { req: Request; url: URL; body: ParsedBody; response: Response; reason: string | null; started: number; ip: string | null },
 ): Promise<void> {
   const { key } = seen;
   enqueueAccessLog(db, {
@@ -127,7 +128,7 @@ async function logAccess(
     status: r.response.status,
     durationMs: Math.round(performance.now() - r.started),
     reason: r.reason,
-    ip: clientAddress(r.req),
+    ip: r.ip,
     integration: r.req.headers.get("x-integration-name")?.slice(0, 200) ?? null,
     requestHeaders: key.logRequests ? redactHeaders(r.req.headers) : null,
     requestBody: key.logRequests && r.body.kind !== "none" ? redactBody(r.body.text, r.req.headers.get("content-type")) : null,
