@@ -1,5 +1,7 @@
 // CSV for the admin exports (RFC 4180), streamed in batches so an export of 100,000 keys or a
 // million audit events never sits in memory at once.
+import { AppError } from "@/lib/errors";
+import { searchParamsRecord } from "@/lib/validations/admin";
 
 /**
  * A spreadsheet runs a cell that starts with = + - @ (or a tab / carriage return, which some
@@ -63,4 +65,14 @@ export function csvResponse(base: string, body: ReadableStream<Uint8Array>, now 
       "x-content-type-options": "nosniff",
     },
   });
+}
+
+/** Parses an export's URL filters; bad ones answer 400 with the reason, as plain text. */
+export function exportFilters<T>(request: Request, parse: (raw: Record<string, string | undefined>) => T): { filters: T } | { response: Response } {
+  try {
+    return { filters: parse(searchParamsRecord(new URL(request.url).searchParams)) };
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return { response: new Response(`${err.message}\n`, { status: 400, headers: { "content-type": "text/plain; charset=utf-8" } }) };
+  }
 }

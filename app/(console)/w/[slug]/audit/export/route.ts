@@ -5,9 +5,8 @@ import { notFoundResponse, routeSessionUser } from "@/lib/admin/route-session";
 import { AUDIT_CSV_HEADER, auditCsvRecord, iterateAuditEvents, parseAuditFilters } from "@/lib/audit/list";
 import { resolveWorkspaceContext, type WorkspaceContext } from "@/lib/auth/context";
 import { can } from "@/lib/auth/permissions";
-import { csvResponse, csvStream } from "@/lib/csv";
+import { csvResponse, csvStream, exportFilters } from "@/lib/csv";
 import { AppError } from "@/lib/errors";
-import { searchParamsRecord } from "@/lib/validations/admin";
 
 export const dynamic = "force-dynamic";
 
@@ -25,13 +24,9 @@ export async function GET(request: Request, { params }: { params: Promise<{ slug
     throw err;
   }
   if (!can(ctx, "audit.read")) return notFoundResponse();
-  let filters;
-  try {
-    filters = parseAuditFilters(searchParamsRecord(new URL(request.url).searchParams));
-  } catch (err) {
-    if (err instanceof AppError) return new Response(`${err.message}\n`, { status: 400, headers: { "content-type": "text/plain; charset=utf-8" } });
-    throw err;
-  }
+  const parsed = exportFilters(request, parseAuditFilters);
+  if ("response" in parsed) return parsed.response;
+  const { filters } = parsed;
   const batches = iterateAuditEvents(db, { workspaceId: ctx.workspace.id, principal: ctx }, filters, 1000);
   return csvResponse(`latchkey-audit-${ctx.workspace.slug}`, csvStream(AUDIT_CSV_HEADER, batches, auditCsvRecord));
 }
