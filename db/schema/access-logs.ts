@@ -29,7 +29,7 @@ export const accessLogs = pgTable(
     requestBody: text("request_body"),
     responseBody: text("response_body"),
   },
-  (t) => [index("access_logs_key_at_idx").on(t.apiKeyId, t.at, t.status), index("access_logs_at_idx").on(t.at)],
+  (t) => [index("access_logs_key_at_idx").on(t.apiKeyId, t.at, t.status), index("access_logs_at_idx").using("brin", t.at)],
 );
 
 export type AccessLog = typeof accessLogs.$inferSelect;
