@@ -51,31 +51,3 @@ export function AdminNav({ compact = false, className }: { compact?: boolean; cl
     </nav>
   );
 }
-
-/** Keys / Audit tabs at the top of the admin pages, styled as the workspace tabs. */
-export function AdminTabs() {
-  const isActive = useActive();
-  return (
-    <nav aria-label="Admin pages" className="-mb-2 border-b">
-      <ul className="flex gap-1">
-        {ITEMS.map((item) => {
-          const active = isActive(item.href);
-          return (
-            <li key={item.href}>
-              <Link
-                href={item.href}
-                aria-current={active ? "page" : undefined}
-                className={cn(
-                  "-mb-px inline-flex h-10 items-center border-b-2 px-3 text-sm font-medium outline-none focus-visible:ring-2 focus-visible:ring-ring",
-                  active ? "border-primary text-foreground" : "border-transparent text-muted-foreground hover:text-foreground",
-                )}
-              >
-                {item.label === "Keys" ? "All keys" : "Audit log"}
-              </Link>
-            </li>
-          );
-        })}
-      </ul>
-    </nav>
-  );
-}

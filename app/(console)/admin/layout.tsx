@@ -1,5 +1,5 @@
 import { notFound } from "next/navigation";
-import { AdminTabs } from "@/components/admin/admin-nav";
+import { TabNav } from "@/components/shell/tab-nav";
 import { requireCurrentUser } from "@/lib/auth/current";
 
 // The pages check again (layouts and pages render independently); this keeps the frame away
@@ -18,7 +18,13 @@ export default async function AdminLayout({ children }: { children: React.ReactN
           Signed in as <span className="font-medium text-foreground">{user.email}</span>
         </p>
       </div>
-      <AdminTabs />
+      <TabNav
+        label="Admin pages"
+        items={[
+          { href: "/admin/keys", label: "All keys" },
+          { href: "/admin/audit", label: "Audit log" },
+        ]}
+      />
       {children}
     </div>
   );

@@ -1,4 +1,4 @@
-import { WorkspaceNav } from "@/components/shell/workspace-nav";
+import { TabNav } from "@/components/shell/tab-nav";
 import { getPageWorkspaceContext } from "@/lib/auth/current";
 import { can, ROLE_LABELS } from "@/lib/auth/permissions";
 
@@ -17,13 +17,13 @@ export default async function WorkspaceLayout({ children, params }: { children: 
           You are {/^[AEIOU]/.test(roleLabel) ? "an" : "a"} <span className="font-medium text-foreground">{roleLabel}</span> here.
         </p>
       </div>
-      <WorkspaceNav
-        slug={slug}
+      <TabNav
+        label="Workspace"
         items={[
-          { href: "account/api", label: "API" },
-          ...(can(ctx, "tokens.own") ? [{ href: "account/tokens", label: "Personal tokens" }] : []),
-          ...(can(ctx, "workspace.settings") ? [{ href: "settings", label: "Settings" }] : []),
-          ...(can(ctx, "audit.read") ? [{ href: "audit", label: "Audit" }] : []),
+          { href: `/w/${slug}/account/api`, label: "API" },
+          ...(can(ctx, "tokens.own") ? [{ href: `/w/${slug}/account/tokens`, label: "Personal tokens" }] : []),
+          ...(can(ctx, "workspace.settings") ? [{ href: `/w/${slug}/settings`, label: "Settings" }] : []),
+          ...(can(ctx, "audit.read") ? [{ href: `/w/${slug}/audit`, label: "Audit" }] : []),
         ]}
       />
       {children}

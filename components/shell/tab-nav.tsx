@@ -4,18 +4,18 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { cn } from "@/lib/utils";
 
-export function WorkspaceNav({ slug, items }: { slug: string; items: { href: string; label: string }[] }) {
+/** The one tab strip under a page title (workspace pages, admin pages). A tab is current for its path and below. */
+export function TabNav({ label, items }: { label: string; items: { href: string; label: string }[] }) {
   const pathname = usePathname();
   return (
-    <nav aria-label="Workspace" className="-mb-2 border-b">
+    <nav aria-label={label} className="-mb-2 border-b">
       <ul className="flex gap-1">
         {items.map((item) => {
-          const href = `/w/${slug}/${item.href}`;
-          const active = pathname === href || pathname.startsWith(`${href}/`);
+          const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
           return (
             <li key={item.href}>
               <Link
-                href={href}
+                href={item.href}
                 aria-current={active ? "page" : undefined}
                 className={cn(
                   "-mb-px inline-flex h-10 items-center border-b-2 px-3 text-sm font-medium outline-none focus-visible:ring-2 focus-visible:ring-ring",
