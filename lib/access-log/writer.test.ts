@@ -1,4 +1,5 @@
-import { and, asc, count, eq, sql } from "drizzle-orm";
+import { and, asc, count, eq, sql, type SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { describe, it, expect, beforeAll, afterAll, onTestFinished } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
 import { accessLogs, memberships, type NewAccessLog } from "@/db/schema";
@@ -54,22 +55,16 @@ describe("access log writer", () => {
   it("writes nothing until a flush, then every entry, in batches", async () => {
     const a = await newKey(db, "acme");
     const b = await newKey(db, "globex");
-    // Count the INSERT statements the writer issues, and the rows in each.
+    // Count the INSERT statements the writer issues, and the rows in each (its one JSON parameter).
     const batches: number[] = [];
+    const dialect = new PgDialect();
     const counting = new Proxy(db, {
       get(target, prop, receiver) {
-        if (prop !== "insert") return Reflect.get(target, prop, receiver);
-        return (table: typeof accessLogs) => {
-          const builder = target.insert(table);
-          return new Proxy(builder, {
-            get(bt, bp, br) {
-              if (bp !== "values") return Reflect.get(bt, bp, br);
-              return (rows: NewAccessLog[]) => {
-                batches.push(rows.length);
-                return bt.values(rows);
-              };
-            },
-          });
+        if (prop !== "execute") return Reflect.get(target, prop, receiver);
+        return (query: SQL) => {
+          const { sql: text, params } = dialect.sqlToQuery(query);
+          if (/insert into "access_logs"/.test(text)) batches.push((JSON.parse(params[0] as string) as unknown[]).length);
+          return target.execute(query);
         };
       },
     });
@@ -124,6 +119,32 @@ describe("access log writer", () => {
     await flushAccessLogs();
     expect(await rowsFor(db, key.id)).toBe(15);
     await running;
+  });
+
+  it("stores every field as given: nulls, millisecond times, quotes, backslashes and non-ASCII text", async () => {
+    const key = await newKey(db, "acme");
+    const at = new Date("2030-05-06T07:08:09.123Z");
+    const full: NewAccessLog = {
+      ...entry(key.id, key.workspaceId, at, 403),
+      method: "POST",
+      path: "/api/data/verify?q=%22x%22",
+      durationMs: 17,
+      reason: "scope_missing",
+      ip: "2001:db8::1",
+      integration: 'Zap "ß" \\ 集成',
+      requestHeaders: '{"content-type":"application/json","x-apikey":"[redacted]"}',
+      requestBody: '{"token":"[redacted]","note":"line\\nbreak \\u0000-free ✓"}',
+      responseBody: '{"success":false}',
+    };
+    const bare = { ...entry(key.id, key.workspaceId, new Date(at.getTime() + 1)), reason: null, ip: null, integration: null };
+    enqueueAccessLog(db, full);
+    enqueueAccessLog(db, bare);
+    await flushAccessLogs();
+    const rows = await db.select().from(accessLogs).where(eq(accessLogs.apiKeyId, key.id)).orderBy(asc(accessLogs.at));
+    expect(rows).toHaveLength(2);
+    const { id: _id, ...stored } = rows[0];
+    expect(stored).toEqual(full);
+    expect(rows[1]).toMatchObject({ ...bare, requestHeaders: null, requestBody: null, responseBody: null });
   });
 });
 

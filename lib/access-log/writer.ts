@@ -1,4 +1,4 @@
-import { lt } from "drizzle-orm";
+import { lt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import { accessLogs, type NewAccessLog } from "@/db/schema";
 
@@ -46,7 +46,7 @@ export async function flushAccessLogs(): Promise<void> {
   const batch = state.buffer.splice(0, state.buffer.length);
   state.flushing = (async () => {
     try {
-      for (let i = 0; i < batch.length; i += BATCH_SIZE) await db.insert(accessLogs).values(batch.slice(i, i + BATCH_SIZE));
+      for (let i = 0; i < batch.length; i += BATCH_SIZE) await insertAccessLogs(db, batch.slice(i, i + BATCH_SIZE));
       if (state.dropped > 0) {
         console.warn(`[access-log] dropped ${state.dropped} entries while the buffer was full`);
         state.dropped = 0;
@@ -59,6 +59,39 @@ export async function flushAccessLogs(): Promise<void> {
     await maybePurge();
   })();
   return state.flushing;
+}
+
+/**
+ * One statement per batch with the rows as a single JSON parameter. Drizzle's multi-row insert
+ * binds 13 parameters a row and builds the SQL in JavaScript, which under load cost more CPU
+ * than the requests being logged; JSON.stringify is native and PostgreSQL maps the keys to the
+ * columns by name.
+ */
+export async function insertAccessLogs(db: Db, rows: NewAccessLog[]): Promise<void> {
+  if (rows.length === 0) return;
+  const json = JSON.stringify(
+    rows.map((r) => ({
+      api_key_id: r.apiKeyId,
+      workspace_id: r.workspaceId,
+      at: r.at,
+      method: r.method,
+      path: r.path,
+      status: r.status,
+      duration_ms: r.durationMs,
+      reason: r.reason ?? null,
+      ip: r.ip ?? null,
+      integration: r.integration ?? null,
+      request_headers: r.requestHeaders ?? null,
+      request_body: r.requestBody ?? null,
+      response_body: r.responseBody ?? null,
+    })),
+  );
+  await db.execute(sql`
+    insert into ${accessLogs} (api_key_id, workspace_id, at, method, path, status, duration_ms, reason, ip, integration,
+      request_headers, request_body, response_body)
+    select api_key_id, workspace_id, at, method, path, status, duration_ms, reason, ip, integration,
+      request_headers, request_body, response_body
+    from json_populate_recordset(null::access_logs, ${json}::json)`);
 }
 
 async function maybePurge(): Promise<void> {
