@@ -53,6 +53,15 @@ export default async function globalTeardown(): Promise<void> {
 
   for (const file of [SECRETS, RESPONSES]) if (fs.existsSync(file)) fs.renameSync(file, `${file}.last`);
 
+  // The API specs are meant to exercise the production transport (lib/api/listener.ts): a
+  // listener that failed to register would leave Next answering and every spec still green.
+  // LATCHKEY_API_LISTENER=0 runs them through Next on purpose.
+  if (serverLog && process.env.LATCHKEY_API_LISTENER !== "0") {
+    const ready = serverLog.split("\n").find((l) => l.includes("Latchkey: ready on"));
+    if (!ready || serverLog.includes("did not register") || ready.includes("LATCHKEY_API_LISTENER=0"))
+      throw new Error(`The e2e server did not serve the REST API through its listener: ${ready ?? "no ready line in .e2e/server.log"}`);
+  }
+
   if (leaks.length > 0)
     throw new Error(
       `Secret scan: ${leaks.length} leak(s) of ${secrets.length} issued secret(s):\n  ${leaks.join("\n  ")}\n` +

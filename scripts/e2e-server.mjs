@@ -41,7 +41,7 @@ if (process.env.DATABASE_URL) {
 
 const logFile = process.env.E2E_SERVER_LOG;
 if (logFile) fs.mkdirSync(path.dirname(logFile), { recursive: true });
-const child = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", port], {
+const child = spawn(process.execPath, ["scripts/server.mjs", "-p", port], {
   env,
   stdio: logFile ? ["ignore", "pipe", "pipe"] : "inherit",
 });

@@ -6,7 +6,9 @@ import { apiKeys } from "@/db/schema";
 // request, so verification stays read-only on the hot path.
 export const USAGE_WRITE_INTERVAL_MS = 60_000;
 
-const lastWritten = new Map<string, number>();
+// On globalThis, so every bundle of this module shares one debounce (see lib/api/rate-limit.ts).
+const g = globalThis as unknown as { __latchkeyLastUseWritten?: Map<string, number> };
+const lastWritten = (g.__latchkeyLastUseWritten ??= new Map<string, number>());
 
 /** `ip` undefined leaves the last address as it was (e.g. a key checked through /verify). */
 export function recordKeyUse(db: Db, keyId: string, meta: { ip?: string | null; integration: string | null }, now = Date.now()): void {

@@ -10,12 +10,25 @@ export type ParsedBody =
 const tooLarge = () =>
   new ApiError(413, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
 
+// Bodies the REST listener has already read from the socket (capped at one byte over the
+// limit), so that they need not be wrapped in a stream only to be read back here.
+const preread = new WeakMap<Request, Buffer>();
+
+export function attachBody(req: Request, bytes: Buffer): void {
+  preread.set(req, bytes);
+}
+
 /** Reads at most 64 KiB (refusing more, whatever Content-Length claims) and parses JSON or urlencoded forms. */
 export async function readBody(req: Request): Promise<ParsedBody> {
   // Next gives GET and HEAD requests no body; skip the stream machinery on the hot path.
   if (req.method === "GET" || req.method === "HEAD") return { kind: "none" };
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const bytes = preread.get(req);
+  if (bytes) {
+    if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
+    return parseBody(req, bytes);
+  }
   if (!req.body) return { kind: "none" };
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -30,8 +43,12 @@ export async function readBody(req: Request): Promise<ParsedBody> {
     }
     chunks.push(value);
   }
-  if (size === 0) return { kind: "none" };
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
+  return parseBody(req, Buffer.concat(chunks));
+}
+
+function parseBody(req: Request, bytes: Buffer): ParsedBody {
+  if (bytes.length === 0) return { kind: "none" };
+  const text = bytes.toString("utf8");
   const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (type === "application/x-www-form-urlencoded") return { kind: "form", value: new URLSearchParams(text), text };
   if (type === "application/json" || type.endsWith("+json") || type === "") {

@@ -51,9 +51,19 @@ export interface Envelope<T> {
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
 
+// The JSON of each envelope response, so the REST listener can write it without reading the
+// Response's body stream back (lib/api/listener.ts).
+const texts = new WeakMap<Response, string>();
+
+/** The body of a response made here, as text; undefined for any other response. */
+export const envelopeText = (response: Response): string | undefined => texts.get(response);
+
 function respond(body: Envelope<unknown>, status: number, headers?: Record<string, string>): Response {
   // Dates serialise as ISO strings.
-  return new Response(JSON.stringify(body), { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+  const text = JSON.stringify(body);
+  const response = new Response(text, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+  texts.set(response, text);
+  return response;
 }
 
 export function ok<T>(data: T, status = 200, headers?: Record<string, string>): Response {

@@ -9,7 +9,10 @@ import { authFailures } from "@/db/schema";
 export const authFailureLimit = () => Number(process.env.LATCHKEY_AUTH_FAILURE_LIMIT ?? 20);
 export const authFailureWindowSeconds = () => Number(process.env.LATCHKEY_AUTH_FAILURE_WINDOW_SECONDS ?? 60);
 
-const blockedUntil = new Map<string, number>();
+// On globalThis: Next may bundle this module more than once (route handlers, and the REST
+// listener loaded by instrumentation.ts), and a blocked address must be blocked in all of them.
+const g = globalThis as unknown as { __latchkeyBlockedUntil?: Map<string, number> };
+const blockedUntil = (g.__latchkeyBlockedUntil ??= new Map<string, number>());
 
 /** Seconds until this address may try again, or 0 when it is not blocked (no database access). */
 export function retryAfterSeconds(client: string, now = Date.now()): number {

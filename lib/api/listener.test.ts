@@ -1,0 +1,207 @@
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OpenDatabase } from "@/db";
+import { accessLogs, workspaces } from "@/db/schema";
+import { createTestDatabase } from "@/db/testing";
+import { flushAccessLogs } from "@/lib/access-log/writer";
+import { createApiKey } from "@/lib/api-keys/core";
+import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
+import { matchApiRoute, serveApiRequest } from "./listener";
+
+const API_DIR = path.resolve(__dirname, "../../app/api");
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/** Every route file under app/api except Auth.js's, with a concrete path that reaches it. */
+function routeFiles(): { file: string; samplePath: string }[] {
+  const out: { file: string; samplePath: string }[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name === "route.ts") out.push({ file: full, samplePath: samplePathOf(full) });
+    }
+  };
+  walk(API_DIR);
+  return out.filter((r) => !r.samplePath.startsWith("/api/auth"));
+}
+
+function samplePathOf(file: string): string {
+  const segments = path.relative(path.resolve(API_DIR, ".."), path.dirname(file)).split(path.sep);
+  return (
+    "/" +
+    segments
+      .map((s) => (s.startsWith("[...") ? "no/such/thing" : s.startsWith("[") ? "3f2b8c1e-0000-4000-8000-000000000001" : s))
+      .join("/")
+  );
+}
+
+describe("matchApiRoute", () => {
+  it("reaches every route file under app/api (but Auth.js's) with each of its methods", async () => {
+    const files = routeFiles();
+    expect(files.length).toBeGreaterThanOrEqual(13);
+    for (const { file, samplePath } of files) {
+      const mod = (await import(/* @vite-ignore */ file)) as Record<string, unknown>;
+      const exported = METHODS.filter((m) => typeof mod[m] === "function");
+      expect(exported.length, file).toBeGreaterThan(0);
+      for (const method of exported) expect(matchApiRoute(method, samplePath)?.handler, `${method} ${samplePath}`).toBe(mod[method]);
+    }
+  });
+
+  it("prefers a literal segment to a parameter, as Next does", async () => {
+    const revokeAll = await import("@/app/api/data/api-keys/revoke-all/route");
+    const search = await import("@/app/api/data/api-keys/search/route");
+    const one = await import("@/app/api/data/api-keys/[id]/route");
+    expect(matchApiRoute("DELETE", "/api/data/api-keys/revoke-all")?.handler).toBe(revokeAll.DELETE);
+    expect(matchApiRoute("POST", "/api/data/api-keys/search")?.handler).toBe(search.POST);
+    const byId = matchApiRoute("PATCH", "/api/data/api-keys/abc");
+    expect(byId?.handler).toBe(one.PATCH);
+    expect(byId?.params).toEqual({ id: "abc" });
+  });
+
+  it("decodes parameters and sends the rest of a path to the catch-all", async () => {
+    expect(matchApiRoute("GET", "/api/data/me/tokens/a%20b")?.params).toEqual({ id: "a b" });
+    const other = await import("@/app/api/data/[...path]/route");
+    expect(matchApiRoute("GET", "/api/data/me/tokens/x/y")?.handler).toBe(other.GET);
+    expect(matchApiRoute("GET", "/api/data/verify/extra")?.handler).toBe(other.GET);
+  });
+
+  it("leaves to Next what is not ours or is unusual", () => {
+    for (const [method, p] of [
+      ["GET", "/api/auth/session"],
+      ["GET", "/api/healthz"],
+      ["GET", "/api/data/me/"],
+      ["GET", "/api/data/api-keys/%E0%A4%A"],
+      ["HEAD", "/api/health"],
+      ["GET", "/w/acme/account/api"],
+    ])
+      expect(matchApiRoute(method, p), `${method} ${p}`).toBeNull();
+  });
+});
+
+describe("serveApiRequest over a real socket", () => {
+  let opened: OpenDatabase;
+  let secret: string;
+  let server: http.Server;
+  let base: string;
+  const g = globalThis as unknown as { __latchkeyDb?: Promise<OpenDatabase> };
+
+  beforeAll(async () => {
+    opened = await createTestDatabase();
+    await seedFixtures(opened.db);
+    const ctx = await contextFor(opened.db, "admin@acme.test", "acme");
+    ({ secret } = await createApiKey(opened.db, ctx, { name: "Listener test key" }));
+    g.__latchkeyDb = Promise.resolve(opened);
+    // What scripts/server.mjs does, with "Next" standing in as a 418 so a fall-through shows.
+    server = http.createServer((req, res) => {
+      void serveApiRequest(req, res).then((served) => {
+        if (!served) res.writeHead(418).end("next");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    g.__latchkeyDb = undefined;
+    await flushAccessLogs();
+    await opened?.close();
+  });
+
+  it("answers what the route module answers", async () => {
+    const res = await fetch(`${base}/api/data/me`, { headers: { "x-apikey": secret } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    const viaListener = await res.json();
+    const { GET } = await import("@/app/api/data/me/route");
+    const direct = await GET(new Request("http://localhost/api/data/me", { headers: { "x-apikey": secret, "x-forwarded-for": "127.0.0.1" } }), {
+      params: Promise.resolve({}),
+    });
+    expect(viaListener).toEqual(await direct.json());
+    expect(viaListener).toMatchObject({ success: true, data: { key: { name: "Listener test key" } } });
+  });
+
+  it("hands JSON and form bodies to the route", async () => {
+    const verify = await fetch(`${base}/api/data/verify`, {
+      method: "POST",
+      headers: { "x-apikey": secret, "content-type": "application/json" },
+      body: JSON.stringify({ token: secret }),
+    });
+    expect(await verify.json()).toMatchObject({ success: true, data: { valid: true } });
+
+    const search = await fetch(`${base}/api/data/api-keys/search`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ key: secret, state: "all" }),
+    });
+    expect(search.status).toBe(200);
+    expect(((await search.json()) as { data: { items: unknown[] } }).data.items.length).toBeGreaterThan(0);
+  });
+
+  it("refuses a body over 64 KiB with 413 and keeps serving", async () => {
+    const big = JSON.stringify({ token: "x".repeat(70 * 1024) });
+    const res = await fetch(`${base}/api/data/verify`, {
+      method: "POST",
+      headers: { "x-apikey": secret, "content-type": "application/json" },
+      body: big,
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ success: false, statusCode: "PayloadTooLarge", error: { code: "payload_too_large" } });
+    const after = await fetch(`${base}/api/data/me`, { headers: { "x-apikey": secret } });
+    expect(after.status).toBe(200);
+  });
+
+  it("refuses malformed JSON with 400", async () => {
+    const res = await fetch(`${base}/api/data/verify`, {
+      method: "POST",
+      headers: { "x-apikey": secret, "content-type": "application/json" },
+      body: "{not json",
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: "invalid_json" } });
+  });
+
+  it("answers OPTIONS, unknown endpoints and a bad Host header in the envelope's terms", async () => {
+    const options = await fetch(`${base}/api/data/me`, { method: "OPTIONS" });
+    expect(options.status).toBe(204);
+    expect(options.headers.get("allow")).toBe("GET, OPTIONS");
+
+    const unknown = await fetch(`${base}/api/data/no-such-endpoint`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ success: false, error: { code: "no_such_endpoint" } });
+
+    const badHost = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${base}/api/health`, { headers: { host: "bad host" } }, (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(badHost.status).toBe(400);
+    expect(JSON.parse(badHost.body)).toMatchObject({ success: false, statusCode: "BadRequest" });
+  });
+
+  it("leaves the console, Auth.js and unusual paths to Next", async () => {
+    for (const p of ["/login", "/api/auth/session", "/api/data/me/"]) {
+      const res = await fetch(`${base}${p}`, { redirect: "manual" });
+      expect(res.status, p).toBe(418);
+    }
+    expect((await fetch(`${base}/api/health`, { method: "HEAD" })).status).toBe(418);
+  });
+
+  it("records the socket's address when no proxy sent X-Forwarded-For, as Next does", async () => {
+    const [acme] = await opened.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, "acme"));
+    await fetch(`${base}/api/data/me?marker=socket-address`, { headers: { "x-apikey": secret } });
+    await flushAccessLogs();
+    const rows = await opened.db
+      .select({ ip: accessLogs.ip })
+      .from(accessLogs)
+      .where(and(eq(accessLogs.workspaceId, acme.id), eq(accessLogs.path, "/api/data/me?marker=socket-address")));
+    expect(rows).toEqual([{ ip: "127.0.0.1" }]);
+  });
+});

@@ -1,0 +1,57 @@
+// The production server (`npm start`): Next for the console, and the REST API answered by
+// lib/api/listener.ts without Next's per-request pipeline (see that file for why).
+// Usage: node scripts/server.mjs [-p PORT] [-H HOSTNAME]   (or PORT / HOSTNAME in the environment)
+// LATCHKEY_API_LISTENER=0 leaves the REST API to Next as well (same answers, more CPU each).
+import { createServer } from "node:http";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: { port: { type: "string", short: "p" }, hostname: { type: "string", short: "H" } },
+});
+const portText = values.port ?? process.env.PORT ?? "3000";
+const port = Number(portText);
+if (!/^\d+$/.test(portText) || port > 65535) {
+  console.error(`Latchkey: the port must be a number from 0 to 65535 (got "${portText}").`);
+  process.exit(1);
+}
+// Unset: every interface, IPv4 and IPv6, as `next start` does.
+const hostname = values.hostname ?? process.env.HOSTNAME ?? undefined;
+process.env.PORT = String(port);
+// Before Next and React load: they pick their production builds from it.
+process.env.NODE_ENV = "production";
+const { default: next } = await import("next");
+
+const app = next({ dev: false, hostname: hostname ?? "localhost", port });
+const handle = app.getRequestHandler();
+await app.prepare();
+
+// instrumentation.ts registers the listener once Next has run it (migrations, demo data, then
+// the listener); until then Next serves /api itself, from the same route modules.
+const useListener = process.env.LATCHKEY_API_LISTENER !== "0";
+const listener = () => (useListener ? globalThis.__latchkeyServeApi : undefined);
+
+const server = createServer((req, res) => {
+  const serveApi = listener();
+  if (typeof serveApi !== "function") return void handle(req, res);
+  serveApi(req, res).then(
+    (served) => (served ? undefined : handle(req, res)),
+    () => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify({ success: false, hasError: true, statusCode: "InternalServerError", error: { message: "Something went wrong on our side." } }));
+    },
+  );
+});
+
+server.on("error", (err) => {
+  console.error(`Latchkey: cannot listen on ${hostname ?? "every interface"}, port ${port}: ${err.code === "EADDRINUSE" ? "the port is in use" : err.message}.`);
+  process.exit(1);
+});
+server.listen(port, hostname, async () => {
+  const { port: bound } = server.address();
+  const host = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname.includes(":") ? `[${hostname}]` : hostname;
+  // One request through Next boots Latchkey now rather than on a user's first request.
+  const res = await fetch(`http://${host}:${bound}/api/health`).catch((err) => err);
+  if (useListener && typeof listener() !== "function")
+    console.warn(`Latchkey: the REST API listener did not register (${res instanceof Error ? res.message : `health answered ${res.status}`}); Next serves /api.`);
+  console.log(`Latchkey: ready on http://${hostname ? host : "localhost"}:${bound}${useListener ? "" : " (REST API through Next: LATCHKEY_API_LISTENER=0)"}`);
+});
