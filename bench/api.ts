@@ -1,4 +1,4 @@
-// npx tsx bench/api.ts [--db pglite|postgres|both] [--keys 100000] [--duration 10] [--connections 50]
+// npx tsx bench/api.ts [--db pglite|postgres|both] [--transport listener|next|both] [--keys 100000] [--duration 10] [--connections 50]
 // On-demand REST API benchmark (see bench/README.md): seeds a throwaway database with N keys,
 // starts the production server on it, and measures /api/health against the two authenticated
 // hot paths with autocannon. Needs a prior `npm run build`. Never touches a developer's data.
@@ -38,8 +38,12 @@ const TARGET_RATIO = 0.8;
 // ---------------------------------------------------------------------------------------------
 // Options
 
+/** How the production server answers the REST API: lib/api/listener.ts, or Next's route pipeline. */
+type Transport = "listener" | "next";
+
 interface Options {
   databases: DatabaseKind[];
+  transports: Transport[];
   keys: number;
   duration: number;
   connections: number;
@@ -50,6 +54,7 @@ function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
       db: { type: "string", default: "both" },
+      transport: { type: "string", default: "listener" },
       keys: { type: "string", default: "100000" },
       duration: { type: "string", default: "10" },
       connections: { type: "string", default: "50" },
@@ -57,15 +62,22 @@ function parseOptions(): Options {
     },
   });
   if (values.help) {
-    console.log("Usage: npx tsx bench/api.ts [--db pglite|postgres|both] [--keys 100000] [--duration 10] [--connections 50]");
+    console.log(
+      "Usage: npx tsx bench/api.ts [--db pglite|postgres|both] [--transport listener|next|both] [--keys 100000] [--duration 10] [--connections 50]",
+    );
+    console.log("--transport next runs the server with LATCHKEY_API_LISTENER=0: the REST API through Next's own pipeline.");
     console.log(`PostgreSQL runs create a throwaway database on BENCH_ADMIN_URL (default ${DEFAULT_ADMIN_URL}).`);
     process.exit(0);
   }
   const db = values.db;
   if (db !== "pglite" && db !== "postgres" && db !== "both") fail(`--db must be pglite, postgres or both (got "${db}").`);
+  const transport = values.transport;
+  if (transport !== "listener" && transport !== "next" && transport !== "both")
+    fail(`--transport must be listener, next or both (got "${transport}").`);
   const adminUrl = adminUrlFromEnv();
   return {
     databases: db === "both" ? ["pglite", "postgres"] : [db],
+    transports: transport === "both" ? ["listener", "next"] : [transport],
     keys: positiveInt("keys", values.keys, 2),
     duration: positiveInt("duration", values.duration, 1),
     connections: positiveInt("connections", values.connections, 1),
@@ -249,6 +261,7 @@ async function measureRoute(server: Server, route: Route, opts: Options): Promis
 
 interface DatabaseResult {
   database: DatabaseKind;
+  transport: Transport;
   keys: number;
   seedSeconds: number;
   serverStartSeconds: number;
@@ -256,7 +269,8 @@ interface DatabaseResult {
   targetMet: boolean;
 }
 
-async function benchDatabase(kind: DatabaseKind, opts: Options): Promise<DatabaseResult> {
+/** Seeds one database, then measures each transport on it in turn (one server at a time: PGlite allows one process). */
+async function benchDatabase(kind: DatabaseKind, opts: Options, report: (r: DatabaseResult) => void): Promise<void> {
   console.log(`\n== ${kind === "pglite" ? "PGlite (embedded)" : "PostgreSQL"} ==`);
   try {
     const target = await prepareDatabase(kind, opts.adminUrl);
@@ -267,38 +281,61 @@ async function benchDatabase(kind: DatabaseKind, opts: Options): Promise<Databas
     const seedSeconds = (performance.now() - t) / 1000;
     console.log(`  migrated and seeded in ${seedSeconds.toFixed(1)} s`);
 
-    t = performance.now();
-    const server = await startServer(target);
-    const serverStartSeconds = (performance.now() - t) / 1000;
-    console.log(`  server healthy on ${server.baseUrl} after ${serverStartSeconds.toFixed(1)} s`);
+    for (const transport of opts.transports) {
+      t = performance.now();
+      const server = await startServer(target, { LATCHKEY_API_LISTENER: transport === "listener" ? "1" : "0" });
+      await confirmTransport(server, transport);
+      const serverStartSeconds = (performance.now() - t) / 1000;
+      console.log(`  server (REST API through ${describeTransport(transport)}) ready on ${server.baseUrl} after ${serverStartSeconds.toFixed(1)} s`);
 
-    const routes: Route[] = routesFor(secrets);
-    const results: RouteResult[] = [];
-    for (const route of routes) {
-      process.stdout.write(`  ${route.label}: warm-up ${WARMUP_SECONDS} s, measure ${opts.duration} s … `);
-      const r = await measureRoute(server, route, opts);
-      console.log(`${Math.round(r.reqPerSec)} req/s`);
-      results.push(r);
+      const routes: Route[] = routesFor(secrets);
+      const results: RouteResult[] = [];
+      for (const route of routes) {
+        process.stdout.write(`  ${route.label}: warm-up ${WARMUP_SECONDS} s, measure ${opts.duration} s … `);
+        const r = await measureRoute(server, route, opts);
+        console.log(`${Math.round(r.reqPerSec)} req/s`);
+        results.push(r);
+      }
+      await server.stop();
+      const health = results[0].reqPerSec;
+      for (const [i, r] of results.entries()) if (routes[i].authenticated) r.ratioToHealth = health > 0 ? round(r.reqPerSec / health, 3) : 0;
+      report({
+        database: kind,
+        transport,
+        keys: opts.keys,
+        seedSeconds: round(seedSeconds, 2),
+        serverStartSeconds: round(serverStartSeconds, 2),
+        routes: results,
+        targetMet: results.every((r) => r.ratioToHealth === null || r.ratioToHealth >= TARGET_RATIO),
+      });
     }
-    const health = results[0].reqPerSec;
-    for (const [i, r] of results.entries()) if (routes[i].authenticated) r.ratioToHealth = health > 0 ? round(r.reqPerSec / health, 3) : 0;
-    const targetMet = results.every((r) => r.ratioToHealth === null || r.ratioToHealth >= TARGET_RATIO);
-    return {
-      database: kind,
-      keys: opts.keys,
-      seedSeconds: round(seedSeconds, 2),
-      serverStartSeconds: round(serverStartSeconds, 2),
-      routes: results,
-      targetMet,
-    };
   } finally {
     await runCleanups();
   }
 }
 
+const describeTransport = (t: Transport) => (t === "listener" ? "the listener (lib/api/listener.ts)" : "Next's route pipeline");
+
+/** The server says which transport it runs once it is ready; measuring the wrong one would mislead. */
+async function confirmTransport(server: Server, transport: Transport): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const log = server.logTail();
+    if (log.includes("did not register")) throw new Error(`the REST API listener did not register:\n${log}`);
+    const ready = log.split("\n").find((l) => l.includes("Latchkey: ready on"));
+    if (ready) {
+      const throughNext = ready.includes("LATCHKEY_API_LISTENER=0");
+      if (throughNext !== (transport === "next")) throw new Error(`expected the REST API through ${describeTransport(transport)}, but the server said: ${ready}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the server did not say it was ready within 10 s:\n${server.logTail()}`);
+}
+
 function printTable(result: DatabaseResult, opts: Options): void {
   console.log(
-    `\n${result.database}: ${opts.keys.toLocaleString("en-US")} keys, ${opts.connections} connections, ${opts.duration} s per route`,
+    `\n${result.database}, REST API through ${describeTransport(result.transport)}: ${opts.keys.toLocaleString("en-US")} keys, ${opts.connections} connections, ${opts.duration} s per route`,
   );
   printRows(
     ["route", "req/s", "p50 ms", "p99 ms", "× health"],
@@ -329,17 +366,24 @@ async function main(): Promise<void> {
   const results: DatabaseResult[] = [];
   let error: string | null = null;
   try {
-    for (const kind of opts.databases) {
-      const result = await benchDatabase(kind, opts);
-      results.push(result);
-      printTable(result, opts);
-    }
+    for (const kind of opts.databases)
+      await benchDatabase(kind, opts, (result) => {
+        results.push(result);
+        printTable(result, opts);
+      });
   } catch (err) {
     error = (err as Error).message;
   }
   if (interrupted()) return;
   if (results.length > 0 || error) {
-    const options = { keys: opts.keys, duration: opts.duration, connections: opts.connections, warmupSeconds: WARMUP_SECONDS, targetRatio: TARGET_RATIO };
+    const options = {
+      keys: opts.keys,
+      duration: opts.duration,
+      connections: opts.connections,
+      transports: opts.transports,
+      warmupSeconds: WARMUP_SECONDS,
+      targetRatio: TARGET_RATIO,
+    };
     console.log(`\nresults: ${writeResults("", startedAt, { options, results, error })}`);
   }
   if (error) {

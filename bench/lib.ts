@@ -10,7 +10,8 @@ import path from "node:path";
 import { describeUrl, openDatabase, type DatabaseKind, type OpenDatabase } from "@/db";
 
 export const ROOT = process.cwd();
-export const NEXT_BIN = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
+// The production server `npm start` runs: Next for pages, lib/api/listener.ts for the REST API.
+export const SERVER_SCRIPT = path.join(ROOT, "scripts", "server.mjs");
 export const RESULTS_DIR = path.join(ROOT, "bench", "results");
 export const DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
@@ -37,7 +38,7 @@ export function adminUrlFromEnv(): string {
 
 /** Exits unless run from the repository root with a production build present. */
 export function requireRepoRootAndBuild(script: string): void {
-  if (!fs.existsSync(path.join(ROOT, "db", "migrations")) || !fs.existsSync(NEXT_BIN))
+  if (!fs.existsSync(path.join(ROOT, "db", "migrations")) || !fs.existsSync(SERVER_SCRIPT))
     fail(`run this from the repository root (npx tsx ${script}).`);
   if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID")))
     fail("no production build found: run `npm run build` first, then run the benchmark again.");
@@ -159,6 +160,8 @@ export interface Server {
   baseUrl: string;
   child: ChildProcess;
   logTail(): string;
+  /** Stops it now (it is also on the clean-up stack). */
+  stop(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -174,10 +177,10 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * `next start` on a free port against the target database, with a random AUTH_SECRET and
- * without demo seeding; resolves once /api/health answers 200. Its stop is on the clean-up stack.
+ * The production server (scripts/server.mjs, as `npm start`) on a free port against the target
+ * database, with a random AUTH_SECRET and without demo seeding; resolves once /api/health answers 200. Its stop is on the clean-up stack.
  */
-export async function startServer(target: Target): Promise<Server> {
+export async function startServer(target: Target, extraEnv: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL;
@@ -187,10 +190,11 @@ export async function startServer(target: Target): Promise<Server> {
     AUTH_SECRET: randomBytes(32).toString("base64url"),
     LATCHKEY_DEMO: "0",
     NEXT_TELEMETRY_DISABLED: "1",
+    ...extraEnv,
   });
 
-  // Next renames its process title to next-server: keep this handle, it is the only way to stop it.
-  const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], {
+  // Keep this handle: it is the way to stop the server (Next may rename the process title).
+  const child = spawn(process.execPath, [SERVER_SCRIPT, "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -205,7 +209,7 @@ export async function startServer(target: Target): Promise<Server> {
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
 
-  const server: Server = { baseUrl: `http://127.0.0.1:${port}`, child, logTail: () => log.slice(-40).join("\n") };
+  const server: Server = { baseUrl: `http://127.0.0.1:${port}`, child, logTail: () => log.slice(-40).join("\n"), stop: () => stopChild(child) };
   await waitForHealth(server);
   return server;
 }
