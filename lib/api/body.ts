@@ -10,12 +10,13 @@ export type ParsedBody =
 const tooLarge = () =>
   new ApiError(413, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
 
-// Bodies the REST listener has already read from the socket (capped at one byte over the
-// limit), so that they need not be wrapped in a stream only to be read back here.
-const preread = new WeakMap<Request, Buffer>();
+// The REST listener reads bodies straight from the socket (capped at one byte over the limit)
+// rather than wrapping them in a stream only to be read back here. It is read when readBody
+// asks, as Next's stream would be: after the rate-limit check, and not at all if never asked.
+const direct = new WeakMap<Request, () => Promise<Buffer>>();
 
-export function attachBody(req: Request, bytes: Buffer): void {
-  preread.set(req, bytes);
+export function attachBody(req: Request, read: () => Promise<Buffer>): void {
+  direct.set(req, read);
 }
 
 /** Reads at most 64 KiB (refusing more, whatever Content-Length claims) and parses JSON or urlencoded forms. */
@@ -24,8 +25,9 @@ export async function readBody(req: Request): Promise<ParsedBody> {
   if (req.method === "GET" || req.method === "HEAD") return { kind: "none" };
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const bytes = preread.get(req);
-  if (bytes) {
+  const read = direct.get(req);
+  if (read) {
+    const bytes = await read();
     if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
     return parseBody(req, bytes);
   }

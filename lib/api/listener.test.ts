@@ -169,6 +169,12 @@ describe("serveApiRequest over a real socket", () => {
     expect(options.status).toBe(204);
     expect(options.headers.get("allow")).toBe("GET, OPTIONS");
 
+    // A body nobody reads (405 before any parsing) is discarded; the next request still works.
+    const refused = await fetch(`${base}/api/health`, { method: "POST", body: "x".repeat(20_000) });
+    expect(refused.status).toBe(405);
+    expect(await refused.json()).toMatchObject({ error: { code: "method_not_allowed" } });
+    expect((await fetch(`${base}/api/health`)).status).toBe(200);
+
     const unknown = await fetch(`${base}/api/data/no-such-endpoint`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ success: false, error: { code: "no_such_endpoint" } });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { envelopeText, fail } from "./envelope";
+import { ApiError, envelopeText, fail } from "./envelope";
 import { attachBody, MAX_BODY_BYTES } from "./body";
 import * as health from "@/app/api/health/route";
 import * as openapi from "@/app/api/openapi.json/route";
@@ -120,7 +120,7 @@ export async function serveApiRequest(req: IncomingMessage, res: ServerResponse)
 
   let request: Request;
   try {
-    request = await toRequest(req, method, rawUrl);
+    request = toRequest(req, method, rawUrl);
   } catch {
     // A Host header or URL that does not make a URL, or a header value fetch's Headers refuses.
     await send(res, fail(400, { message: "The request's URL or headers are not valid.", code: "bad_request" }), method);
@@ -139,7 +139,7 @@ export async function serveApiRequest(req: IncomingMessage, res: ServerResponse)
 }
 
 /** What Next would give the route handler: the same URL, headers (with x-forwarded-*) and body. */
-async function toRequest(req: IncomingMessage, method: string, rawUrl: string): Promise<Request> {
+function toRequest(req: IncomingMessage, method: string, rawUrl: string): Request {
   // From Node's parsed headers, as Next builds them: a repeated Authorization or Host is dropped
   // there, and must not be joined with a comma here.
   const headers = new Headers();
@@ -155,9 +155,10 @@ async function toRequest(req: IncomingMessage, method: string, rawUrl: string): 
   if (!headers.has("x-forwarded-for") && req.socket.remoteAddress) headers.set("x-forwarded-for", req.socket.remoteAddress);
   const url = `http://${host}${rawUrl}`;
   if (method === "GET" || method === "HEAD") return new Request(url, { method, headers });
-  // The body goes to readBody() beside the Request rather than through a stream inside it.
+  // The body goes to readBody() beside the Request rather than through a stream inside it; if
+  // nothing asks for it, Node discards it once the response is sent.
   const request = new Request(url, { method, headers });
-  attachBody(request, await readCapped(req));
+  attachBody(request, () => readCapped(req));
   return request;
 }
 
@@ -169,17 +170,26 @@ function readCapped(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const done = () => req.off("data", onData).off("end", onEnd).off("error", onBroken).off("close", onBroken);
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) return;
       // Enough to know it is too large: discard the rest as it arrives, hold none of it.
-      req.off("data", onData).off("end", onEnd).off("error", reject);
+      done();
       req.resume();
       resolve(Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES + 1));
     };
-    const onEnd = () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-    req.on("data", onData).once("end", onEnd).once("error", reject);
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    };
+    // The client went away mid-body: an answer nobody will read, but no "unexpected" error.
+    const onBroken = () => {
+      done();
+      reject(new ApiError(400, "bad_request", "The request body could not be read: the connection closed before it ended."));
+    };
+    req.on("data", onData).once("end", onEnd).once("error", onBroken).once("close", onBroken);
   });
 }
 
