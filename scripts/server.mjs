@@ -1,6 +1,7 @@
 // The production server (`npm start`): Next for the console, and the REST API answered by
 // lib/api/listener.ts without Next's per-request pipeline (see that file for why).
-// Usage: node scripts/server.mjs [-p PORT] [-H HOSTNAME]   (or PORT / HOSTNAME in the environment)
+// Usage: node scripts/server.mjs [-p PORT] [-H HOSTNAME]   (or PORT / LATCHKEY_HOSTNAME in the environment;
+// not HOSTNAME, which containers set to their own name)
 // LATCHKEY_API_LISTENER=0 leaves the REST API to Next as well (same answers, more CPU each).
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
@@ -15,7 +16,7 @@ if (!/^\d+$/.test(portText) || port > 65535) {
   process.exit(1);
 }
 // Unset: every interface, IPv4 and IPv6, as `next start` does.
-const hostname = values.hostname ?? process.env.HOSTNAME ?? undefined;
+const hostname = values.hostname ?? (process.env.LATCHKEY_HOSTNAME || undefined);
 process.env.PORT = String(port);
 // Before Next and React load: they pick their production builds from it.
 process.env.NODE_ENV = "production";
@@ -30,18 +31,31 @@ await app.prepare();
 const useListener = process.env.LATCHKEY_API_LISTENER !== "0";
 const listener = () => (useListener ? globalThis.__latchkeyServeApi : undefined);
 
+/** The last resort, should Next or the listener fail outside their own error handling. */
+function internalError(res, err) {
+  console.error(`Latchkey: unexpected ${err?.name ?? "error"} while serving a request`);
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(500, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(
+    JSON.stringify({
+      success: false,
+      hasError: true,
+      statusCode: "InternalServerError",
+      error: { message: "Something went wrong on our side. Nothing was changed; please try again.", code: "internal_error" },
+    }),
+  );
+}
+
+const toNext = (req, res) => Promise.resolve(handle(req, res)).catch((err) => internalError(res, err));
+
 const server = createServer((req, res) => {
   const serveApi = listener();
-  if (typeof serveApi !== "function") return void handle(req, res);
+  if (typeof serveApi !== "function") return void toNext(req, res);
   serveApi(req, res).then(
-    (served) => (served ? undefined : handle(req, res)),
-    () => {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
-      res.end(JSON.stringify({ success: false, hasError: true, statusCode: "InternalServerError", error: { message: "Something went wrong on our side." } }));
-    },
+    (served) => (served ? undefined : toNext(req, res)),
+    (err) => internalError(res, err),
   );
 });
-
 server.on("error", (err) => {
   console.error(`Latchkey: cannot listen on ${hostname ?? "every interface"}, port ${port}: ${err.code === "EADDRINUSE" ? "the port is in use" : err.message}.`);
   process.exit(1);

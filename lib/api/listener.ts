@@ -23,7 +23,8 @@ import * as verify from "@/app/api/data/verify/route";
 // plain `next start` — goes through Next to the very same route modules, so the two
 // transports cannot differ in what they answer.
 
-type RouteHandler = (req: Request, route: { params: Promise<Record<string, string>> }) => Promise<Response>;
+type Params = Record<string, string | string[]>;
+type RouteHandler = (req: Request, route: { params: Promise<Params> }) => Promise<Response>;
 type RouteModule = Partial<Record<string, unknown>>;
 
 /** Segments: literal text, `:name` for one dynamic segment, `*` for the rest (a catch-all). */
@@ -61,7 +62,7 @@ compiled.sort((a, b) => {
 
 export interface MatchedRoute {
   handler: RouteHandler;
-  params: Record<string, string>;
+  params: Params;
 }
 
 /**
@@ -70,15 +71,23 @@ export interface MatchedRoute {
  */
 export function matchApiRoute(method: string, pathname: string): MatchedRoute | null {
   if (pathname.length > 1 && pathname.endsWith("/")) return null; // Next redirects these
+  // Next normalises these (a 308 for // and \, dot segments resolved): leave them to it.
+  if (pathname.includes("//") || pathname.includes("\\")) return null;
   const parts = pathname.split("/").slice(1);
+  if (parts.some((p) => p === "." || p === "..")) return null;
   for (const { segments, module } of compiled) {
-    const params: Record<string, string> = {};
+    const params: Params = {};
     let matched = true;
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i];
       if (seg === "*") {
         if (parts.length <= i) matched = false;
-        else params.path = parts.slice(i).join("/");
+        else {
+          // Next also matches static routes by their decoded form (/api/data/m%65 is /me): an
+          // escape outside a parameter is Next's to resolve, not a 404 of ours.
+          if (parts.slice(i).some((p) => p.includes("%"))) return null;
+          params.path = parts.slice(i); // an array, as Next passes a catch-all
+        }
         break;
       }
       const part = parts[i];
@@ -93,6 +102,7 @@ export function matchApiRoute(method: string, pathname: string): MatchedRoute | 
           return null;
         }
       } else if (seg !== part) {
+        if (part.includes("%") && safeDecode(part) === seg) return null; // see the catch-all above
         matched = false;
         break;
       }
@@ -103,6 +113,14 @@ export function matchApiRoute(method: string, pathname: string): MatchedRoute | 
     return typeof handler === "function" ? { handler: handler as RouteHandler, params } : null;
   }
   return null;
+}
+
+function safeDecode(part: string): string | null {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -122,7 +140,7 @@ export async function serveApiRequest(req: IncomingMessage, res: ServerResponse)
   try {
     request = toRequest(req, method, rawUrl);
   } catch {
-    // A Host header or URL that does not make a URL, or a header value fetch's Headers refuses.
+    // A header value fetch's Headers refuses (Node's parser is the more lenient of the two).
     await send(res, fail(400, { message: "The request's URL or headers are not valid.", code: "bad_request" }), method);
     return true;
   }
@@ -153,7 +171,9 @@ function toRequest(req: IncomingMessage, method: string, rawUrl: string): Reques
   if (!headers.has("x-forwarded-proto")) headers.set("x-forwarded-proto", proto);
   if (!headers.has("x-forwarded-port")) headers.set("x-forwarded-port", String(req.socket.localPort ?? (proto === "https" ? 443 : 80)));
   if (!headers.has("x-forwarded-for") && req.socket.remoteAddress) headers.set("x-forwarded-for", req.socket.remoteAddress);
-  const url = `http://${host}${rawUrl}`;
+  // As Next does, the URL's origin is the server's own, never the Host header: a Host such as
+  // "a?b" would otherwise move the real query (and a ?key= credential) out of place.
+  const url = new URL(rawUrl, `http://localhost:${req.socket.localPort ?? 80}`).href;
   if (method === "GET" || method === "HEAD") return new Request(url, { method, headers });
   // The body goes to readBody() beside the Request rather than through a stream inside it; if
   // nothing asks for it, Node discards it once the response is sent.
@@ -197,7 +217,11 @@ async function send(res: ServerResponse, response: Response, method: string): Pr
   const text = envelopeText(response);
   const body = method === "HEAD" || response.body === null ? null : text !== undefined ? Buffer.from(text) : Buffer.from(await response.arrayBuffer());
   res.statusCode = response.status;
-  response.headers.forEach((value, name) => res.setHeader(name, value));
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") res.setHeader(name, value);
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
   if (body) res.setHeader("content-length", body.length);
   res.end(body ?? undefined);
 }
