@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiError, envelopeText, fail } from "./envelope";
+import { ApiError, envelopeText, errorResponse, fail } from "./envelope";
 import { attachBody, MAX_BODY_BYTES } from "./body";
 import * as health from "@/app/api/health/route";
 import * as openapi from "@/app/api/openapi.json/route";
@@ -149,8 +149,7 @@ export async function serveApiRequest(req: IncomingMessage, res: ServerResponse)
     response = await route.handler(request, { params: Promise.resolve(route.params) });
   } catch (err) {
     // apiRoute answers its own errors; this is for a handler outside it failing.
-    console.error(`[api] unexpected ${(err as Error)?.name ?? "error"}`);
-    response = fail(500, { message: "Something went wrong on our side. Nothing was changed; please try again.", code: "internal_error" });
+    response = errorResponse(err);
   }
   await send(res, response, method);
   return true;
