@@ -30,7 +30,14 @@ export const apiKeys = pgTable(
     bearerAllowed: boolean("bearer_allowed").notNull().default(true),
     logRequests: boolean("log_requests").notNull().default(false),
     logResponses: boolean("log_responses").notNull().default(false),
+    // The person who made the key, also when it was minted through another key (that key's maker).
     createdById: uuid("created_by_id").references(() => users.id),
+    // The key it was minted through over the REST API, if any.
+    createdViaKeyId: uuid("created_via_key_id"),
+    // What the maker could do in the workspace when they made it (permission names): the key
+    // never does more, whatever its owner is promoted to later. null for keys made before this
+    // column existed (then only the owner's permissions now limit it).
+    permissionCeiling: text("permission_ceiling").array(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),

@@ -13,6 +13,13 @@ export const users = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     // A deleted user keeps their row so audit events still name them; they can no longer sign in.
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    // A disabled user cannot sign in and their keys stop working, until a Global Admin re-enables them.
+    disabledAt: timestamp("disabled_at", { withTimezone: true }),
+    // Sessions issued before this moment are refused (password change, "sign out everywhere").
+    sessionsValidAfter: timestamp("sessions_valid_after", { withTimezone: true }),
+    // Set for a one-time password a Global Admin handed out: the user must choose their own at sign-in.
+    mustChangePassword: boolean("must_change_password").notNull().default(false),
+    passwordChangedAt: timestamp("password_changed_at", { withTimezone: true }),
   },
   (t) => [uniqueIndex("users_email_lower_idx").on(sql`lower(${t.email})`)],
 );
