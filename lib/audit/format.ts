@@ -22,6 +22,12 @@ export const AUDIT_ACTION_LABELS: Partial<Record<AuditAction, string>> = {
   "member.added": "Member added",
   "member.removed": "Member removed",
   "user.deleted": "User deleted",
+  "user.created": "User created",
+  "user.disabled": "User disabled",
+  "user.enabled": "User re-enabled",
+  "user.password_changed": "Password changed",
+  "user.signed_out_everywhere": "Signed out everywhere",
+  "user.profile_updated": "Profile updated",
 };
 
 export function auditActionLabel(action: string): string {

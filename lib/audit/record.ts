@@ -20,6 +20,12 @@ export const AUDIT_ACTIONS = [
   "member.added",
   "member.removed",
   "user.deleted",
+  "user.created",
+  "user.disabled",
+  "user.enabled",
+  "user.password_changed",
+  "user.signed_out_everywhere",
+  "user.profile_updated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
