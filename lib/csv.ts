@@ -6,17 +6,21 @@ import { searchParamsRecord } from "@/lib/validations/admin";
 /**
  * A spreadsheet runs a cell that starts with = + - @ (or a tab / carriage return, which some
  * of them strip before looking) as a formula: a key named `=HYPERLINK(…)` must stay text.
- * OWASP's advice: prefix such cells with a single quote.
+ * OWASP's advice: prefix such cells with a single quote. A spreadsheet set to a `;` (or tab)
+ * locale splits a cell again at those characters, quotes or not, so a formula right after a
+ * `;`, `,` or tab inside the text (spaces between allowed) is prefixed as well.
  */
 export function neutraliseFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  const inner = value.replace(/([;,\t])(?=[ ]*[=+\-@\t\r])/g, "$1'");
+  return /^[=+\-@\t\r]/.test(inner) ? `'${inner}` : inner;
 }
 
-/** One cell: formula-neutralised, then quoted when it holds a quote, comma or line break. */
+/** One cell: formula-neutralised, then quoted when it holds a quote, separator or line break. */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return "";
   const text = neutraliseFormula(value instanceof Date ? value.toISOString() : String(value));
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  // `;` and tab are not separators to RFC 4180, but are to spreadsheets in many locales.
+  return /[",;\t\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** One record, CRLF-terminated as RFC 4180 asks. */
