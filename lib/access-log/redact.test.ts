@@ -212,6 +212,8 @@ describe("redactHeaders", () => {
       "user-agent": "curl/8.5.0",
       "x-integration-name": "ledger-sync",
       accept: "application/json",
+      // Named like a credential: shown as sent, never its value.
+      cookie: REDACTED,
     });
   });
 
@@ -236,5 +238,98 @@ describe("redactHeaders", () => {
     const text = redactHeaders(new Headers({ "user-agent": `my-script (key ${secret})`, "x-integration-name": secret }));
     expect(text).not.toContain(secret);
     expect(JSON.parse(text)).toEqual({ "user-agent": `my-script (key ${REDACTED})`, "x-integration-name": REDACTED });
+  });
+});
+
+describe("redactHeaders: the Authorization scheme", () => {
+  it.each(["Bearer", "bearer", "BASIC", "Digest", "Token", "ApiKey", "Negotiate", "DPoP", "AWS4-HMAC-SHA256"])(
+    "keeps the known scheme %s and nothing after it",
+    (scheme) => {
+      const value = `${scheme} legacy-secret-0123456789abcdef0123 second-part`;
+      const text = redactHeaders(new Headers({ authorization: value }));
+      expect(text).not.toContain("legacy-secret");
+      expect(text).not.toContain("second-part");
+      expect(JSON.parse(text)).toEqual({ authorization: `${scheme} ${REDACTED}` });
+    },
+  );
+
+  it("redacts an unknown first word too: it may be the secret itself", () => {
+    const secret = generateSecret();
+    for (const value of [`${secret} x`, "hunter2-password trailing", "s3cr3t:with:colons extra words"]) {
+      const text = redactHeaders(new Headers({ authorization: value }));
+      expect(text).not.toContain(value.split(" ")[0]);
+      expect(JSON.parse(text)).toEqual({ authorization: REDACTED });
+    }
+  });
+
+  it("keeps a bare known scheme, which carries nothing secret", () => {
+    expect(JSON.parse(redactHeaders(new Headers({ authorization: "Bearer" })))).toEqual({ authorization: "Bearer" });
+  });
+});
+
+describe("secret names by pattern", () => {
+  const NAMES = ["x-api-key", "X-Auth-Token", "api_key", "apiKey", "access_token", "refresh-token", "client_secret", "passwd", "Password2", "session_id", "sessionId", "cookie", "authCode"];
+
+  it("redacts every header named like a credential, and says it was sent", () => {
+    for (const name of NAMES) {
+      const text = redactHeaders(new Headers({ [name]: "some-credential-0123456789", "user-agent": "curl/8.5.0" }));
+      expect(text, name).not.toContain("some-credential");
+      expect(JSON.parse(text), name).toEqual({ [name.toLowerCase()]: REDACTED, "user-agent": "curl/8.5.0" });
+    }
+  });
+
+  it("redacts JSON fields named like a credential at any depth, but keeps flags", () => {
+    const body = Object.fromEntries(NAMES.map((n) => [n, `value-of-${n}`]));
+    const out = JSON.parse(redactBody(JSON.stringify({ outer: { list: [body] }, apiKeysEnabled: true, personalTokensAllowed: false, name: "kept" }), "application/json"));
+    expect(out.outer.list[0]).toEqual(Object.fromEntries(NAMES.map((n) => [n, REDACTED])));
+    // A boolean cannot carry a secret, and the workspace settings read better with it.
+    expect(out).toMatchObject({ apiKeysEnabled: true, personalTokensAllowed: false, name: "kept" });
+  });
+
+  it("redacts form fields named like a credential", () => {
+    const form = new URLSearchParams([...NAMES.map((n) => [n, `value-of-${n}`]), ["name", "kept"]]).toString();
+    const params = new URLSearchParams(redactBody(form, "application/x-www-form-urlencoded"));
+    for (const n of NAMES) expect(params.get(n), n).toBe(REDACTED);
+    expect(params.get("name")).toBe("kept");
+  });
+
+  it("redacts query parameters named like a credential", () => {
+    const url = new URL("https://latchkey.example/api/data/me");
+    for (const n of NAMES) url.searchParams.set(n, `value-of-${n}`);
+    url.searchParams.set("page", "2");
+    const out = redactPath(url);
+    expect(out).not.toContain("value-of-");
+    const params = new URLSearchParams(out.split("?")[1]);
+    for (const n of NAMES) expect(params.get(n), n).toBe(REDACTED);
+    expect(params.get("page")).toBe("2");
+  });
+});
+
+describe("secret-shaped values under any name", () => {
+  it("removes a truncated or altered lk_ key, a JWT and a long random token, but keeps display prefixes and ids", () => {
+    const secret = generateSecret();
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+    const random = "Zk3q9XvR2mT8wLp4Yb6Nc1Hd7Jf5Gs0A";
+    const body = {
+      shortened: secret.slice(0, 30),
+      jwt: `prefix ${jwt} suffix`,
+      random,
+      prefix: "lk_AbCd1234…",
+      id: "3f2b8c1e-0000-4000-8000-000000000001",
+      path: "/api/data/api-keys/3f2b8c1e-0000-4000-8000-000000000001/revoke",
+      when: "2031-05-04T10:00:00.000Z",
+    };
+    const out = JSON.parse(redactBody(JSON.stringify(body), "application/json"));
+    expect(out).toEqual({
+      shortened: REDACTED,
+      jwt: `prefix ${REDACTED} suffix`,
+      random: REDACTED,
+      prefix: "lk_AbCd1234…",
+      id: body.id,
+      path: body.path,
+      when: body.when,
+    });
+    const text = redactHeaders(new Headers({ "user-agent": `bot ${jwt}` }));
+    expect(text).not.toContain(jwt.slice(0, 20));
   });
 });
