@@ -5,6 +5,7 @@ import { sessionUserId } from "@/lib/auth";
 import { loadSessionUser, resolveWorkspaceContext, type SessionUser, type WorkspaceContext } from "@/lib/auth/context";
 import { bumpAuthEpoch } from "@/lib/api-keys/cache";
 import { AppError, type FieldErrors } from "@/lib/errors";
+import { clientAddressFrom } from "@/lib/net/client-address";
 
 export type ActionResult<T = undefined> =
   | { ok: true; data: T }
@@ -12,7 +13,8 @@ export type ActionResult<T = undefined> =
 
 export async function requestMeta(): Promise<{ ip: string | null; userAgent: string | null }> {
   const h = await headers();
-  const ip = h.get("x-forwarded-for")?.split(",")[0]?.trim() || h.get("x-real-ip") || null;
+  // The same rule as the REST API and sign-in: the socket, or the entry a trusted proxy appended.
+  const ip = clientAddressFrom(h);
   return { ip, userAgent: h.get("user-agent")?.slice(0, 512) ?? null };
 }
 

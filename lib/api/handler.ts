@@ -10,6 +10,7 @@ import { ApiError, errorCodeOf, errorResponse, fail } from "./envelope";
 import { enqueueAccessLog } from "@/lib/access-log/writer";
 import { redactBody, redactHeaders, redactPath } from "@/lib/access-log/redact";
 import { recordAuthFailure, retryAfterSeconds } from "./rate-limit";
+import { clientAddress, rateLimitBucket } from "@/lib/net/client-address";
 
 export interface ApiContext {
   db: Db;
@@ -24,20 +25,6 @@ export interface ApiContext {
 }
 
 type RouteParams = { params: Promise<Record<string, string>> };
-
-/**
- * The client's address. Next sets X-Forwarded-For from the socket only when the request has
- * none, so a client can write it: run Latchkey behind a reverse proxy that appends the real
- * address, and we take the entry LATCHKEY_TRUSTED_PROXY_HOPS (default 1) from the end.
- */
-export function clientAddress(req: Request): string | null {
-  const hops = Math.max(1, Number(process.env.LATCHKEY_TRUSTED_PROXY_HOPS ?? 1) || 1);
-  const entries = (req.headers.get("x-forwarded-for") ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return entries[Math.max(0, entries.length - hops)] ?? req.headers.get("x-real-ip") ?? null;
-}
 
 /**
  * The one wrapper for REST routes: rate limit → body (64 KiB) → credential → verification →
@@ -60,7 +47,8 @@ export function apiRoute(
     let response: Response;
     const ip = clientAddress(req);
     try {
-      const client = ip ?? "unknown";
+      // IPv6 per /64: one host usually holds a whole /64 of addresses.
+      const client = rateLimitBucket(ip);
       const wait = retryAfterSeconds(client);
       if (wait > 0) throw rateLimited(wait);
 

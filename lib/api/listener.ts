@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError, envelopeText, errorResponse, fail } from "./envelope";
 import { attachBody, MAX_BODY_BYTES } from "./body";
+import { attachSocketAddress } from "@/lib/net/client-address";
 import * as health from "@/app/api/health/route";
 import * as openapi from "@/app/api/openapi.json/route";
 import * as dataRoot from "@/app/api/data/route";
@@ -173,10 +174,13 @@ function toRequest(req: IncomingMessage, method: string, rawUrl: string): Reques
   // As Next does, the URL's origin is the server's own, never the Host header: a Host such as
   // "a?b" would otherwise move the real query (and a ?key= credential) out of place.
   const url = new URL(rawUrl, `http://localhost:${req.socket.localPort ?? 80}`).href;
-  if (method === "GET" || method === "HEAD") return new Request(url, { method, headers });
+  const request = new Request(url, { method, headers });
+  // The client's address is the socket's (X-Forwarded-For only through trusted proxies), so
+  // the Request carries it beside its headers, where no client can write it.
+  attachSocketAddress(request, req.socket.remoteAddress);
+  if (method === "GET" || method === "HEAD") return request;
   // The body goes to readBody() beside the Request rather than through a stream inside it; if
   // nothing asks for it, Node discards it once the response is sent.
-  const request = new Request(url, { method, headers });
   attachBody(request, () => readCapped(req));
   return request;
 }

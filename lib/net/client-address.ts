@@ -1,0 +1,146 @@
+import { isIP } from "node:net";
+
+// The one place that decides which address a request came from: for the auth-failure limit, the
+// sign-in throttle, the audit log, the access log and a key's last use alike.
+//
+// X-Forwarded-For is written by whoever sends the request, so by default it is ignored and the
+// TCP peer's address is used. Only when the operator says reverse proxies stand in front
+// (LATCHKEY_TRUSTED_PROXY_HOPS = n > 0) do we take the entry the outermost trusted proxy
+// appended: the n-th from the end. Entries to its left were written by the client.
+//
+// How the socket's address reaches code that only sees a fetch Request or next/headers:
+// - the REST listener (lib/api/listener.ts) attaches it to the Request it builds;
+// - the production server (scripts/server.mjs) overwrites SOCKET_ADDRESS_HEADER on every
+//   request from req.socket.remoteAddress (a client's own value is discarded) and marks the
+//   process with TRUST_FLAG, so route handlers, server actions and Auth.js can read it.
+// Without scripts/server.mjs (`next dev`, a plain `next start`) that header may have been
+// written by the client, so it is never read: the address is then unknown (null) unless a
+// trusted proxy hop names it.
+
+export const SOCKET_ADDRESS_HEADER = "x-latchkey-socket-address";
+const TRUST_FLAG = "__latchkeySocketAddressHeader";
+
+type HeaderSource = { get(name: string): string | null };
+
+const g = globalThis as unknown as Record<typeof TRUST_FLAG, boolean | undefined>;
+const attached = new WeakMap<Request, string>();
+
+/** For the REST listener: the socket's address of the connection this Request arrived on. */
+export function attachSocketAddress(req: Request, address: string | undefined): void {
+  const normal = normalizeAddress(address);
+  if (normal) attached.set(req, normal);
+}
+
+/** Called by the production server once, before it serves anything (see the file comment). */
+export function trustSocketAddressHeader(on = true): void {
+  g[TRUST_FLAG] = on;
+}
+
+/** LATCHKEY_TRUSTED_PROXY_HOPS as a small whole number; anything else means no proxy. */
+export function trustedProxyHops(): number {
+  const raw = process.env.LATCHKEY_TRUSTED_PROXY_HOPS?.trim() ?? "";
+  if (!/^\d{1,2}$/.test(raw)) return 0;
+  return Number(raw);
+}
+
+/**
+ * A valid IP address in one canonical spelling, or null. IPv4-mapped IPv6 (`::ffff:1.2.3.4`,
+ * what a dual-stack socket reports for an IPv4 peer) becomes the IPv4 address, so one client
+ * has one spelling; IPv6 is lower-cased and loses a zone index and brackets.
+ */
+export function normalizeAddress(value: string | null | undefined): string | null {
+  if (!value) return null;
+  let text = value.trim();
+  if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
+  const zone = text.indexOf("%");
+  if (zone !== -1 && text.includes(":")) text = text.slice(0, zone);
+  const kind = isIP(text);
+  if (kind === 4) return text;
+  if (kind !== 6) return null;
+  const groups = expandIpv6(text.toLowerCase());
+  if (!groups) return text.toLowerCase();
+  if (groups.slice(0, 5).every((n) => n === 0) && groups[5] === 0xffff)
+    return [groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join(".");
+  return compressIpv6(groups);
+}
+
+/** The address the request came from, or null when it cannot be known safely. */
+export function clientAddressFrom(headers: HeaderSource, socketAddress?: string | null): string | null {
+  const socket = normalizeAddress(socketAddress) ?? (g[TRUST_FLAG] ? normalizeAddress(headers.get(SOCKET_ADDRESS_HEADER)) : null);
+  const hops = trustedProxyHops();
+  if (hops === 0) return socket;
+  const entries = (headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  // Fewer entries than proxies: the request did not come through all of them.
+  if (entries.length < hops) return socket;
+  return normalizeAddress(entries[entries.length - hops]) ?? socket;
+}
+
+/** The address of a fetch Request (a REST route, Auth.js's authorize). */
+export function clientAddress(req: Request): string | null {
+  return clientAddressFrom(req.headers, attached.get(req));
+}
+
+/**
+ * The key a client's failures are counted under. One IPv6 host is usually given a whole /64,
+ * so per-address counting there would give an attacker 2^64 fresh budgets: IPv6 counts per /64.
+ */
+export function rateLimitBucket(ip: string | null): string {
+  const normal = normalizeAddress(ip);
+  if (!normal) return "unknown";
+  if (isIP(normal) === 4) return normal;
+  const groups = expandIpv6(normal);
+  if (!groups) return normal;
+  return `${compressIpv6([...groups.slice(0, 4), 0, 0, 0, 0])}/64`;
+}
+
+/** True for 127.0.0.0/8 and ::1 (and their IPv4-mapped spelling). */
+export function isLoopbackAddress(value: string | null | undefined): boolean {
+  const normal = normalizeAddress(value);
+  if (!normal) return false;
+  return normal === "::1" || (isIP(normal) === 4 && normal.startsWith("127."));
+}
+
+/** Eight 16-bit groups of a valid IPv6 address (an embedded IPv4 tail included), or null. */
+function expandIpv6(text: string): number[] | null {
+  let head = text;
+  const tail: number[] = [];
+  const v4 = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(head);
+  if (v4) {
+    const o = v4[1].split(".").map(Number);
+    tail.push((o[0] << 8) | o[1], (o[2] << 8) | o[3]);
+    head = head.slice(0, -v4[1].length);
+    if (head.endsWith(":") && !head.endsWith("::")) head = head.slice(0, -1);
+  }
+  const parse = (part: string) => (part === "" ? [] : part.split(":").map((h) => parseInt(h, 16)));
+  const double = head.indexOf("::");
+  let groups: number[];
+  if (double === -1) groups = [...parse(head), ...tail];
+  else {
+    const left = parse(head.slice(0, double));
+    const right = [...parse(head.slice(double + 2)), ...tail];
+    groups = [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
+  }
+  return groups.length === 8 && groups.every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffff) ? groups : null;
+}
+
+/** RFC 5952's canonical text: the longest run (two or more) of zero groups becomes "::". */
+function compressIpv6(groups: number[]): string {
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = groups.map((n) => n.toString(16));
+  if (best === -1) return hex.join(":");
+  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+}
