@@ -1,8 +1,8 @@
 import "server-only";
 import { headers } from "next/headers";
 import { getDb, type Db } from "@/db";
-import { sessionUserId } from "@/lib/auth";
-import { loadSessionUser, resolveWorkspaceContext, type SessionUser, type WorkspaceContext } from "@/lib/auth/context";
+import { sessionClaims } from "@/lib/account/session";
+import { loadSessionUserForClaims, resolveWorkspaceContext, type SignedInUser, type WorkspaceContext } from "@/lib/auth/context";
 import { bumpAuthEpoch } from "@/lib/api-keys/cache";
 import { AppError, type FieldErrors } from "@/lib/errors";
 import { clientAddressFrom } from "@/lib/net/client-address";
@@ -26,10 +26,15 @@ export function toActionError(err: unknown): { ok: false; error: string; fieldEr
   return { ok: false, error: "Something went wrong on our side. Nothing was changed; please try again." };
 }
 
-export async function requireSessionUser(db: Db): Promise<SessionUser> {
-  const id = await sessionUserId();
-  const user = id ? await loadSessionUser(db, id) : null;
+/**
+ * The session's user, refused when the session no longer counts (deleted, disabled, cut off)
+ * or, unless `passwordChangeAllowed`, while they still have to replace a one-time password.
+ */
+export async function requireSessionUser(db: Db, opts: { passwordChangeAllowed?: boolean } = {}): Promise<SignedInUser> {
+  const claims = await sessionClaims();
+  const user = claims ? await loadSessionUserForClaims(db, claims) : null;
   if (!user) throw new AppError("unauthenticated", "Your session has ended. Sign in again.");
+  if (user.mustChangePassword && !opts.passwordChangeAllowed) throw new AppError("forbidden", "Choose a new password on your account page first.");
   return user;
 }
 

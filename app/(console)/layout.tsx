@@ -7,7 +7,8 @@ import { listMyWorkspaces, requireCurrentUser } from "@/lib/auth/current";
 import { ROLE_LABELS } from "@/lib/auth/permissions";
 
 export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
-  const user = await requireCurrentUser();
+  // The pages send someone with a one-time password to the password page; this frame must not, or that page could never render.
+  const user = await requireCurrentUser({ passwordChangeAllowed: true });
   const workspaces = await listMyWorkspaces();
   return (
     <div className="flex min-h-dvh flex-col">

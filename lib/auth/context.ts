@@ -10,6 +10,14 @@ export interface WorkspaceContext extends Principal {
   userId: string | null;
   /** The key used, when the call came through the REST API. */
   apiKeyId: string | null;
+  /** That key's scopes; null for a signed-in person (not limited by scopes). */
+  scopes: readonly string[] | null;
+  /**
+   * The person answerable for the action: the signed-in user, or the person who made the key
+   * used (who may differ from the key's owner, `userId`). Recorded as the creator of anything
+   * made through a key.
+   */
+  humanId: string | null;
   workspace: Workspace;
   ip: string | null;
   userAgent: string | null;
@@ -22,11 +30,52 @@ export interface SessionUser {
   isGlobalAdmin: boolean;
 }
 
+/** A live user by id: deleted and disabled users are nobody. */
 export async function loadSessionUser(db: DbOrTx, userId: string): Promise<SessionUser | null> {
+  const user = await loadLiveUser(db, userId);
+  if (!user) return null;
+  const { mustChangePassword: _m, sessionsValidAfter: _s, ...rest } = user;
+  return rest;
+}
+
+/** What the signed session cookie says: who, and when they typed their password. */
+export interface SessionClaims {
+  userId: string;
+  /** Milliseconds; null for a session issued before the claim existed. */
+  signedInAt: number | null;
+}
+
+export interface SignedInUser extends SessionUser {
+  mustChangePassword: boolean;
+}
+
+/**
+ * The user a session cookie stands for, or null when that session no longer counts: the user
+ * was deleted or disabled, or signed out everywhere / changed their password after this
+ * session began. Read fresh on every request so a cut-off takes effect on the next one.
+ */
+export async function loadSessionUserForClaims(db: DbOrTx, claims: SessionClaims): Promise<SignedInUser | null> {
+  const user = await loadLiveUser(db, claims.userId);
+  if (!user) return null;
+  // A session without the claim predates any cut-off bookkeeping: it counts only while no cut-off exists.
+  if (user.sessionsValidAfter && (claims.signedInAt === null || user.sessionsValidAfter.getTime() > claims.signedInAt)) return null;
+  const { sessionsValidAfter: _s, ...rest } = user;
+  return rest;
+}
+
+async function loadLiveUser(db: DbOrTx, userId: string) {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) return null;
   const [user] = await db
-    .select({ id: users.id, email: users.email, name: users.name, isGlobalAdmin: users.isGlobalAdmin })
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      isGlobalAdmin: users.isGlobalAdmin,
+      mustChangePassword: users.mustChangePassword,
+      sessionsValidAfter: users.sessionsValidAfter,
+    })
     .from(users)
-    .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+    .where(and(eq(users.id, userId), isNull(users.deletedAt), isNull(users.disabledAt)))
     .limit(1);
   return user ?? null;
 }
@@ -50,6 +99,8 @@ export async function resolveWorkspaceContext(
   return {
     userId: opts.user.id,
     apiKeyId: null,
+    scopes: null,
+    humanId: opts.user.id,
     isGlobalAdmin: opts.user.isGlobalAdmin,
     role: (row.role as Role | null) ?? null,
     canManageApiKeys: row.canManageApiKeys ?? false,

@@ -6,18 +6,32 @@ import { getDb } from "@/db";
 import { memberships, workspaces, type Role } from "@/db/schema";
 import { AppError } from "@/lib/errors";
 import { requestMeta } from "@/lib/actions";
-import { sessionUserId } from "./index";
-import { loadSessionUser, resolveWorkspaceContext, type SessionUser, type WorkspaceContext } from "./context";
+import { sessionClaims } from "@/lib/account/session";
+import { loadSessionUserForClaims, resolveWorkspaceContext, type SignedInUser, type WorkspaceContext } from "./context";
 
-/** The signed-in user as the database knows them now (a deleted user counts as signed out). */
-export const getCurrentUser = cache(async (): Promise<SessionUser | null> => {
-  const id = await sessionUserId();
-  return id ? loadSessionUser(await getDb(), id) : null;
+/** The request's session cookie and the user it still stands for (null when it no longer counts). */
+const currentSession = cache(async () => {
+  const claims = await sessionClaims();
+  return { hasCookie: claims !== null, user: claims ? await loadSessionUserForClaims(await getDb(), claims) : null };
 });
 
-export async function requireCurrentUser(): Promise<SessionUser> {
-  const user = await getCurrentUser();
-  if (!user) redirect("/login");
+/** The signed-in user as the database knows them now (deleted, disabled or cut off counts as signed out). */
+export const getCurrentUser = cache(async (): Promise<SignedInUser | null> => (await currentSession()).user);
+
+/** Where a request whose session no longer counts is sent: the login page, saying why when it had one. */
+export const SESSION_ENDED_LOGIN = "/login?reason=session_ended";
+export const PASSWORD_CHANGE_PATH = "/account/password";
+
+/**
+ * For pages. A user who must replace a one-time password is sent to the password page from
+ * every page but the ones that let them do it (`passwordChangeAllowed`). Pages, not the
+ * console layout, decide: a layout does not know its path and is not re-rendered on a
+ * client-side navigation, so only a page-level check holds on every navigation.
+ */
+export async function requireCurrentUser(opts: { passwordChangeAllowed?: boolean } = {}): Promise<SignedInUser> {
+  const { hasCookie, user } = await currentSession();
+  if (!user) redirect(hasCookie ? SESSION_ENDED_LOGIN : "/login");
+  if (user.mustChangePassword && !opts.passwordChangeAllowed) redirect(PASSWORD_CHANGE_PATH);
   return user;
 }
 

@@ -38,11 +38,17 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   ],
   callbacks: {
     jwt({ token, user }) {
-      if (user?.id) token.sub = user.id;
+      // `user` is present only when the password was just checked. `iat` is no use for the
+      // cut-off: Auth.js renews it every time it re-encodes the cookie.
+      if (user?.id) {
+        token.sub = user.id;
+        token.signedInAt = Date.now();
+      }
       return token;
     },
     session({ session, token }) {
       if (token.sub) session.user.id = token.sub;
+      if (typeof token.signedInAt === "number") Object.assign(session, { signedInAt: token.signedInAt });
       return session;
     },
   },
