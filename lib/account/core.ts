@@ -1,0 +1,199 @@
+import { aliasedTable, and, desc, eq, isNull } from "drizzle-orm";
+import type { Db, DbOrTx } from "@/db";
+import { apiKeys, users, workspaces, type ApiKey } from "@/db/schema";
+import { isUuid, stateOf, type ApiKeyState } from "@/lib/api-keys/core";
+import { hashPassword, verifyPassword } from "@/lib/auth/password";
+import { AppError, invalid, notFound } from "@/lib/errors";
+import { fieldErrorsOf } from "@/lib/validations/api-keys";
+import { recordAccountAudit, type AccountActor } from "./audit";
+import { changePasswordSchema, profileSchema, type ChangePasswordInput, type ProfileInput } from "./validation";
+
+// A signed-in person's own account: profile, password, sessions and the keys that act as
+// them. Every function acts on the actor's own row only; the caller has checked the session.
+
+export type { AccountActor } from "./audit";
+
+export interface AccountView {
+  id: string;
+  name: string;
+  email: string;
+  isGlobalAdmin: boolean;
+  createdAt: Date;
+  passwordChangedAt: Date | null;
+  mustChangePassword: boolean;
+}
+
+const ACCOUNT_GONE = "Your account no longer exists. Sign in again.";
+
+async function liveAccount(db: DbOrTx, userId: string) {
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), isNull(users.deletedAt), isNull(users.disabledAt)))
+    .limit(1);
+  if (!row) throw new AppError("unauthenticated", ACCOUNT_GONE);
+  return row;
+}
+
+export async function getAccount(db: DbOrTx, actor: AccountActor): Promise<AccountView> {
+  const u = await liveAccount(db, actor.userId);
+  return {
+    id: u.id,
+    name: u.name,
+    email: u.email,
+    isGlobalAdmin: u.isGlobalAdmin,
+    createdAt: u.createdAt,
+    passwordChangedAt: u.passwordChangedAt,
+    mustChangePassword: u.mustChangePassword,
+  };
+}
+
+export async function updateProfile(db: Db, actor: AccountActor, rawInput: ProfileInput | unknown): Promise<{ name: string }> {
+  const parsed = profileSchema.safeParse(rawInput ?? {});
+  if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
+  const { name } = parsed.data;
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ name: users.name })
+      .from(users)
+      .where(and(eq(users.id, actor.userId), isNull(users.deletedAt), isNull(users.disabledAt)))
+      .for("update");
+    if (!before) throw new AppError("unauthenticated", ACCOUNT_GONE);
+    if (before.name === name) return { name };
+    await tx.update(users).set({ name }).where(eq(users.id, actor.userId));
+    await recordAccountAudit(tx, actor, {
+      action: "user.profile_updated",
+      workspaceId: null,
+      targetName: name,
+      changes: { name: { from: before.name, to: name } },
+      metadata: { userId: actor.userId },
+    });
+    return { name };
+  });
+}
+
+/**
+ * Replaces the actor's password after checking the current one. Every session that began
+ * before `now` stops counting (sessionsValidAfter): the caller signs the current one in again
+ * if it should continue. Neither password is ever recorded, only that it changed.
+ */
+export async function changePassword(
+  db: Db,
+  actor: AccountActor,
+  rawInput: ChangePasswordInput | unknown,
+  now = new Date(),
+): Promise<{ email: string; changedAt: Date }> {
+  const parsed = changePasswordSchema.safeParse(rawInput ?? {});
+  if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
+  const input = parsed.data;
+  const current = await liveAccount(db, actor.userId);
+  // scrypt runs outside the transaction (it takes a while); the update below only lands if
+  // the hash it checked is still the one stored.
+  if (!(await verifyPassword(input.currentPassword, current.passwordHash)))
+    throw invalid({ currentPassword: ["That is not your current password."] }, "That is not your current password. Nothing was changed.");
+  const passwordHash = await hashPassword(input.newPassword);
+  return db.transaction(async (tx) => {
+    const done = await tx
+      .update(users)
+      .set({ passwordHash, passwordChangedAt: now, sessionsValidAfter: now, mustChangePassword: false })
+      .where(and(eq(users.id, actor.userId), eq(users.passwordHash, current.passwordHash), isNull(users.deletedAt), isNull(users.disabledAt)))
+      .returning({ email: users.email });
+    if (done.length === 0) throw new AppError("conflict", "Your password was changed somewhere else meanwhile. Nothing was changed here.");
+    await recordAccountAudit(tx, actor, {
+      action: "user.password_changed",
+      workspaceId: null,
+      targetName: current.name,
+      metadata: { userId: actor.userId, via: "self", wasOneTime: current.mustChangePassword },
+    });
+    return { email: done[0].email, changedAt: now };
+  });
+}
+
+/** Ends every session of the actor's, this one included, from their next request. */
+export async function signOutEverywhere(db: Db, actor: AccountActor, now = new Date()): Promise<{ at: Date }> {
+  return db.transaction(async (tx) => {
+    const done = await tx
+      .update(users)
+      .set({ sessionsValidAfter: now })
+      .where(and(eq(users.id, actor.userId), isNull(users.deletedAt)))
+      .returning({ name: users.name });
+    if (done.length === 0) throw new AppError("unauthenticated", ACCOUNT_GONE);
+    await recordAccountAudit(tx, actor, {
+      action: "user.signed_out_everywhere",
+      workspaceId: null,
+      targetName: done[0].name,
+      metadata: { userId: actor.userId, via: "self" },
+    });
+    return { at: now };
+  });
+}
+
+export interface KeyActingAsRow {
+  id: string;
+  kind: ApiKey["kind"];
+  name: string;
+  workspaceSlug: string;
+  workspaceName: string;
+  prefix: string;
+  createdById: string | null;
+  createdByName: string | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  state: ApiKeyState;
+}
+
+const creators = aliasedTable(users, "creators");
+
+/** Every live (not revoked) key and personal token, in any workspace, whose owner is the actor. */
+export async function listKeysActingAs(db: DbOrTx, actor: AccountActor, now = new Date()): Promise<KeyActingAsRow[]> {
+  const rows = await db
+    .select({
+      id: apiKeys.id,
+      kind: apiKeys.kind,
+      name: apiKeys.name,
+      workspaceSlug: workspaces.slug,
+      workspaceName: workspaces.name,
+      prefix: apiKeys.prefix,
+      createdById: apiKeys.createdById,
+      createdByName: creators.name,
+      createdAt: apiKeys.createdAt,
+      lastUsedAt: apiKeys.lastUsedAt,
+      expiresAt: apiKeys.expiresAt,
+      enabled: apiKeys.enabled,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
+    .leftJoin(creators, eq(creators.id, apiKeys.createdById))
+    .where(and(eq(apiKeys.ownerId, actor.userId), isNull(apiKeys.revokedAt)))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .limit(1000);
+  return rows.map(({ enabled, revokedAt, ...r }) => ({ ...r, state: stateOf({ enabled, revokedAt, expiresAt: r.expiresAt }, now) }));
+}
+
+/**
+ * The owner revokes a key that acts as them, in whichever workspace it lives. A key owned by
+ * anyone else is "not found", whatever the actor's role: this is the owner's door only.
+ */
+export async function revokeKeyActingAsMe(db: Db, actor: AccountActor, keyId: unknown): Promise<{ id: string; name: string }> {
+  if (!isUuid(keyId)) throw notFound("Key not found.");
+  const revokedAt = new Date();
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ revokedAt, revokedById: actor.userId, updatedAt: revokedAt })
+      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.ownerId, actor.userId), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id, name: apiKeys.name, kind: apiKeys.kind, workspaceId: apiKeys.workspaceId });
+    if (!row) throw notFound("Key not found.");
+    await recordAccountAudit(tx, actor, {
+      action: "api_key.revoked",
+      workspaceId: row.workspaceId,
+      apiKeyId: row.id,
+      targetName: row.name,
+      changes: { revokedAt: { from: null, to: revokedAt } },
+      metadata: { via: "owner", kind: row.kind },
+    });
+    return { id: row.id, name: row.name };
+  });
+}
