@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { describe, it, expect } from "vitest";
 import {
@@ -11,6 +12,7 @@ import {
   isWellFormedSecret,
   randomBase62,
   toBase62,
+  weakSecretReason,
 } from "./format";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -145,8 +147,10 @@ describe("displayPrefix", () => {
     expect(displayPrefix(s)).toMatch(/^lk_[0-9A-Za-z]{8}…$/);
   });
 
-  it("shows the first 8 characters of an imported secret", () => {
-    expect(displayPrefix("ghp_0123456789abcdefghijklmnopqrstuvwxyz")).toBe("ghp_0123…");
+  it("shows at most the first 4 characters of an imported secret, whatever its shape", () => {
+    expect(displayPrefix("ghp_0123456789abcdefghijklmnopqrstuvwxyz", "imported")).toBe("ghp_…");
+    const lkShaped = generateSecret();
+    expect(displayPrefix(lkShaped, "imported")).toBe(lkShaped.slice(0, 4) + "…");
   });
 
   it("never reveals more than 11 characters of the secret", () => {
@@ -157,6 +161,7 @@ describe("displayPrefix", () => {
       "ghp_0123456789abcdefghijklmnopqrstuvwxyz",
     ];
     for (const s of samples) {
+      expect(displayPrefix(s, "imported").length).toBeLessThanOrEqual(5);
       const shown = displayPrefix(s);
       expect(shown.endsWith("…")).toBe(true);
       const revealed = shown.slice(0, -1);
@@ -188,5 +193,30 @@ describe("isWellFormedSecret for imported secrets", () => {
     expect(isWellFormedSecret(good.slice(0, -1))).toBe(false);
     expect(isWellFormedSecret(good + "A")).toBe(false);
     expect(isWellFormedSecret("lk_" + "a".repeat(60))).toBe(false);
+  });
+});
+
+describe("weakSecretReason: imported secrets must not be guessable", () => {
+  it.each([
+    ["one character repeated", "a".repeat(40)],
+    ["two characters alternating", "ab".repeat(20)],
+    ["a short word repeated", "Secret1!".repeat(5)],
+    ["a long run of consecutive characters", "abcdefghijklmnopqrstuvwxyz0123456789"],
+    ["few distinct characters", "aabbccdd".repeat(6)],
+  ])("refuses %s", (_label, secret) => {
+    expect(weakSecretReason(secret)).toMatch(/Import the real secret, or generate a new key\.$/);
+  });
+
+  it.each([
+    ["a generated Latchkey secret", generateSecret()],
+    ["32 random hex characters", randomBytes(16).toString("hex")],
+    ["a random base64url token", randomBytes(32).toString("base64url")],
+    ["a GitHub-style token", "ghp_" + randomBytes(27).toString("base64url")],
+  ])("accepts %s", (_label, secret) => {
+    expect(weakSecretReason(secret)).toBeNull();
+  });
+
+  it("accepts 200 random 32-character hex secrets (no false refusals at the minimum length)", () => {
+    for (let i = 0; i < 200; i++) expect(weakSecretReason(randomBytes(16).toString("hex"))).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 
-// Secret format (DESIGN.md): "lk_" + 32 random base62 characters + 6-character base62 CRC32 of them.
+// Secret format: "lk_" + 32 random base62 characters + 6-character base62 CRC32 of them.
 // The checksum lets the server (and secret scanners) reject a malformed token with no database lookup.
 
 export const SECRET_PREFIX = "lk_";
@@ -69,8 +69,39 @@ export function hashSecret(secret: string): string {
   return createHash("sha256").update(secret, "utf8").digest("hex");
 }
 
-/** "lk_AbCd1234…": the first 8 characters after the prefix of a generated key, or of an imported one. */
-export function displayPrefix(secret: string): string {
-  if (secret.startsWith(SECRET_PREFIX)) return secret.slice(0, SECRET_PREFIX.length + 8) + "…";
-  return secret.slice(0, 8) + "…";
+/**
+ * "lk_AbCd1234…" for a generated key: enough to recognise it, useless to an attacker (the
+ * 32 random characters minus 8 shown still carry 140 bits). An imported secret may be short or
+ * low in entropy per character, so it shows at most its first 4 characters.
+ */
+export function displayPrefix(secret: string, source: "generated" | "imported" = "generated"): string {
+  if (source === "imported") return secret.slice(0, 4) + "…";
+  return secret.slice(0, SECRET_PREFIX.length + 8) + "…";
+}
+
+/** Bits of entropy an imported secret must show, estimated from its own characters. */
+export const IMPORTED_SECRET_MIN_BITS = 96;
+
+/**
+ * Why an imported secret is too guessable to accept, or null. The estimate is the secret's
+ * empirical Shannon entropy (character frequencies × length), which a random 32-character hex
+ * or base64 secret passes and "aaaa…", "abab…", a repeated word or a run such as "0123…" fail.
+ */
+export function weakSecretReason(secret: string): string | null {
+  const counts = new Map<string, number>();
+  for (const ch of secret) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= n * Math.log2(n / secret.length);
+  if (counts.size < 8 || bits < IMPORTED_SECRET_MIN_BITS)
+    return "This secret is too easy to guess (too few different characters). Import the real secret, or generate a new key.";
+  // A short unit repeated ("Secret1!Secret1!…") or a run of consecutive characters ("abcdef…").
+  for (let period = 1; period <= secret.length / 2; period++)
+    if (secret.length % period === 0 && secret.slice(period) === secret.slice(0, -period))
+      return "This secret is a short pattern repeated. Import the real secret, or generate a new key.";
+  let run = 1;
+  for (let i = 1; i < secret.length; i++) {
+    run = Math.abs(secret.charCodeAt(i) - secret.charCodeAt(i - 1)) === 1 ? run + 1 : 1;
+    if (run >= 16) return "This secret contains a long run of consecutive characters. Import the real secret, or generate a new key.";
+  }
+  return null;
 }

@@ -5,7 +5,8 @@ import {
   PERMISSIONS,
   apiTabDenialReason,
   can,
-  effectiveRole,
+  credentialExceeds,
+  missingFrom,
   permissionsOf,
   type Permission,
   type Principal,
@@ -19,12 +20,12 @@ describe("permissionsOf: the role → permission table", () => {
     [
       "admin",
       p("admin"),
-      ["api_keys.read", "api_keys.manage", "api_keys.service", "tokens.own", "workspace.settings", "members.manage", "audit.read"],
+      ["api_keys.read", "api_keys.manage", "api_keys.service", "api_keys.import", "tokens.own", "workspace.settings", "members.manage", "audit.read"],
     ],
     [
       "admin + grant (no difference)",
       p("admin", true),
-      ["api_keys.read", "api_keys.manage", "api_keys.service", "tokens.own", "workspace.settings", "members.manage", "audit.read"],
+      ["api_keys.read", "api_keys.manage", "api_keys.service", "api_keys.import", "tokens.own", "workspace.settings", "members.manage", "audit.read"],
     ],
     ["manager", p("manager"), ["tokens.own"]],
     ["member", p("member"), ["tokens.own"]],
@@ -53,15 +54,51 @@ describe("permissionsOf: the role → permission table", () => {
   });
 });
 
-describe("effectiveRole", () => {
-  it("is the membership role, or admin for a Global Admin", () => {
-    expect(effectiveRole(p("admin"))).toBe("admin");
-    expect(effectiveRole(p("manager", true))).toBe("manager");
-    expect(effectiveRole(p("member"))).toBe("member");
-    expect(effectiveRole(p("guest"))).toBe("guest");
-    expect(effectiveRole(p(null))).toBeNull();
-    expect(effectiveRole(p(null, false, true))).toBe("admin");
-    expect(effectiveRole(p("guest", false, true))).toBe("admin");
+describe("a ceiling cuts the permission set down, never up", () => {
+  it("intersects the standing with the ceiling", () => {
+    expect(sorted(permissionsOf({ ...p("admin"), ceiling: ["tokens.own", "api_keys.read"] }))).toEqual(["api_keys.read", "tokens.own"]);
+    // A promotion after the key was made adds nothing the ceiling lacks.
+    expect(sorted(permissionsOf({ ...p("member"), ceiling: ["tokens.own", "api_keys.manage", "users.manage"] }))).toEqual(["tokens.own"]);
+    expect(sorted(permissionsOf({ ...p(null, false, true), ceiling: ["audit.read"] }))).toEqual(["audit.read"]);
+    expect(permissionsOf({ ...p("admin"), ceiling: [] }).size).toBe(0);
+  });
+
+  it("no ceiling (a person, or a key made before ceilings) leaves the standing as it is", () => {
+    expect(sorted(permissionsOf({ ...p("manager", true), ceiling: null }))).toEqual(sorted(permissionsOf(p("manager", true))));
+  });
+
+  it("only Global Admins hold users.manage: a Global Admin's set is never a subset of a workspace Admin's", () => {
+    expect(can(p("admin"), "users.manage")).toBe(false);
+    expect(can(p("guest", false, true), "users.manage")).toBe(true);
+  });
+});
+
+describe("credentialExceeds: permission sets and scopes, not ranks", () => {
+  const set = (pr: Principal) => permissionsOf(pr);
+  it("refuses an owner who may do more than the maker", () => {
+    expect(credentialExceeds({ permissions: set(p("manager", true)), scopes: null }, { permissions: set(p("guest", false, true)), scopes: [] })).toEqual({
+      permissions: ["api_keys.service", "api_keys.import", "workspace.settings", "members.manage", "audit.read", "users.manage"],
+      scopes: [],
+    });
+    expect(credentialExceeds({ permissions: set(p("manager", true)), scopes: null }, { permissions: set(p("admin")), scopes: [] })).not.toBeNull();
+  });
+
+  it("allows an owner who may do no more, whatever the role names", () => {
+    // A Member with the grant may do exactly what a Manager with the grant may.
+    expect(credentialExceeds({ permissions: set(p("member", true)), scopes: null }, { permissions: set(p("manager", true)), scopes: ["me:read"] })).toBeNull();
+    expect(credentialExceeds({ permissions: set(p("manager", true)), scopes: null }, { permissions: set(p("member")), scopes: ["me:read"] })).toBeNull();
+  });
+
+  it("refuses scopes the maker's key lacks; a person has no scope limit", () => {
+    const maker = { permissions: set(p("admin")), scopes: ["api_keys:write"] };
+    expect(credentialExceeds(maker, { permissions: set(p("admin")), scopes: ["api_keys:write", "me:read"] })).toEqual({ permissions: [], scopes: ["me:read"] });
+    expect(credentialExceeds(maker, { permissions: set(p("admin")), scopes: ["api_keys:write"] })).toBeNull();
+    expect(credentialExceeds({ ...maker, scopes: null }, { permissions: set(p("admin")), scopes: ["me:read", "verify"] })).toBeNull();
+  });
+
+  it("missingFrom lists what the second set lacks", () => {
+    expect(missingFrom(["a", "b", "c"], ["b"])).toEqual(["a", "c"]);
+    expect(missingFrom(["a"], null)).toEqual([]);
   });
 });
 

@@ -1,16 +1,19 @@
 import type { Role } from "@/db/schema";
 
-// The one role → permission map (DESIGN.md "People and roles"). Pages, server actions and
-// route handlers all ask `can()`; nothing else decides who may do what.
+// The one role → permission map. Pages, server actions and route handlers all ask `can()`;
+// nothing else decides who may do what. Credentials (keys and tokens) are compared with their
+// makers as permission *sets* (`credentialExceeds`), never by role rank.
 
 export const PERMISSIONS = [
   "api_keys.read", // see the workspace's keys on the API tab
   "api_keys.manage", // create, edit, enable/disable, bearer, revoke, revoke all
   "api_keys.service", // create keys with no owner (workspace service keys)
+  "api_keys.import", // create a key from an existing secret (migrating from another system)
   "tokens.own", // personal tokens for oneself, where the workspace allows them
   "workspace.settings", // API settings: feature toggle, lifetime, personal tokens
   "members.manage", // roles, the Manage API Keys grant, removing members
   "audit.read", // the workspace audit log
+  "users.manage", // Global Admins only: every user and every workspace
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -19,6 +22,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     "api_keys.read",
     "api_keys.manage",
     "api_keys.service",
+    "api_keys.import",
     "tokens.own",
     "workspace.settings",
     "members.manage",
@@ -32,8 +36,6 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
 /** What the Manage API Keys grant adds to a membership that lacks it. */
 export const MANAGE_API_KEYS_GRANT: readonly Permission[] = ["api_keys.read", "api_keys.manage"];
 
-export const ROLE_RANK: Record<Role, number> = { guest: 0, member: 1, manager: 2, admin: 3 };
-
 export const ROLE_LABELS: Record<Role, string> = {
   admin: "Admin",
   manager: "Manager",
@@ -46,9 +48,16 @@ export interface Principal {
   /** null when the user has no membership (only a Global Admin may then see the workspace). */
   role: Role | null;
   canManageApiKeys: boolean;
+  /**
+   * For a principal acting through a key: what the key's maker could do (∩ its owner) when the
+   * key was made. The key never does more, whatever its owner is promoted to later. Absent or
+   * null: no ceiling (a signed-in person, or a key made before ceilings were recorded).
+   */
+  ceiling?: readonly string[] | null;
 }
 
-export function permissionsOf(p: Principal): Set<Permission> {
+/** What a user may do in a workspace given their standing there, before any key's ceiling. */
+function standingPermissions(p: Principal): Set<Permission> {
   if (p.isGlobalAdmin) return new Set(PERMISSIONS);
   if (!p.role) return new Set();
   const set = new Set<Permission>(ROLE_PERMISSIONS[p.role]);
@@ -57,13 +66,40 @@ export function permissionsOf(p: Principal): Set<Permission> {
   return set;
 }
 
+/** The effective permission set: the standing now, cut down to the ceiling when there is one. */
+export function permissionsOf(p: Principal): Set<Permission> {
+  const set = standingPermissions(p);
+  if (p.ceiling) {
+    const ceiling = new Set(p.ceiling);
+    for (const perm of set) if (!ceiling.has(perm)) set.delete(perm);
+  }
+  return set;
+}
+
 export function can(p: Principal, permission: Permission): boolean {
   return permissionsOf(p).has(permission);
 }
 
-/** The effective role for ranking: a Global Admin ranks as Admin everywhere. */
-export function effectiveRole(p: Principal): Role | null {
-  return p.isGlobalAdmin ? "admin" : p.role;
+/** Each permission (and scope) in `want` that `have` lacks: empty when want ⊆ have. */
+export function missingFrom<T extends string>(want: Iterable<T>, have: Iterable<T> | null): T[] {
+  if (have === null) return [];
+  const haveSet = new Set(have);
+  return [...want].filter((x) => !haveSet.has(x));
+}
+
+/**
+ * The one escalation check. A credential (key or token) is described by the permissions it
+ * would act with and the scopes it would carry; its maker by theirs (scopes null: a signed-in
+ * person, who is not limited by scopes). Returns what the credential would hold beyond its
+ * maker, or null when it holds nothing more. Used for creating *and* changing credentials.
+ */
+export function credentialExceeds(
+  maker: { permissions: ReadonlySet<Permission>; scopes: readonly string[] | null },
+  credential: { permissions: ReadonlySet<Permission>; scopes: readonly string[] },
+): { permissions: Permission[]; scopes: string[] } | null {
+  const permissions = missingFrom(credential.permissions, maker.permissions);
+  const scopes = missingFrom(credential.scopes, maker.scopes);
+  return permissions.length || scopes.length ? { permissions, scopes } : null;
 }
 
 /** Why the API tab is closed to this principal, in words for the page. */
