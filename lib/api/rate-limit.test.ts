@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll, vi } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
 import { authFailures } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
-import { purgeAuthFailures, recordAuthFailure, retryAfterSeconds } from "./rate-limit";
+import { countAuthFailure, purgeAuthFailures, rateLimitHeaders, recordAuthFailure, retryAfterSeconds } from "./rate-limit";
 
 const LIMIT = 3;
 const WINDOW_S = 60;
@@ -123,6 +123,24 @@ describe("auth failure rate limit", () => {
     expect(results.filter((r) => r === 0)).toHaveLength(LIMIT);
     expect(results.filter((r) => r === WINDOW_S)).toHaveLength(12 - LIMIT);
     expect(await rowFor(db, client)).toEqual({ clientKey: client, windowStart: at(1), failures: 12 });
+  });
+
+  it("tells how much of the budget is left and when the window resets", async () => {
+    const client = newClient();
+    expect(await countAuthFailure(db, client, at(1))).toEqual({ retryAfter: 0, remaining: LIMIT - 1, resetSeconds: WINDOW_S });
+    expect(await countAuthFailure(db, client, at(11))).toEqual({ retryAfter: 0, remaining: LIMIT - 2, resetSeconds: WINDOW_S - 10 });
+    expect(await countAuthFailure(db, client, at(20.5))).toEqual({ retryAfter: 0, remaining: 0, resetSeconds: 41 });
+    // Over the limit: nothing left, and the wait is the time to the window's end.
+    expect(await countAuthFailure(db, client, at(30))).toEqual({ retryAfter: 31, remaining: 0, resetSeconds: 31 });
+    expect(retryAfterSeconds(client, at(30).getTime())).toBe(31);
+  });
+
+  it("writes the policy and the client's standing as IETF RateLimit fields", () => {
+    expect(rateLimitHeaders(2, 41)).toEqual({
+      "ratelimit-policy": `"auth-failures";q=${LIMIT};w=${WINDOW_S}`,
+      ratelimit: '"auth-failures";r=2;t=41',
+    });
+    expect(rateLimitHeaders(-1, 0).ratelimit).toBe('"auth-failures";r=0;t=0');
   });
 
   it("purges windows that ended long ago and keeps recent ones", async () => {

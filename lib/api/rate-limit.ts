@@ -25,9 +25,25 @@ export function retryAfterSeconds(client: string, now = Date.now()): number {
   return Math.ceil((until - now) / 1000);
 }
 
+/** Where an address stands after a failure it just made. */
+export interface AuthFailureCount {
+  /** Seconds to wait when the address is now over the limit, else 0. */
+  retryAfter: number;
+  /** Failures it may still make in this window before it is turned away. */
+  remaining: number;
+  /** Seconds until the window ends and the count starts again. */
+  resetSeconds: number;
+}
+
 /** Counts one failure; returns the seconds to wait when the address is now over the limit, else 0. */
 export async function recordAuthFailure(db: Db, client: string, now = new Date()): Promise<number> {
+  return (await countAuthFailure(db, client, now)).retryAfter;
+}
+
+/** Counts one failure and says how much of the address's budget is left (for the RateLimit header). */
+export async function countAuthFailure(db: Db, client: string, now = new Date()): Promise<AuthFailureCount> {
   const windowSeconds = authFailureWindowSeconds();
+  const limit = authFailureLimit();
   const fresh = sql`${authFailures.windowStart} <= ${now.toISOString()}::timestamptz - make_interval(secs => ${windowSeconds})`;
   const [row] = await db
     .insert(authFailures)
@@ -40,11 +56,23 @@ export async function recordAuthFailure(db: Db, client: string, now = new Date()
       },
     })
     .returning({ failures: authFailures.failures, windowStart: authFailures.windowStart });
-  if (row.failures <= authFailureLimit()) return 0;
   const until = row.windowStart.getTime() + windowSeconds * 1000;
+  const resetSeconds = Math.max(1, Math.ceil((until - now.getTime()) / 1000));
+  if (row.failures <= limit) return { retryAfter: 0, remaining: limit - row.failures, resetSeconds };
   if (blockedUntil.size > 50_000) blockedUntil.clear();
   blockedUntil.set(client, until);
-  return Math.max(1, Math.ceil((until - now.getTime()) / 1000));
+  return { retryAfter: resetSeconds, remaining: 0, resetSeconds };
+}
+
+/**
+ * The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers) for the failure budget: the
+ * policy (q failures per w seconds) and where this client stands in it.
+ */
+export function rateLimitHeaders(remaining: number, resetSeconds: number): Record<string, string> {
+  return {
+    "ratelimit-policy": `"auth-failures";q=${authFailureLimit()};w=${authFailureWindowSeconds()}`,
+    ratelimit: `"auth-failures";r=${Math.max(0, remaining)};t=${Math.max(0, resetSeconds)}`,
+  };
 }
 
 /** Old windows are useless; purge them now and then. */
