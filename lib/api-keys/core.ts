@@ -3,9 +3,9 @@ import type { Db, DbOrTx } from "@/db";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { apiKeys, memberships, users, type ApiKey, type Role, type Workspace } from "@/db/schema";
 import { assertCan, type WorkspaceContext } from "@/lib/auth/context";
-import { can, effectiveRole, ROLE_RANK } from "@/lib/auth/permissions";
+import { can, credentialExceeds, permissionsOf, PERMISSIONS, type Permission, type Principal } from "@/lib/auth/permissions";
 import { recordAudit, diffFields, type AuditAction } from "@/lib/audit/record";
-import { invalid, isUniqueViolation, notFound, type FieldErrors } from "@/lib/errors";
+import { AppError, forbidden, invalid, isUniqueViolation, notFound, type FieldErrors } from "@/lib/errors";
 import {
   API_KEY_SCOPES,
   createApiKeySchema,
@@ -17,7 +17,7 @@ import {
   type ListApiKeysInput,
   type UpdateApiKeyInput,
 } from "@/lib/validations/api-keys";
-import { displayPrefix, generateSecret, hashSecret, isWellFormedSecret } from "./format";
+import { displayPrefix, generateSecret, hashSecret, isWellFormedSecret, weakSecretReason } from "./format";
 
 // One core function per mutation, called by server actions and REST handlers alike, so the
 // console and the API cannot drift. Each checks permission itself and writes its audit event
@@ -61,6 +61,7 @@ export const isUuid = (s: unknown): s is string => typeof s === "string" && UUID
 
 const MANAGE_DENIED = "You don't have permission to manage API keys in this workspace.";
 const KEY_NOT_FOUND = "API key not found.";
+const IMPORT_REFUSED = "This secret cannot be imported. Generate a new key instead, or import another secret.";
 const DAY_MS = 86_400_000;
 
 const viewColumns = {
@@ -153,33 +154,81 @@ export interface WorkspaceMemberOption {
   role: Role;
 }
 
-/** Members who may own a key created by this principal (a non-admin may not pick an owner who outranks them). */
+/** How a service key (no owner) stands in its workspace: as an Admin. */
+const SERVICE_KEY_STANDING: Principal = { isGlobalAdmin: false, role: "admin", canManageApiKeys: false };
+
+/** Who is making or changing a credential: what they may do, and the scopes limiting them. */
+export function makerOf(ctx: WorkspaceContext): { permissions: Set<Permission>; scopes: readonly string[] | null } {
+  return { permissions: permissionsOf(ctx), scopes: ctx.scopes };
+}
+
+const permissionList = (set: ReadonlySet<Permission>) => PERMISSIONS.filter((p) => set.has(p));
+
+/**
+ * Members who may own a key this principal creates: those whose every permission here the
+ * principal also holds (so a Manager cannot pick an Admin, nor anyone a Global Admin).
+ */
 export async function listKeyOwnerOptions(db: DbOrTx, ctx: WorkspaceContext): Promise<WorkspaceMemberOption[]> {
   assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
   const rows = await db
-    .select({ id: users.id, name: users.name, email: users.email, role: memberships.role })
+    .select({
+      id: users.id,
+      name: users.name,
+      email: users.email,
+      role: memberships.role,
+      canManageApiKeys: memberships.canManageApiKeys,
+      isGlobalAdmin: users.isGlobalAdmin,
+    })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.workspaceId, ctx.workspace.id), isNull(users.deletedAt)))
+    .where(and(eq(memberships.workspaceId, ctx.workspace.id), isNull(users.deletedAt), isNull(users.disabledAt)))
     .orderBy(asc(users.name));
-  const myRank = ROLE_RANK[effectiveRole(ctx) ?? "guest"];
-  return can(ctx, "api_keys.service") ? rows : rows.filter((r) => ROLE_RANK[r.role] <= myRank);
+  const maker = makerOf(ctx);
+  return rows
+    .filter((r) => !credentialExceeds(maker, { permissions: permissionsOf(r), scopes: [] }))
+    .map(({ id, name, email, role }) => ({ id, name, email, role }));
 }
 
-async function checkOwner(db: DbOrTx, ctx: WorkspaceContext, ownerId: string | null): Promise<void> {
-  if (ownerId === null) {
-    if (!can(ctx, "api_keys.service")) throw invalid({ ownerId: ["Only Admins can create workspace service keys (keys with no owner)."] });
-    return;
-  }
+/** The owner's standing in the workspace now (a service key's for null), or a field error. */
+async function ownerStanding(db: DbOrTx, ctx: WorkspaceContext, ownerId: string | null): Promise<Principal> {
+  if (ownerId === null) return SERVICE_KEY_STANDING;
   const [m] = await db
-    .select({ role: memberships.role })
+    .select({ role: memberships.role, canManageApiKeys: memberships.canManageApiKeys, isGlobalAdmin: users.isGlobalAdmin })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.workspaceId, ctx.workspace.id), eq(memberships.userId, ownerId), isNull(users.deletedAt)))
+    .where(and(eq(memberships.workspaceId, ctx.workspace.id), eq(memberships.userId, ownerId), isNull(users.deletedAt), isNull(users.disabledAt)))
     .limit(1);
-  if (!m) throw invalid({ ownerId: ["The owner must be a member of this workspace."] });
-  if (!can(ctx, "api_keys.service") && ROLE_RANK[m.role] > ROLE_RANK[effectiveRole(ctx) ?? "guest"])
-    throw invalid({ ownerId: ["You cannot create a key for a member whose role is above yours."] });
+  if (!m) throw invalid({ ownerId: ["The owner must be an active member of this workspace."] });
+  return m;
+}
+
+/**
+ * The escalation check for a credential this principal makes or changes: its owner may do
+ * nothing the maker may not, it carries no scope the maker lacks, and a service key needs the
+ * service-key permission. Returns the ceiling to store: what the key may ever do, which is what
+ * both the maker and the owner may do now.
+ */
+function assertMayIssue(
+  ctx: WorkspaceContext,
+  owner: { id: string | null; standing: Principal },
+  scopes: readonly string[],
+  mode: "create" | "change",
+): string[] {
+  const refuse = (field: string, message: string) => (mode === "create" ? invalid({ [field]: [message] }) : forbidden(message));
+  if (owner.id === null && !can(ctx, "api_keys.service"))
+    throw refuse("ownerId", `Only Admins can ${mode} workspace service keys (keys with no owner).`);
+  const maker = makerOf(ctx);
+  const beyond = credentialExceeds(maker, { permissions: permissionsOf(owner.standing), scopes });
+  if (beyond?.permissions.length) {
+    const who = owner.id === null ? "A workspace service key acts as an Admin and" : "The owner";
+    throw refuse(
+      "ownerId",
+      `${who} may do things you may not (${beyond.permissions.join(", ")}), so you cannot ${mode === "create" ? "create a key for them" : "change this key"}.`,
+    );
+  }
+  if (beyond?.scopes.length)
+    throw refuse("scopes", `The key you are calling with lacks ${beyond.scopes.join(", ")}, so it cannot grant ${beyond.scopes.length === 1 ? "that scope" : "those scopes"}.`);
+  return permissionList(permissionsOf({ ...owner.standing, ceiling: permissionList(maker.permissions) }));
 }
 
 function nameTaken(name: string): FieldErrors {
@@ -211,11 +260,15 @@ export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: Crea
   if (input.ownerId === undefined && ctx.userId && !ctx.role)
     throw invalid({ ownerId: ["You are not a member of this workspace: choose a member as the owner, or none for a service key."] });
   const ownerId = input.ownerId === undefined ? ctx.userId : input.ownerId;
-  await checkOwner(db, ctx, ownerId);
+  // Omitted scopes mean everything the maker may grant: all of them for a person, the calling key's own through the API.
+  const scopes = input.scopes ?? API_KEY_SCOPES.filter((sc) => ctx.scopes === null || ctx.scopes.includes(sc));
+  const ceiling = assertMayIssue(ctx, { id: ownerId, standing: await ownerStanding(db, ctx, ownerId) }, scopes, "create");
   if (input.importedSecret !== undefined) {
-    if (!can(ctx, "api_keys.service")) throw invalid({ importedSecret: ["Only Admins can import an existing secret."] });
+    if (!can(ctx, "api_keys.import")) throw invalid({ importedSecret: ["Only Admins can import an existing secret."] });
     if (!isWellFormedSecret(input.importedSecret))
       throw invalid({ importedSecret: ["This secret starts with lk_ but its checksum is wrong; import it exactly as it was issued."] });
+    const weak = weakSecretReason(input.importedSecret);
+    if (weak) throw invalid({ importedSecret: [weak] });
   }
   const expiresAt = resolveExpiry(input.expiresAt, ctx.workspace);
   await assertNameFree(db, ctx.workspace.id, input.name);
@@ -228,13 +281,16 @@ export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: Crea
     name: input.name,
     description: input.description ?? null,
     secretHash: hashSecret(secret),
-    prefix: displayPrefix(secret),
+    prefix: displayPrefix(secret, input.importedSecret ? "imported" : "generated"),
     source: input.importedSecret ? ("imported" as const) : ("generated" as const),
-    scopes: input.scopes ?? [...API_KEY_SCOPES],
+    scopes,
     expiresAt,
     enabled: input.enabled,
     bearerAllowed: input.bearerAllowed,
-    createdById: ctx.userId,
+    // The person, also when the key is minted through another key: that key's maker.
+    createdById: ctx.humanId,
+    createdViaKeyId: ctx.apiKeyId,
+    permissionCeiling: ceiling,
   };
   try {
     const key = await db.transaction(async (tx) => {
@@ -260,7 +316,8 @@ export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: Crea
   } catch (err) {
     if (isUniqueViolation(err, "api_keys_live_name_idx")) throw invalid(nameTaken(input.name));
     if (isUniqueViolation(err, "api_keys_secret_hash_idx"))
-      throw invalid({ importedSecret: ["This secret is already in use. Import a secret that no other key uses."] });
+      // The same words whoever holds the other key: whether a secret exists elsewhere is not told.
+      throw invalid({ importedSecret: [IMPORT_REFUSED] });
     throw err;
   }
 }
@@ -289,11 +346,27 @@ export async function updateApiKey(db: Db, ctx: WorkspaceContext, id: string, ra
   if (fields.length === 1 && fields[0] === "enabled") action = patch.enabled ? "api_key.enabled" : "api_key.disabled";
   if (fields.length === 1 && fields[0] === "bearerAllowed") action = patch.bearerAllowed ? "api_key.bearer_enabled" : "api_key.bearer_disabled";
 
+  // Switching a key off, or refusing it as a bearer token, only takes power away: anyone who
+  // manages keys may. Any other change must pass the same check as creating the key as it will
+  // be, and narrows what the key may ever do to what the person changing it may do.
+  const onlyReduces = fields.every((f) => (f === "enabled" && patch.enabled === false) || (f === "bearerAllowed" && patch.bearerAllowed === false));
+  let ceiling: string[] | undefined;
+  if (!onlyReduces) {
+    const standing = await ownerStanding(db, ctx, current.key.ownerId).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === "validation")
+        throw forbidden("This key's owner is no longer an active member of the workspace: it can only be disabled or revoked.");
+      throw err;
+    });
+    const allowed = assertMayIssue(ctx, { id: current.key.ownerId, standing }, patch.scopes ?? current.key.scopes, "change");
+    const before = current.key.permissionCeiling;
+    ceiling = before ? allowed.filter((p) => before.includes(p)) : allowed;
+  }
+
   try {
     await db.transaction(async (tx) => {
       await tx
         .update(apiKeys)
-        .set({ ...patch, updatedAt: new Date() })
+        .set({ ...patch, ...(ceiling ? { permissionCeiling: ceiling } : {}), updatedAt: new Date() })
         .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)));
       await recordAudit(tx, ctx, { action, apiKeyId: id, targetName: patch.name ?? current.key.name, changes });
     });

@@ -2,6 +2,7 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { apiKeys } from "@/db/schema";
 import { assertCan, requireUser, type WorkspaceContext } from "@/lib/auth/context";
+import { PERMISSIONS, permissionsOf } from "@/lib/auth/permissions";
 import { recordAudit } from "@/lib/audit/record";
 import { forbidden, invalid, isUniqueViolation, notFound } from "@/lib/errors";
 import { API_KEY_SCOPES, createTokenSchema, fieldErrorsOf, type CreateTokenInput } from "@/lib/validations/api-keys";
@@ -23,6 +24,10 @@ export interface PersonalTokenView {
 function assertTokensAllowed(ctx: WorkspaceContext): string {
   const userId = requireUser(ctx);
   assertCan(ctx, "tokens.own", "You don't have permission to use personal tokens in this workspace.");
+  // A key someone else made for this user must not let its maker read, mint or delete the
+  // user's own tokens: these endpoints act only for the user, or a key the user made.
+  if (ctx.apiKeyId && ctx.humanId !== userId)
+    throw forbidden("This key was made for its owner by someone else, so it cannot manage the owner's personal tokens.");
   if (!ctx.workspace.personalTokensAllowed)
     throw forbidden("Personal tokens are turned off in this workspace. An Admin can allow them in the workspace settings.");
   return userId;
@@ -67,9 +72,12 @@ export async function createMyToken(
           name: parsed.data.name,
           secretHash: hashSecret(secret),
           prefix: displayPrefix(secret),
-          scopes: [...API_KEY_SCOPES],
+          // Through the API, a token carries the calling key's scopes and never more.
+          scopes: API_KEY_SCOPES.filter((sc) => ctx.scopes === null || ctx.scopes.includes(sc)),
           expiresAt,
           createdById: userId,
+          createdViaKeyId: ctx.apiKeyId,
+          permissionCeiling: PERMISSIONS.filter((p) => permissionsOf(ctx).has(p)),
         })
         .returning(tokenColumns);
       await recordAudit(tx, ctx, {

@@ -20,14 +20,28 @@ export type VerifyFailureCode =
   | "bearer_not_allowed"
   | "api_keys_disabled"
   | "personal_tokens_disabled"
-  | "owner_removed";
+  | "owner_removed"
+  | "owner_disabled";
 
 export type PresentedVia = "bearer" | "x-apikey" | "query" | "form" | "json";
 
 export interface VerifiedKey {
   key: Pick<
     ApiKey,
-    "id" | "name" | "prefix" | "kind" | "ownerId" | "scopes" | "expiresAt" | "enabled" | "bearerAllowed" | "logRequests" | "logResponses" | "revokedAt"
+    | "id"
+    | "name"
+    | "prefix"
+    | "kind"
+    | "ownerId"
+    | "createdById"
+    | "permissionCeiling"
+    | "scopes"
+    | "expiresAt"
+    | "enabled"
+    | "bearerAllowed"
+    | "logRequests"
+    | "logResponses"
+    | "revokedAt"
   >;
   workspace: Workspace;
   owner: { id: string; email: string; name: string; isGlobalAdmin: boolean } | null;
@@ -36,7 +50,7 @@ export interface VerifiedKey {
   canManageApiKeys: boolean;
 }
 
-type Found = VerifiedKey & { ownerGone: boolean };
+type Found = VerifiedKey & { ownerGone: boolean; ownerDisabled: boolean };
 
 export type VerifyResult =
   | { ok: true; value: VerifiedKey }
@@ -80,6 +94,8 @@ async function lookupKey(db: DbOrTx, hash: string): Promise<Found | null> {
         prefix: apiKeys.prefix,
         kind: apiKeys.kind,
         ownerId: apiKeys.ownerId,
+        createdById: apiKeys.createdById,
+        permissionCeiling: apiKeys.permissionCeiling,
         scopes: apiKeys.scopes,
         expiresAt: apiKeys.expiresAt,
         enabled: apiKeys.enabled,
@@ -93,6 +109,7 @@ async function lookupKey(db: DbOrTx, hash: string): Promise<Found | null> {
       ownerName: users.name,
       ownerIsGlobalAdmin: users.isGlobalAdmin,
       ownerDeletedAt: users.deletedAt,
+      ownerDisabledAt: users.disabledAt,
       role: memberships.role,
       canManageApiKeys: memberships.canManageApiKeys,
     })
@@ -115,13 +132,14 @@ async function lookupKey(db: DbOrTx, hash: string): Promise<Found | null> {
     role: isService ? "admin" : ((row.role as Role | null) ?? null),
     canManageApiKeys: isService ? false : (row.canManageApiKeys ?? false),
     ownerGone: !isService && (row.ownerDeletedAt !== null || row.ownerEmail === null || (row.role === null && !row.ownerIsGlobalAdmin)),
+    ownerDisabled: !isService && row.ownerDisabledAt != null,
   };
   cacheVerification(hash, found, startedAt);
   return found;
 }
 
 /** The checks, in order, against the key as it is now (expiry against the current time). */
-function evaluate({ ownerGone, ...found }: Found, via: PresentedVia, now: Date): VerifyResult {
+function evaluate({ ownerGone, ownerDisabled, ...found }: Found, via: PresentedVia, now: Date): VerifyResult {
   const { key, workspace } = found;
   if (key.revokedAt) return fail("key_revoked", 401, "This API key has been revoked.", undefined, found);
   if (key.expiresAt && key.expiresAt <= now)
@@ -139,6 +157,8 @@ function evaluate({ ownerGone, ...found }: Found, via: PresentedVia, now: Date):
   if (key.kind === "personal" && !workspace.personalTokensAllowed)
     return fail("personal_tokens_disabled", 403, "Personal tokens are turned off in this workspace.", undefined, found);
   if (ownerGone) return fail("owner_removed", 403, "The user this key acts as is no longer a member of the workspace.", undefined, found);
+  if (ownerDisabled)
+    return fail("owner_disabled", 403, "The user this key acts as has been disabled.", "A Global Admin can re-enable the user; the key then works again.", found);
   return { ok: true, value: found };
 }
 

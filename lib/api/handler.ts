@@ -81,9 +81,12 @@ export function apiRoute(
       const ctx: WorkspaceContext = {
         userId: auth.owner?.id ?? null,
         apiKeyId: auth.key.id,
+        scopes: auth.key.scopes,
+        humanId: auth.key.createdById,
         isGlobalAdmin: auth.owner?.isGlobalAdmin ?? false,
         role: auth.role,
         canManageApiKeys: auth.canManageApiKeys,
+        ceiling: auth.key.permissionCeiling,
         workspace: auth.workspace,
         ip,
         userAgent: [req.headers.get("user-agent"), integration ? `integration=${integration}` : null].filter(Boolean).join(" ").slice(0, 512) || null,
@@ -150,6 +153,7 @@ export function routeMethods(handlers: Partial<Record<Exclude<Method, "OPTIONS">
   const allowed = Object.keys(handlers);
   const refuse = methodNotAllowed(allowed);
   // OPTIONS says what this route really supports (Next's default lists every method).
-  const options: RouteHandler = async () => new Response(null, { status: 204, headers: { allow: [...allowed, "OPTIONS"].join(", ") } });
+  const options: RouteHandler = async () =>
+    new Response(null, { status: 204, headers: { allow: [...allowed, "OPTIONS"].join(", "), "x-content-type-options": "nosniff" } });
   return Object.fromEntries(ALL_METHODS.map((m) => [m, m === "OPTIONS" ? options : (handlers[m] ?? refuse)])) as Record<Method, RouteHandler>;
 }

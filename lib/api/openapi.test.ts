@@ -264,6 +264,7 @@ describe("the OpenAPI document", () => {
       "api_keys_disabled",
       "personal_tokens_disabled",
       "owner_removed",
+      "owner_disabled",
       "scope_missing",
       "forbidden",
       "rate_limited",

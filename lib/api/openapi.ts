@@ -473,6 +473,7 @@ const VERIFY_FAILURES: Record<VerifyFailureCode, Omit<ApiErrorCode, "code">> = {
   api_keys_disabled: { status: 403, meaning: "API key authentication is turned off for the workspace." },
   personal_tokens_disabled: { status: 403, meaning: "A personal token was used where the workspace does not allow personal tokens." },
   owner_removed: { status: 403, meaning: "The user the key acts as is no longer a member of the workspace." },
+  owner_disabled: { status: 403, meaning: "The user the key acts as has been disabled by a Global Admin; re-enabling them restores the key." },
 };
 
 /** Every `error.code` the API answers with, in the order of the reference page. */

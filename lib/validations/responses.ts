@@ -159,6 +159,7 @@ export const VERIFY_FAILURE_CODES = [
   "api_keys_disabled",
   "personal_tokens_disabled",
   "owner_removed",
+  "owner_disabled",
 ] as const;
 
 const verifiedKey = z.strictObject({
