@@ -1,15 +1,9 @@
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { and, isNull, sql } from "drizzle-orm";
-import { z } from "zod";
 import { getDb } from "@/db";
-import { users } from "@/db/schema";
-import { dummyPasswordHash, verifyPassword } from "./password";
-
-const credentialsSchema = z.object({
-  email: z.string().trim().toLowerCase().email().max(320),
-  password: z.string().min(1).max(1024),
-});
+import { clientAddress } from "@/lib/net/client-address";
+import { signInWithPassword } from "./sign-in-throttle";
+import { SignInThrottled } from "./sign-in-throttle-error";
 
 // Configured lazily so AUTH_SECRET is read at request time, after instrumentation has ensured it.
 export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
@@ -20,19 +14,13 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   providers: [
     Credentials({
       credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },
-      async authorize(raw) {
-        const parsed = credentialsSchema.safeParse(raw);
-        if (!parsed.success) return null;
-        const db = await getDb();
-        const [user] = await db
-          .select({ id: users.id, email: users.email, name: users.name, passwordHash: users.passwordHash })
-          .from(users)
-          .where(and(sql`lower(${users.email}) = ${parsed.data.email}`, isNull(users.deletedAt)))
-          .limit(1);
-        // Same work whether or not the email exists, so timing does not reveal accounts.
-        const ok = await verifyPassword(parsed.data.password, user?.passwordHash ?? (await dummyPasswordHash()));
-        if (!user || !ok) return null;
-        return { id: user.id, email: user.email, name: user.name };
+      // The form's server action and a direct POST to /api/auth/callback/credentials both end
+      // here, so the throttle lives here. Auth.js hands over the request's own headers.
+      async authorize(raw, request) {
+        const outcome = await signInWithPassword(await getDb(), raw, clientAddress(request));
+        if (outcome.ok) return outcome.user;
+        if (outcome.reason === "throttled") throw new SignInThrottled(outcome.retryAfterSeconds);
+        return null;
       },
     }),
   ],

@@ -2,6 +2,7 @@
 
 import { AuthError } from "next-auth";
 import { signIn } from "@/lib/auth";
+import { throttledMessageOf } from "@/lib/auth/sign-in-throttle-error";
 
 export interface LoginState {
   error?: string;
@@ -23,7 +24,7 @@ export async function loginAction(_prev: LoginState, formData: FormData): Promis
     return {};
   } catch (err) {
     // A successful signIn throws NEXT_REDIRECT, which must propagate.
-    if (err instanceof AuthError) return { error: "Wrong email or password.", email };
+    if (err instanceof AuthError) return { error: throttledMessageOf(err) ?? "Wrong email or password.", email };
     throw err;
   }
 }
