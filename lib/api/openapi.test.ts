@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { flushAccessLogs } from "@/lib/access-log/writer";
 import { z } from "zod";
 import type { OpenDatabase } from "@/db";
@@ -353,16 +353,57 @@ describe("curl examples and the origin", () => {
 describe("GET /api/openapi.json", () => {
   const noParams = { params: Promise.resolve({}) };
 
-  it("serves the document as public, cacheable JSON with the request's origin", async () => {
+  const savedEnv = { public: process.env.LATCHKEY_PUBLIC_URL, auth: process.env.AUTH_URL };
+  afterEach(() => {
+    for (const [name, value] of [
+      ["LATCHKEY_PUBLIC_URL", savedEnv.public],
+      ["AUTH_URL", savedEnv.auth],
+    ] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  /** The document's servers when fetched with these request headers. */
+  async function serversFor(headers: Record<string, string>): Promise<unknown> {
+    const { GET } = await import("@/app/api/openapi.json/route");
+    const res = await GET(new Request("http://localhost:3300/api/openapi.json", { headers }), noParams);
+    return (await res.json()).servers;
+  }
+
+  it("serves the document as public, cacheable JSON", async () => {
+    delete process.env.LATCHKEY_PUBLIC_URL;
+    delete process.env.AUTH_URL;
     const { GET } = await import("@/app/api/openapi.json/route");
     const res = await GET(new Request("http://localhost:3300/api/openapi.json", { headers: { host: "localhost:3300" } }), noParams);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(res.headers.get("cache-control")).toBe("public, max-age=300");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     const body = await res.json();
     expect(body.openapi).toBe("3.1.0");
-    expect(body.servers).toEqual([{ url: "http://localhost:3300" }]);
+    expect(body.servers).toEqual([{ url: "/" }]);
     expect(Object.keys(body.paths).sort()).toEqual(Object.keys(paths).sort());
+  });
+
+  it("names the configured server, never one a request's Host or X-Forwarded-Host claims (the document is cached publicly)", async () => {
+    const forged = { host: "evil.example", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" };
+    delete process.env.LATCHKEY_PUBLIC_URL;
+    delete process.env.AUTH_URL;
+    expect(JSON.stringify(await serversFor(forged))).not.toContain("evil");
+    expect(await serversFor(forged)).toEqual([{ url: "/" }]);
+
+    process.env.AUTH_URL = "https://keys.example.com/api/auth";
+    expect(await serversFor(forged)).toEqual([{ url: "https://keys.example.com" }]);
+
+    process.env.LATCHKEY_PUBLIC_URL = "https://api.example.org/";
+    expect(await serversFor(forged)).toEqual([{ url: "https://api.example.org" }]);
+
+    // Not an http(s) URL: the next source, not the text itself.
+    process.env.LATCHKEY_PUBLIC_URL = "javascript:alert(1)";
+    expect(await serversFor(forged)).toEqual([{ url: "https://keys.example.com" }]);
+    process.env.AUTH_URL = "keys.example.com";
+    expect(await serversFor(forged)).toEqual([{ url: "/" }]);
   });
 
   it("answers other methods with a 405 envelope", async () => {

@@ -873,6 +873,27 @@ export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;
 
 // ── Helpers for the reference page and the route ───────────────────────────────────────────
 
+/** An http(s) URL's origin, or undefined for anything else (unset, relative, another scheme). */
+function httpOrigin(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The server URL the published document names: LATCHKEY_PUBLIC_URL, else AUTH_URL, else "/"
+ * (relative to wherever the document was fetched). Never the request's Host or X-Forwarded-Host:
+ * the document is publicly cacheable, and a forged Host must not send a cache's readers, and the
+ * keys they try out, to another server.
+ */
+export function publicServerUrl(env: Record<string, string | undefined> = process.env): string {
+  return httpOrigin(env.LATCHKEY_PUBLIC_URL) ?? httpOrigin(env.AUTH_URL) ?? "/";
+}
+
 /** The origin a client used to reach us, from the request headers (a reverse proxy's first). */
 export function originFrom(h: Headers, fallback = "http://localhost:3000"): string {
   const host = h.get("x-forwarded-host")?.split(",")[0]?.trim() || h.get("host");
