@@ -49,7 +49,13 @@ export interface Envelope<T> {
   error?: EnvelopeError;
 }
 
-const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+// Every envelope: never sniffed as HTML, never stored (a create answer holds a secret; a refusal
+// must not be served from a cache to the next client).
+export const JSON_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+};
 
 // The JSON of each envelope response, so the REST listener can write it without reading the
 // Response's body stream back (lib/api/listener.ts).
@@ -58,10 +64,28 @@ const texts = new WeakMap<Response, string>();
 /** The body of a response made here, as text; undefined for any other response. */
 export const envelopeText = (response: Response): string | undefined => texts.get(response);
 
+/**
+ * The RFC 6750 challenge a 401 must carry. Without a description (no credential was sent) it
+ * names the scheme only, as §3 asks; otherwise error="invalid_token" and the description as a
+ * quoted-string: quotes, backslashes, control and non-ASCII characters removed, and anything
+ * key-shaped too, so a message can never echo a secret into a header.
+ */
+export function bearerChallenge(description?: string): string {
+  if (description === undefined) return 'Bearer realm="latchkey"';
+  const safe = description
+    .replace(/lk_[0-9A-Za-z]*/g, "[key]")
+    .replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, "")
+    .trim()
+    .slice(0, 200);
+  return `Bearer realm="latchkey", error="invalid_token", error_description="${safe}"`;
+}
+
 function respond(body: Envelope<unknown>, status: number, headers?: Record<string, string>): Response {
   // Dates serialise as ISO strings.
   const text = JSON.stringify(body);
-  const response = new Response(text, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+  // Every 401 carries a challenge (RFC 9110 §15.5.2); the API's own say why (lib/api/handler.ts).
+  const challenge = status === 401 && !headers?.["www-authenticate"] ? { "www-authenticate": bearerChallenge() } : undefined;
+  const response = new Response(text, { status, headers: headers || challenge ? { ...JSON_HEADERS, ...challenge, ...headers } : JSON_HEADERS });
   texts.set(response, text);
   return response;
 }

@@ -2,14 +2,13 @@ import { getDb, type Db } from "@/db";
 import type { WorkspaceContext } from "@/lib/auth/context";
 import { MISSING_KEY, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
 import { recordKeyUse } from "@/lib/api-keys/usage";
-import { bumpAuthEpoch } from "@/lib/api-keys/cache";
 import type { ApiKeyScope } from "@/lib/validations/api-keys";
 import { bodyInput, readBody, type ParsedBody } from "./body";
 import { extractCredential } from "./credentials";
-import { ApiError, errorCodeOf, errorResponse, fail } from "./envelope";
+import { ApiError, bearerChallenge, errorCodeOf, errorResponse, fail } from "./envelope";
 import { enqueueAccessLog } from "@/lib/access-log/writer";
 import { redactBody, redactHeaders, redactPath } from "@/lib/access-log/redact";
-import { recordAuthFailure, retryAfterSeconds } from "./rate-limit";
+import { countAuthFailure, rateLimitHeaders, retryAfterSeconds, type AuthFailureCount } from "./rate-limit";
 import { clientAddress, rateLimitBucket } from "@/lib/net/client-address";
 
 export interface ApiContext {
@@ -32,8 +31,7 @@ type RouteParams = { params: Promise<Record<string, string>> };
  * success or failure, is an envelope.
  */
 export function apiRoute(
-  /** readOnly: a POST that changes nothing (search, verify), so it need not flush the key cache. */
-  opts: { scope: ApiKeyScope; readOnly?: boolean },
+  opts: { scope: ApiKeyScope },
   handler: (api: ApiContext, params: Record<string, string>) => Promise<Response>,
 ) {
   return async (req: Request, route: RouteParams): Promise<Response> => {
@@ -59,15 +57,15 @@ export function apiRoute(
         credential = extractCredential(req, url, body);
       } catch (err) {
         // An empty, non-string or doubled credential is a failed authentication too.
-        const retry = await recordAuthFailure(db, client);
-        throw retry > 0 ? rateLimited(retry) : err;
+        const count = await countAuthFailure(db, client);
+        throw count.retryAfter > 0 ? rateLimited(count.retryAfter) : refused(err, count);
       }
       const result = credential ? await verifyApiKey(db, credential.secret, { via: credential.channel }) : MISSING_KEY;
       if (!result.ok) {
         seen = result.found;
-        const retry = await recordAuthFailure(db, client);
-        if (retry > 0) throw rateLimited(retry);
-        throw new ApiError(result.status, result.code, result.message, result.hint ? { technicalError: result.hint } : {});
+        const count = await countAuthFailure(db, client);
+        if (count.retryAfter > 0) throw rateLimited(count.retryAfter);
+        throw refused(new ApiError(result.status, result.code, result.message, result.hint ? { technicalError: result.hint } : {}), count);
       }
       const auth = (seen = result.value);
       if (!auth.key.scopes.includes(opts.scope))
@@ -134,8 +132,23 @@ function rateLimited(seconds: number): ApiError {
     "rate_limited",
     `Too many failed authentication attempts from this address. Try again in ${seconds} seconds.`,
     {},
-    { "retry-after": String(seconds) },
+    { "retry-after": String(seconds), ...rateLimitHeaders(0, seconds) },
   );
+}
+
+/**
+ * A refused credential, with what is left of the address's failure budget and, on a 401, the
+ * RFC 6750 challenge: no error attribute when no key was sent at all.
+ */
+function refused(err: unknown, count: AuthFailureCount): unknown {
+  if (!(err instanceof ApiError)) return err;
+  const challenge: Record<string, string> =
+    err.status === 401 ? { "www-authenticate": bearerChallenge(err.code === "missing_key" ? undefined : err.message) } : {};
+  return new ApiError(err.status, err.code, err.message, err.extra, {
+    ...err.headers,
+    ...challenge,
+    ...rateLimitHeaders(count.remaining, count.resetSeconds),
+  });
 }
 
 /** For methods a route does not support: still the envelope. */

@@ -216,6 +216,111 @@ describe("serveApiRequest over a real socket", () => {
     expect((await fetch(`${base}/api/health`, { method: "HEAD" })).status).toBe(418);
   });
 
+  describe("headers and bodies, byte for byte the same through both transports", () => {
+    const savedHops = process.env.LATCHKEY_TRUSTED_PROXY_HOPS;
+    let next = 10;
+    beforeAll(() => {
+      // One address per request (from X-Forwarded-For), so both transports start from the same budget.
+      process.env.LATCHKEY_TRUSTED_PROXY_HOPS = "1";
+    });
+    afterAll(() => {
+      if (savedHops === undefined) delete process.env.LATCHKEY_TRUSTED_PROXY_HOPS;
+      else process.env.LATCHKEY_TRUSTED_PROXY_HOPS = savedHops;
+    });
+
+    // Set per connection, not by the application.
+    const TRANSPORT = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding"]);
+    const headersOf = (res: Response) =>
+      Object.fromEntries([...res.headers.entries()].filter(([name]) => !TRANSPORT.has(name)).map(([n, v]) => [n, n === "ratelimit" ? v.replace(/;t=\d+/, ";t=#") : v]));
+
+    /** The same request through the listener and straight to the route module. */
+    async function both(method: string, path: string, headers: Record<string, string> = {}, body?: string) {
+      const viaListener = await fetch(`${base}${path}`, { method, headers: { ...headers, "x-forwarded-for": `203.0.113.${next++}` }, body });
+      const match = matchApiRoute(method, path.split("?")[0]);
+      if (!match) throw new Error(`no route for ${method} ${path}`);
+      const request = new Request(`${base}${path}`, { method, headers: { ...headers, "x-forwarded-for": `203.0.113.${next++}` }, body });
+      const direct = await match.handler(request, { params: Promise.resolve(match.params) });
+      return {
+        listener: { status: viaListener.status, headers: headersOf(viaListener), body: await viaListener.text() },
+        direct: { status: direct.status, headers: headersOf(direct), body: await direct.text() },
+        raw: viaListener,
+      };
+    }
+
+    it.each([
+      ["GET", "/api/data/me", "the key", {}],
+      ["GET", "/api/data/me", "no key", {}],
+      ["GET", "/api/data/me", "an empty key", { "x-apikey": "" }],
+      ["GET", "/api/data/me", "a malformed key", { "x-apikey": "lk_not-a-key" }],
+      ["GET", "/api/data/me", "an unknown key", { authorization: "Bearer lk_00000000000000000000000000000000000000" }],
+      ["OPTIONS", "/api/data/me", "no key", {}],
+      ["POST", "/api/health", "no key", {}],
+      ["GET", "/api/health", "no key", {}],
+      ["GET", "/api/openapi.json", "no key", {}],
+      ["GET", "/api/data/no-such-endpoint", "no key", {}],
+    ])("%s %s with %s", async (method, path, label, extra) => {
+      const headers: Record<string, string> = label === "the key" ? { "x-apikey": secret } : extra;
+      const { listener, direct } = await both(method, path, headers);
+      expect(listener).toEqual(direct);
+      expect(listener.headers["x-content-type-options"]).toBe("nosniff");
+    });
+
+    it("challenges every 401 as RFC 6750 asks, and reports the failure budget", async () => {
+      const missing = await both("GET", "/api/data/me");
+      expect(missing.listener.status).toBe(401);
+      // No credential at all: the scheme and realm, no error attribute.
+      expect(missing.raw.headers.get("www-authenticate")).toBe('Bearer realm="latchkey"');
+      expect(missing.raw.headers.get("ratelimit-policy")).toBe('"auth-failures";q=20;w=60');
+      expect(missing.raw.headers.get("ratelimit")).toMatch(/^"auth-failures";r=19;t=(60|59)$/);
+
+      const bad = await both("GET", "/api/data/me", { "x-apikey": "lk_not-a-key" });
+      const challenge = bad.raw.headers.get("www-authenticate") ?? "";
+      expect(challenge).toMatch(/^Bearer realm="latchkey", error="invalid_token", error_description="[\x20\x21\x23-\x5B\x5D-\x7E]+"$/);
+      expect(challenge).toContain("malformed");
+      expect(challenge).not.toContain("lk_not-a-key");
+      expect(bad.listener).toEqual(bad.direct);
+    });
+
+    it("answers a secret-bearing create with no-store", async () => {
+      const { listener } = await both("POST", "/api/data/api-keys", { "x-apikey": secret, "content-type": "application/json" }, JSON.stringify({ name: "Parity" }));
+      expect(listener.status).toBe(201);
+      expect(listener.headers["cache-control"]).toBe("no-store");
+      expect(listener.headers["x-content-type-options"]).toBe("nosniff");
+    });
+
+    it("answers 429 with Retry-After and RateLimit fields, alike through both", async () => {
+      const saved = process.env.LATCHKEY_AUTH_FAILURE_LIMIT;
+      process.env.LATCHKEY_AUTH_FAILURE_LIMIT = "2";
+      try {
+        const address = () => `203.0.113.${next++}`;
+        const [a, b] = [address(), address()];
+        const hammer = async (send: (h: Record<string, string>) => Promise<Response>, xff: string) => {
+          let last: Response | undefined;
+          for (let i = 0; i < 3; i++) last = await send({ "x-apikey": "lk_wrong", "x-forwarded-for": xff });
+          return last!;
+        };
+        const match = matchApiRoute("GET", "/api/data/me")!;
+        const viaListener = await hammer((h) => fetch(`${base}/api/data/me`, { headers: h }), a);
+        const direct = await hammer((h) => match.handler(new Request(`${base}/api/data/me`, { headers: h }), { params: Promise.resolve({}) }), b);
+        expect(viaListener.status).toBe(429);
+        expect(headersOf(viaListener)).toEqual(headersOf(direct));
+        expect(await viaListener.text()).toBe(await direct.text());
+        const wait = Number(viaListener.headers.get("retry-after"));
+        expect(wait).toBeGreaterThan(0);
+        expect(viaListener.headers.get("ratelimit-policy")).toBe('"auth-failures";q=2;w=60');
+        expect(viaListener.headers.get("ratelimit")).toBe(`"auth-failures";r=0;t=${wait}`);
+        expect(viaListener.headers.get("www-authenticate")).toBeNull();
+        // Still blocked, answered from memory: the same fields.
+        const again = await fetch(`${base}/api/data/me`, { headers: { "x-apikey": secret, "x-forwarded-for": a } });
+        expect(again.status).toBe(429);
+        expect(again.headers.get("ratelimit")).toMatch(/^"auth-failures";r=0;t=\d+$/);
+      } finally {
+        if (saved === undefined) delete process.env.LATCHKEY_AUTH_FAILURE_LIMIT;
+        else process.env.LATCHKEY_AUTH_FAILURE_LIMIT = saved;
+      }
+    });
+  });
+
   it("records the socket's address when no proxy sent X-Forwarded-For, as Next does", async () => {
     const [acme] = await opened.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, "acme"));
     await fetch(`${base}/api/data/me?marker=socket-address`, { headers: { "x-apikey": secret } });
