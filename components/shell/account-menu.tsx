@@ -1,6 +1,7 @@
 "use client";
 
-import { LogOut, UserRound } from "lucide-react";
+import Link from "next/link";
+import { LogOut, Settings2, UserRound } from "lucide-react";
 import { signOutAction } from "@/app/(console)/actions";
 import { Button } from "@/components/ui/button";
 import {
@@ -28,6 +29,12 @@ export function AccountMenu({ name, email, isGlobalAdmin }: { name: string; emai
           {isGlobalAdmin ? <div className="mt-1 text-xs text-muted-foreground">Global Admin</div> : null}
         </DropdownMenuLabel>
         <DropdownMenuSeparator />
+        <DropdownMenuItem asChild>
+          <Link href="/account">
+            <Settings2 aria-hidden="true" />
+            Your account
+          </Link>
+        </DropdownMenuItem>
         <DropdownMenuItem onSelect={() => void signOutAction()}>
           <LogOut aria-hidden="true" />
           Sign out
