@@ -7,6 +7,7 @@ import { cn } from "@/lib/utils";
 
 const ITEMS = [
   { href: "/admin/keys", label: "Keys" },
+  { href: "/admin/users", label: "Users" },
   { href: "/admin/audit", label: "Audit" },
 ] as const;
 
@@ -16,7 +17,7 @@ function useActive() {
 }
 
 /**
- * The Global Admin area in the console header: "Admin · Keys · Audit". Below `sm` the header
+ * The Global Admin area in the console header: "Admin · Keys · Users · Audit". Below `sm` the header
  * has no room, so the console layout shows the same links in a strip under it (`compact`).
  */
 export function AdminNav({ compact = false, className }: { compact?: boolean; className?: string }) {

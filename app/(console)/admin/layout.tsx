@@ -22,6 +22,7 @@ export default async function AdminLayout({ children }: { children: React.ReactN
         label="Admin pages"
         items={[
           { href: "/admin/keys", label: "All keys" },
+          { href: "/admin/users", label: "Users" },
           { href: "/admin/audit", label: "Audit log" },
         ]}
       />
