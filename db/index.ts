@@ -28,6 +28,32 @@ export interface OpenDatabase {
 
 const MIGRATIONS_FOLDER = path.join(process.cwd(), "db", "migrations");
 
+// Every change that can alter what a credential may do runs in a transaction (the audit event
+// commits with it). Whoever caches anything derived from the database registers here and is
+// told when a transaction has ended — committed, rolled back, or with its fate unknown — so no
+// code path can forget to invalidate. On globalThis: Next may bundle this module more than once.
+type TransactionListener = () => void;
+const globalForTx = globalThis as unknown as { __latchkeyTxListeners?: Set<TransactionListener> };
+const txListeners = (globalForTx.__latchkeyTxListeners ??= new Set());
+
+/** Runs `listener` after every top-level transaction on any handle this process opens. */
+export function onTransactionEnd(listener: TransactionListener): () => void {
+  txListeners.add(listener);
+  return () => txListeners.delete(listener);
+}
+
+function notifyingTransactions(db: Db): Db {
+  const transaction = db.transaction.bind(db);
+  db.transaction = (async (...args: Parameters<Db["transaction"]>) => {
+    try {
+      return await transaction(...args);
+    } finally {
+      for (const listener of txListeners) listener();
+    }
+  }) as Db["transaction"];
+  return db;
+}
+
 /** Refuse anything but a local server when a test asks for it. */
 export function describeUrl(url: string): string {
   try {
@@ -52,7 +78,7 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; migra
       onnotice: () => {},
       connection: { application_name: "latchkey" },
     });
-    const db = drizzle(client, { schema }) as unknown as Db;
+    const db = notifyingTransactions(drizzle(client, { schema }) as unknown as Db);
     if (migrate) {
       const { migrate: run } = await import("drizzle-orm/postgres-js/migrator");
       // Several instances may start at once: serialise their migrations on an advisory lock
@@ -89,7 +115,7 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; migra
     release = lockDataDir(dataDir);
     client = new PGlite(dataDir);
   }
-  const db = drizzle(client, { schema }) as unknown as Db;
+  const db = notifyingTransactions(drizzle(client, { schema }) as unknown as Db);
   if (migrate) {
     const { migrate: run } = await import("drizzle-orm/pglite/migrator");
     await run(drizzle(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });

@@ -3,7 +3,6 @@ import { headers } from "next/headers";
 import { getDb, type Db } from "@/db";
 import { sessionClaims } from "@/lib/account/session";
 import { loadSessionUserForClaims, resolveWorkspaceContext, type SignedInUser, type WorkspaceContext } from "@/lib/auth/context";
-import { bumpAuthEpoch } from "@/lib/api-keys/cache";
 import { AppError, type FieldErrors } from "@/lib/errors";
 import { clientAddressFrom } from "@/lib/net/client-address";
 
@@ -54,9 +53,5 @@ export async function workspaceAction<T>(
     return { ok: true, data: await run(ctx, db) };
   } catch (err) {
     return toActionError(err);
-  } finally {
-    // Whatever the action changed is committed now: this instance's next verification must see
-    // it (other instances hear of it through NOTIFY).
-    bumpAuthEpoch();
   }
 }

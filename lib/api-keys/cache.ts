@@ -1,10 +1,10 @@
-import type { OpenDatabase } from "@/db";
+import { onTransactionEnd, type OpenDatabase } from "@/db";
 
 // Verified keys are cached per instance so the hot path usually needs no query at all.
 // Correctness comes from an epoch: any change that can alter a verification (a key, a
 // workspace's settings, a membership, a user) bumps it — through PostgreSQL NOTIFY from
-// triggers (db/migrations/0004) for every instance, and directly after each mutation on the
-// instance that made it. An entry is used only while the epoch is the one its lookup *started*
+// triggers (db/migrations/0004) for every instance, and, on the instance that made it, after
+// every transaction ends (db/index.ts onTransactionEnd), whichever code path ran it. An entry is used only while the epoch is the one its lookup *started*
 // in, so a lookup racing a change never re-caches the old row. The cache is on only while the
 // NOTIFY subscription is live; a TTL bounds staleness should a notification ever be lost.
 
@@ -20,6 +20,8 @@ interface Entry<T> {
 interface CacheState {
   epoch: number;
   listening: boolean;
+  /** Unsubscribes from this process's own transactions. */
+  stopLocal?: () => void;
   entries: Map<string, Entry<unknown>>;
 }
 
@@ -55,6 +57,7 @@ export function cacheVerification<T>(hash: string, value: T, startedAt: number, 
 /** Subscribes this process to change notifications and turns the cache on. */
 export async function startAuthCache(database: Pick<OpenDatabase, "listen">): Promise<void> {
   if (state.listening) return;
+  state.stopLocal ??= onTransactionEnd(bumpAuthEpoch);
   await database.listen("latchkey_auth", () => bumpAuthEpoch(), () => bumpAuthEpoch());
   state.listening = true;
 }

@@ -42,6 +42,10 @@ export interface ApiKeyView {
   logResponses: boolean;
   createdAt: Date;
   createdById: string | null;
+  /** The key this one was minted through over the REST API, if any. */
+  createdViaKeyId: string | null;
+  /** What this key may ever do (its maker's and owner's permissions when it was made); null: no ceiling recorded. */
+  permissionCeiling: string[] | null;
   lastUsedAt: Date | null;
   lastUsedIp: string | null;
   lastUsedIntegration: string | null;
@@ -89,6 +93,8 @@ function toView(row: { key: ApiKey; ownerName: string | null; ownerEmail: string
     logResponses: k.logResponses,
     createdAt: k.createdAt,
     createdById: k.createdById,
+    createdViaKeyId: k.createdViaKeyId,
+    permissionCeiling: k.permissionCeiling,
     lastUsedAt: k.lastUsedAt,
     lastUsedIp: k.lastUsedIp,
     lastUsedIntegration: k.lastUsedIntegration,

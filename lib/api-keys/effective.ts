@@ -18,13 +18,18 @@ export interface EffectivePermission {
   why: string;
 }
 
-/** The key's effective permissions: its scopes ∩ what its owner's role allows now. */
-export function effectivePermissions(owner: Principal, scopes: readonly string[]): EffectivePermission[] {
+/**
+ * The key's effective permissions: its scopes ∩ what its owner's role allows now ∩ its ceiling
+ * (what its maker could do when it was made).
+ */
+export function effectivePermissions(owner: Principal, scopes: readonly string[], ceiling: readonly string[] | null = null): EffectivePermission[] {
   return API_KEY_SCOPES.map((scope) => {
     const label = SCOPE_LABELS[scope];
     if (!scopes.includes(scope)) return { scope, label, allowed: false, why: "Not in the key's scopes." };
     const needs = SCOPE_REQUIRES[scope];
     if (needs && !can(owner, needs)) return { scope, label, allowed: false, why: "In scope, but the owner's role does not allow it." };
+    if (needs && ceiling && !ceiling.includes(needs))
+      return { scope, label, allowed: false, why: "In scope, but whoever made the key could not do this when they made it." };
     return { scope, label, allowed: true, why: needs ? "In scope and allowed by the owner's role." : "In scope." };
   });
 }

@@ -21,6 +21,11 @@ export interface ApiContext {
   body: ParsedBody;
   url: URL;
   req: Request;
+  /**
+   * Counts a guess made *through* an authenticated call (a /verify of a key that does not
+   * exist) against the caller's failed-authentication budget; throws 429 once it is spent.
+   */
+  countGuess(): Promise<void>;
 }
 
 type RouteParams = { params: Promise<Record<string, string>> };
@@ -89,13 +94,16 @@ export function apiRoute(
         ip,
         userAgent: [req.headers.get("user-agent"), integration ? `integration=${integration}` : null].filter(Boolean).join(" ").slice(0, 512) || null,
       };
-      response = await handler({ db, ctx, auth, input: bodyInput(body), body, url, req }, await route.params);
+      const database = db;
+      const countGuess = async () => {
+        const count = await countAuthFailure(database, client);
+        if (count.retryAfter > 0) throw rateLimited(count.retryAfter);
+      };
+      response = await handler({ db, ctx, auth, input: bodyInput(body), body, url, req, countGuess }, await route.params);
     } catch (err) {
       response = errorResponse(err);
       reason = errorCodeOf(err);
     }
-    // A change made through the API is committed now: this instance's next verification sees it.
-    if (req.method !== "GET" && !opts.readOnly && response.ok) bumpAuthEpoch();
     if (seen && db) await logAccess(db, seen, { req, url, body, response, reason, started, ip });
     return response;
   };

@@ -79,7 +79,12 @@ export const apiKeyViewSchema = z.strictObject({
   logRequests: z.boolean(),
   logResponses: z.boolean(),
   createdAt: isoDateTime,
-  createdById: id.nullable(),
+  createdById: id.nullable().meta({ description: "The person who made the key, also when it was minted through another key." }),
+  createdViaKeyId: id.nullable().meta({ description: "The key it was minted through over the API, if any." }),
+  permissionCeiling: z
+    .array(z.string())
+    .nullable()
+    .meta({ description: "What the key may ever do: its maker's and owner's permissions when it was made. null for keys made before ceilings were recorded." }),
   lastUsedAt: isoDateTime.nullable(),
   lastUsedIp: z.string().nullable(),
   lastUsedIntegration: z.string().nullable(),

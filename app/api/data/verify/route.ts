@@ -19,12 +19,14 @@ function describe(v: VerifiedKey) {
 // An integrating service asks whether a key presented to it is good. Only keys of the caller's
 // own workspace are described; any other key is simply unknown.
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = routeMethods({
-  POST: apiRoute({ scope: "verify", readOnly: true }, async ({ db, ctx, input, req }) => {
+  POST: apiRoute({ scope: "verify" }, async ({ db, ctx, input, req, countGuess }) => {
     const parsed = verifyRequestSchema.safeParse(input);
     if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
     const result = await verifyApiKey(db, parsed.data.token, { via: parsed.data.via });
     const found = result.ok ? result.value : result.found;
     if (!found || found.workspace.id !== ctx.workspace.id) {
+      // Otherwise a verify key would be a free oracle for guessing other keys.
+      await countGuess();
       if (!result.ok && result.code === "malformed_key") return ok({ valid: false, reason: result.code, message: result.message });
       return ok({ valid: false, reason: "unknown_key", message: "The API key is not recognised." });
     }

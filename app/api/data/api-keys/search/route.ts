@@ -6,7 +6,7 @@ import { apiRoute, routeMethods } from "@/lib/api/handler";
 import { listApiKeys } from "@/lib/api-keys/core";
 
 export const { GET, POST, PUT, PATCH, DELETE, OPTIONS } = routeMethods({
-  POST: apiRoute({ scope: "api_keys:read", readOnly: true }, async ({ db, ctx, input }) => {
+  POST: apiRoute({ scope: "api_keys:read" }, async ({ db, ctx, input }) => {
     const page = await listApiKeys(db, ctx, input);
     return ok({ items: page.rows, total: page.total, page: page.page, pageSize: page.pageSize });
   }),

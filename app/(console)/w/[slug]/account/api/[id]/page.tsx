@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { ArrowLeft } from "lucide-react";
 import { AccessLogTable } from "@/components/api-keys/detail/access-log-table";
 import { KeyLoggingSwitches } from "@/components/api-keys/detail/key-logging-switches";
@@ -9,7 +9,7 @@ import { UsageChart } from "@/components/api-keys/detail/usage-chart";
 import { Badge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { getDb } from "@/db";
-import { memberships, users } from "@/db/schema";
+import { apiKeys, memberships, users } from "@/db/schema";
 import { accessLogQuerySchema, listAccessLogs, usageByHour } from "@/lib/access-log/query";
 import { getApiKey, isUuid } from "@/lib/api-keys/core";
 import { effectivePermissions } from "@/lib/api-keys/effective";
@@ -42,7 +42,7 @@ export default async function ApiKeyDetailPage({
   const key = await getApiKey(db, ctx, id).catch(() => notFound());
   const query = accessLogQuerySchema.parse(await searchParams);
 
-  const [logs, usage, owner] = await Promise.all([
+  const [logs, usage, owner, maker] = await Promise.all([
     listAccessLogs(db, ctx, id, query),
     usageByHour(db, ctx, id),
     key.ownerId
@@ -53,9 +53,17 @@ export default async function ApiKeyDetailPage({
           .where(eq(users.id, key.ownerId))
           .then((r) => r[0])
       : Promise.resolve({ role: "admin" as Role, canManageApiKeys: false, isGlobalAdmin: false }),
+    // Who made it, and through which key when it was minted over the API.
+    key.createdById
+      ? db
+          .select({ name: users.name, viaPrefix: sql<string | null>`(select ${apiKeys.prefix} from ${apiKeys} where ${apiKeys.id} = ${key.createdViaKeyId})` })
+          .from(users)
+          .where(eq(users.id, key.createdById))
+          .then((r) => r[0] ?? null)
+      : Promise.resolve(null),
   ]);
   const ownerPrincipal = { role: (owner?.role as Role | null) ?? null, canManageApiKeys: owner?.canManageApiKeys ?? false, isGlobalAdmin: owner?.isGlobalAdmin ?? false };
-  const effective = effectivePermissions(ownerPrincipal, key.scopes);
+  const effective = effectivePermissions(ownerPrincipal, key.scopes, key.permissionCeiling);
   const total7d = usage.reduce((n, b) => n + b.success + b.refused, 0);
 
   return (
@@ -90,6 +98,13 @@ export default async function ApiKeyDetailPage({
             </Row>
             <Row label="Created">
               <RelativeTime value={key.createdAt} />
+              {maker ? <span className="text-muted-foreground"> by {maker.name}</span> : null}
+              {maker?.viaPrefix ? (
+                <span className="text-muted-foreground">
+                  {" "}
+                  through the key <code className="font-mono">{maker.viaPrefix}</code>
+                </span>
+              ) : null}
             </Row>
             <Row label="Expires">
               <RelativeTime value={key.expiresAt} empty="Never" />

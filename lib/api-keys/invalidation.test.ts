@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OpenDatabase } from "@/db";
+import { createTestDatabase } from "@/db/testing";
+import { bulkChangeKeys } from "@/lib/admin/keys";
+import { loadSessionUser } from "@/lib/auth/context";
+import { addUser, contextFor, seedFixtures, setWorkspace, userId } from "@/lib/testing/fixtures";
+import { changeMemberRole, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "@/lib/workspaces/core";
+import { deleteUser } from "@/lib/workspaces/users";
+import { startAuthCache, stopAuthCacheForTests } from "./cache";
+import { createApiKey, revokeAllApiKeys, revokeApiKey, updateApiKey } from "./core";
+import { createMyToken, deleteMyToken } from "./tokens";
+import { verifyApiKey } from "./verify";
+
+// Every path that changes what a key may do must make *this* instance refuse the key on its very
+// next request, without waiting for a database notification. The cache is started with a
+// subscription that never delivers anything, so only the local after-commit mechanism can
+// invalidate it: a path that forgot would leave the key accepted from the cache.
+
+let handle: OpenDatabase;
+
+beforeAll(async () => {
+  handle = await createTestDatabase();
+  await seedFixtures(handle.db);
+  await startAuthCache({ listen: async () => {} });
+});
+
+afterAll(async () => {
+  stopAuthCacheForTests();
+  await handle.close();
+});
+
+let n = 0;
+const unique = (label: string) => `${label} ${++n}`;
+
+/** A key that verifies (and is now cached), for the given owner. */
+async function cachedKey(ownerEmail = "admin@acme.test", ownerId?: string | null) {
+  const db = handle.db;
+  const ctx = await contextFor(db, "admin@acme.test", "acme");
+  const { key, secret } = await createApiKey(db, ctx, { name: unique("Cached"), ...(ownerId !== undefined ? { ownerId } : ownerEmail === "admin@acme.test" ? {} : { ownerId: await userId(db, ownerEmail) }) });
+  expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: true });
+  expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: true });
+  return { key, secret };
+}
+
+const verdict = async (secret: string) => {
+  const r = await verifyApiKey(handle.db, secret, { via: "x-apikey" });
+  return r.ok ? "accepted" : r.code;
+};
+
+const globalAdmin = async () => (await loadSessionUser(handle.db, await userId(handle.db, "global@latchkey.test")))!;
+
+describe("after any change, this instance refuses the key on the next request (no notification needed)", () => {
+  it("disable from the API tab", async () => {
+    const { key, secret } = await cachedKey();
+    await updateApiKey(handle.db, await contextFor(handle.db, "admin@acme.test", "acme"), key.id, { enabled: false });
+    expect(await verdict(secret)).toBe("key_disabled");
+  });
+
+  it("revoke one, and revoke all", async () => {
+    const one = await cachedKey();
+    await revokeApiKey(handle.db, await contextFor(handle.db, "admin@acme.test", "acme"), one.key.id);
+    expect(await verdict(one.secret)).toBe("key_revoked");
+    const all = await cachedKey();
+    await revokeAllApiKeys(handle.db, await contextFor(handle.db, "admin@acme.test", "acme"));
+    expect(await verdict(all.secret)).toBe("key_revoked");
+  });
+
+  it("Admin > Keys bulk disable and bulk revoke", async () => {
+    const a = await cachedKey();
+    await bulkChangeKeys(handle.db, await globalAdmin(), "disable", [a.key.id]);
+    expect(await verdict(a.secret)).toBe("key_disabled");
+    const b = await cachedKey();
+    await bulkChangeKeys(handle.db, await globalAdmin(), "revoke", [b.key.id]);
+    expect(await verdict(b.secret)).toBe("key_revoked");
+  });
+
+  it("the workspace's API key toggle", async () => {
+    const { secret } = await cachedKey();
+    const admin = await contextFor(handle.db, "admin@acme.test", "acme");
+    await updateWorkspaceSettings(handle.db, admin, { apiKeysEnabled: false });
+    expect(await verdict(secret)).toBe("api_keys_disabled");
+    await updateWorkspaceSettings(handle.db, await contextFor(handle.db, "admin@acme.test", "acme"), { apiKeysEnabled: true });
+    expect(await verdict(secret)).toBe("accepted");
+  });
+
+  it("demoting, un-granting and removing the owner, and deleting them", async () => {
+    const db = handle.db;
+    const ownerId = await addUser(db, { email: `owner${++n}@acme.test`, name: "Owner", memberships: [["acme", "manager"]] });
+    const admin = () => contextFor(db, "admin@acme.test", "acme");
+    await setManageApiKeysGrant(db, await admin(), ownerId, true);
+    const { secret } = await cachedKey("", ownerId);
+    // Through the API: the key's powers follow the owner's role at once.
+    const powers = async () => {
+      const r = await verifyApiKey(db, secret, { via: "x-apikey" });
+      return r.ok ? { role: r.value.role, grant: r.value.canManageApiKeys } : r.code;
+    };
+    expect(await powers()).toEqual({ role: "manager", grant: true });
+    await setManageApiKeysGrant(db, await admin(), ownerId, false);
+    expect(await powers()).toEqual({ role: "manager", grant: false });
+    await changeMemberRole(db, await admin(), ownerId, "guest");
+    expect(await powers()).toEqual({ role: "guest", grant: false });
+    await removeMember(db, await admin(), ownerId);
+    expect(await powers()).toBe("owner_removed");
+
+    const other = await addUser(db, { email: `gone${++n}@acme.test`, name: "Gone", memberships: [["acme", "member"]] });
+    const doomed = await cachedKey("", other);
+    await deleteUser(db, await contextFor(db, "global@latchkey.test", "acme"), other);
+    expect(await verdict(doomed.secret)).toBe("key_revoked");
+  });
+
+  it("deleting a personal token", async () => {
+    const db = handle.db;
+    await setWorkspace(db, "acme", { personalTokensAllowed: true });
+    const member = await contextFor(db, "member@acme.test", "acme");
+    const { token, secret } = await createMyToken(db, member, { name: unique("Token") });
+    expect(await verdict(secret)).toBe("accepted");
+    expect(await verdict(secret)).toBe("accepted");
+    await deleteMyToken(db, await contextFor(db, "member@acme.test", "acme"), token.id);
+    expect(await verdict(secret)).toBe("key_revoked");
+  });
+});
