@@ -2,6 +2,8 @@ import { getDatabase } from "@/db";
 import { DEMO_PASSWORD, DEMO_USERS, isEmpty, seedDemo } from "@/db/seed";
 import { flushAccessLogs } from "./access-log/writer";
 import { startAuthCache } from "./api-keys/cache";
+import { startThrottlePurge } from "./auth/sign-in-throttle";
+import { installDemoGate, refreshDemoExposure } from "./demo";
 import { ensureAuthSecret } from "./startup";
 
 export async function boot(): Promise<void> {
@@ -15,6 +17,10 @@ export async function boot(): Promise<void> {
     await seedDemo(db);
     seeded = true;
   }
+  // Before anything is served to another machine: are published demo passwords still live?
+  const demo = await refreshDemoExposure(db);
+  installDemoGate();
+  startThrottlePurge(async () => db);
   const port = process.env.PORT ?? "3000";
   const lines = [
     `Latchkey: database ${kind === "pglite" ? "embedded (PGlite)" : "PostgreSQL"} at ${location}; migrations applied.`,
@@ -22,6 +28,9 @@ export async function boot(): Promise<void> {
     seeded ? "Latchkey: created demo data (workspaces acme and globex)." : null,
     wantDemo || seeded
       ? `Latchkey: demo sign-in: ${DEMO_USERS.map((u) => u.email).join(", ")}; password "${DEMO_PASSWORD}".`
+      : null,
+    demo.exposed
+      ? `Latchkey: ${demo.emails.length} demo account(s) still use the published password, so npm start answers only this machine (others get 403) until their passwords are changed.`
       : null,
     `Latchkey: open http://localhost:${port}/login`,
   ];

@@ -15,8 +15,12 @@ if (!/^\d+$/.test(portText) || port > 65535) {
   console.error(`Latchkey: the port must be a number from 0 to 65535 (got "${portText}").`);
   process.exit(1);
 }
-// Unset: every interface, IPv4 and IPv6, as `next start` does.
-const hostname = values.hostname ?? (process.env.LATCHKEY_HOSTNAME || undefined);
+// Unset: this machine only. A fresh install holds demo accounts whose password is published;
+// listening on other interfaces is the operator's choice (-H 0.0.0.0, LATCHKEY_HOSTNAME=::).
+const hostname = values.hostname ?? (process.env.LATCHKEY_HOSTNAME || "127.0.0.1");
+// Every request passes through the handler below, which sets x-latchkey-socket-address from the
+// socket (discarding a client's own): lib/net/client-address.ts may read that header here.
+globalThis.__latchkeySocketAddressHeader = true;
 process.env.PORT = String(port);
 // Before Next and React load: they pick their production builds from it.
 process.env.NODE_ENV = "production";
@@ -48,7 +52,21 @@ function internalError(res, err) {
 
 const toNext = (req, res) => Promise.resolve(handle(req, res)).catch((err) => internalError(res, err));
 
+const isLoopback = (a) => typeof a === "string" && /^(?:127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/i.test(a);
+
+/** lib/demo.ts decides once boot has checked the demo passwords; until then only this machine is answered. */
+function demoRefusal(req) {
+  const gate = globalThis.__latchkeyDemoGate;
+  if (typeof gate === "function") return gate(req.socket.remoteAddress, req.url ?? "/", req.headers["x-forwarded-for"]);
+  if (isLoopback(req.socket.remoteAddress)) return null;
+  return { status: 503, headers: { "retry-after": "2", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" }, body: "Latchkey is starting; try again in a moment.\n" };
+}
+
 const server = createServer((req, res) => {
+  if (req.socket.remoteAddress) req.headers["x-latchkey-socket-address"] = req.socket.remoteAddress;
+  else delete req.headers["x-latchkey-socket-address"];
+  const refusal = demoRefusal(req);
+  if (refusal) return void res.writeHead(refusal.status, refusal.headers).end(req.method === "HEAD" ? undefined : refusal.body);
   const serveApi = listener();
   if (typeof serveApi !== "function") return void toNext(req, res);
   serveApi(req, res).then(
@@ -67,5 +85,8 @@ server.listen(port, hostname, async () => {
   const res = await fetch(`http://${host}:${bound}/api/health`).catch((err) => err);
   if (useListener && typeof listener() !== "function")
     console.warn(`Latchkey: the REST API listener did not register (${res instanceof Error ? res.message : `health answered ${res.status}`}); Next serves /api.`);
-  console.log(`Latchkey: ready on http://${hostname ? host : "localhost"}:${bound}${useListener ? "" : " (REST API through Next: LATCHKEY_API_LISTENER=0)"}`);
+  const local = hostname === "127.0.0.1" && !values.hostname && !process.env.LATCHKEY_HOSTNAME;
+  console.log(
+    `Latchkey: ready on http://${local ? "localhost" : host}:${bound}${local ? " (this machine only: -H or LATCHKEY_HOSTNAME to listen on others)" : ""}${useListener ? "" : " (REST API through Next: LATCHKEY_API_LISTENER=0)"}`,
+  );
 });

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { AdminNav } from "@/components/admin/admin-nav";
 import { AccountMenu } from "@/components/shell/account-menu";
+import { DemoBanner } from "@/components/shell/demo-banner";
 import { Logo } from "@/components/shell/logo";
 import { WorkspaceSwitcher } from "@/components/shell/workspace-switcher";
 import { listMyWorkspaces, requireCurrentUser } from "@/lib/auth/current";
@@ -12,6 +13,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
   const workspaces = await listMyWorkspaces();
   return (
     <div className="flex min-h-dvh flex-col">
+      <DemoBanner />
       <header className="sticky top-0 z-40 border-b bg-background/95 backdrop-blur">
         <div className="mx-auto flex h-14 max-w-7xl items-center gap-3 px-4 sm:px-6">
           <Link href="/" className="rounded-md outline-none focus-visible:ring-2 focus-visible:ring-ring" aria-label="Latchkey home">
