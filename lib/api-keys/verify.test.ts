@@ -248,6 +248,28 @@ describe("verifyApiKey (seeded database)", () => {
     expectRefusedWithFound(await verifyApiKey(db, secret, { via: "x-apikey" }), "owner_removed", 403, id);
   });
 
+  it("refuses a key whose owner a Global Admin disabled: owner_disabled (403), and accepts it again once re-enabled", async () => {
+    const ownerId = await addUser(db, { email: "paused@acme.test", name: "Pat Paused", memberships: [["acme", "member"]] });
+    const { id, secret } = await newKey({ ownerId });
+    expect((await verifyApiKey(db, secret, { via: "x-apikey" })).ok).toBe(true);
+    await db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, ownerId));
+    expectRefusedWithFound(await verifyApiKey(db, secret, { via: "x-apikey" }), "owner_disabled", 403, id);
+    await db.update(users).set({ disabledAt: null }).where(eq(users.id, ownerId));
+    expect((await verifyApiKey(db, secret, { via: "x-apikey" })).ok).toBe(true);
+  });
+
+  it("a key acts with its owner's permissions now cut down to its ceiling", async () => {
+    const ownerId = await addUser(db, { email: "rising@acme.test", name: "Ray Rising", memberships: [["acme", "member"]] });
+    // Made by an Admin for a Member: the ceiling is what both could do then.
+    const { secret } = await newKey({ ownerId });
+    const first = await verifyApiKey(db, secret, { via: "x-apikey" });
+    expect(first).toMatchObject({ ok: true, value: { key: { permissionCeiling: ["tokens.own"] }, role: "member" } });
+    await db.update(memberships).set({ role: "admin" }).where(eq(memberships.userId, ownerId));
+    const promoted = await verifyApiKey(db, secret, { via: "x-apikey" });
+    // The role is the owner's now; the ceiling still says what the key may ever do.
+    expect(promoted).toMatchObject({ ok: true, value: { key: { permissionCeiling: ["tokens.own"] }, role: "admin" } });
+  });
+
   it("checks in a fixed order: revoked, expired, disabled, bearer, workspace, owner", async () => {
     const ownerId = await addUser(db, { email: "everything@acme.test", name: "Eve Everything", memberships: [["acme", "member"]] });
     const { id, secret, expiresAt } = await newKey({ ownerId, enabled: false, bearerAllowed: false });
