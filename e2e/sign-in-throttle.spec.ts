@@ -1,0 +1,64 @@
+import { randomInt } from "node:crypto";
+import { expect, test, type Page } from "@playwright/test";
+import { DEMO_PASSWORD } from "./helpers";
+
+// The e2e server trusts one proxy hop, so each test names its own client address and no
+// earlier spec's failures (or this one's) spill into another's budget.
+const address = () => `198.18.${randomInt(256)}.${1 + randomInt(254)}`;
+
+async function tryPassword(page: Page, email: string, password: string) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
+}
+
+const THROTTLED = /Too many attempts; try again in \d+ minutes?\./;
+
+test("six wrong passwords for an account: the sixth says to wait, even with the right password and from elsewhere", async ({ page, browser }) => {
+  // An account no other spec signs in as, so blocking it disturbs nothing else.
+  const email = "guest@acme.test";
+  await page.setExtraHTTPHeaders({ "x-forwarded-for": address() });
+  for (let i = 1; i <= 5; i++) {
+    await tryPassword(page, email, `wrong-${i}`);
+    await expect(page.getByText("Wrong email or password.")).toBeVisible();
+  }
+  await tryPassword(page, email, "wrong-6");
+  await expect(page.getByText(THROTTLED)).toBeVisible();
+
+  // The right password is refused too while the account is blocked…
+  await tryPassword(page, email, DEMO_PASSWORD);
+  await expect(page.getByText(THROTTLED)).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
+
+  // …and from another address: it is the account that is attacked, so its block holds everywhere.
+  const elsewhere = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": address() } });
+  const other = await elsewhere.newPage();
+  await tryPassword(other, email, DEMO_PASSWORD);
+  await expect(other.getByText(THROTTLED)).toBeVisible();
+  // Another account from that address signs in normally.
+  await tryPassword(other, "member@acme.test", DEMO_PASSWORD);
+  await expect(other).not.toHaveURL(/\/login/);
+  await elsewhere.close();
+});
+
+test("unknown emails are throttled the same way, and straight at Auth.js's callback too", async ({ page, request }) => {
+  await page.setExtraHTTPHeaders({ "x-forwarded-for": address() });
+  for (let i = 1; i <= 5; i++) {
+    await tryPassword(page, "nobody@nowhere.test", `guess-${i}`);
+    await expect(page.getByText("Wrong email or password.")).toBeVisible();
+  }
+  await tryPassword(page, "nobody@nowhere.test", "guess-6");
+  await expect(page.getByText(THROTTLED)).toBeVisible();
+
+  // The Credentials callback without the form: the throttle is in authorize, so it answers the same.
+  const csrf = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  const res = await request.post("/api/auth/callback/credentials", {
+    form: { email: "nobody@nowhere.test", password: "guess-7", csrfToken: csrf.csrfToken },
+    headers: { "x-forwarded-for": address() },
+    maxRedirects: 0,
+  });
+  expect(res.status()).toBe(302);
+  expect(res.headers()["location"]).toContain("code=throttled");
+});
