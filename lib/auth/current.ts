@@ -54,7 +54,8 @@ export interface WorkspaceSummary {
 
 /** Workspaces the user belongs to; a Global Admin sees every workspace. */
 export const listMyWorkspaces = cache(async (): Promise<WorkspaceSummary[]> => {
-  const user = await requireCurrentUser();
+  // The console frame lists these on the password page too; the workspace pages themselves redirect.
+  const user = await requireCurrentUser({ passwordChangeAllowed: true });
   const db = await getDb();
   if (user.isGlobalAdmin) {
     return db
