@@ -38,7 +38,7 @@ export function ProfileForm({ name, email }: { name: string; email: string }) {
       <Field id="profile-name" label="Name" errors={errors.name}>
         <Input id="profile-name" name="name" defaultValue={name} autoComplete="name" maxLength={MAX_NAME_LENGTH + 20} {...fieldAria("profile-name", errors.name)} />
       </Field>
-      <Field id="profile-email" label="Email" hint="Your sign-in name. A Global Admin can change it.">
+      <Field id="profile-email" label="Email" hint="Your sign-in name; it cannot be changed here.">
         <Input id="profile-email" value={email} readOnly disabled aria-describedby="profile-email-hint" />
       </Field>
       {formError ? <p className="text-sm font-medium text-destructive">{formError}</p> : null}

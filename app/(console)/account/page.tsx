@@ -45,8 +45,13 @@ export default async function AccountPage() {
         title="Password"
         description={
           <>
-            Changing it signs you out everywhere else. Last changed{" "}
-            {account.passwordChangedAt ? <RelativeTime value={account.passwordChangedAt} /> : "never"}.
+            Changing it signs you out everywhere else.
+            {account.passwordChangedAt ? (
+              <>
+                {" "}
+                Last changed <RelativeTime value={account.passwordChangedAt} />.
+              </>
+            ) : null}
           </>
         }
       >

@@ -61,7 +61,7 @@ function CreateUserForm({ workspaces, onCreated }: { workspaces: { slug: string;
         {errors.isGlobalAdmin ? <p className="text-sm font-medium text-destructive">{errors.isGlobalAdmin.join(" ")}</p> : null}
       </div>
       <div className="grid gap-4 sm:grid-cols-2">
-        <Field id="new-user-workspace" label="Workspace" hint="Optional." errors={errors.workspace}>
+        <Field id="new-user-workspace" label="Workspace" hint="Optional." errors={errors.workspace} className="content-start">
           <select
             id="new-user-workspace"
             name="workspace"
@@ -78,8 +78,8 @@ function CreateUserForm({ workspaces, onCreated }: { workspaces: { slug: string;
             ))}
           </select>
         </Field>
-        <Field id="new-user-role" label="Role" errors={errors.role}>
-          <select id="new-user-role" name="role" className={selectClassName} defaultValue="member" disabled={!workspace} {...fieldAria("new-user-role", errors.role)}>
+        <Field id="new-user-role" label="Role" errors={errors.role} className="content-start">
+          <select id="new-user-role" name="role" className={`${selectClassName} disabled:cursor-not-allowed disabled:opacity-50`} defaultValue="member" disabled={!workspace} {...fieldAria("new-user-role", errors.role)}>
             {ROLE_OPTIONS.map((r) => (
               <option key={r.value} value={r.value}>
                 {r.label}
