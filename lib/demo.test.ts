@@ -70,16 +70,9 @@ describe("demoRefusal", () => {
     expect(api?.status).toBe(403);
     expect(JSON.parse(api!.body)).toMatchObject({ success: false, statusCode: "Forbidden", error: { code: "demo_passwords_published" } });
     // A client claiming to be local in a header it wrote gains nothing.
-    expect(demoRefusal("192.0.2.5", "/login", "127.0.0.1")).not.toBeNull();
-    expect(demoRefusal(undefined, "/login")).not.toBeNull();
-  });
-
-  it("behind a proxy on this machine, judges the address the proxy names", () => {
-    exposed();
     process.env.LATCHKEY_TRUSTED_PROXY_HOPS = "1";
-    expect(demoRefusal("127.0.0.1", "/login", "203.0.113.9")).not.toBeNull();
-    expect(demoRefusal("127.0.0.1", "/login", "127.0.0.1")).toBeNull();
-    expect(demoRefusal("127.0.0.1", "/login")).toBeNull();
+    expect(demoRefusal("192.0.2.5", "/login")).not.toBeNull();
+    expect(demoRefusal(undefined, "/login")).not.toBeNull();
   });
 
   it("refuses other machines before the first check, and lets everyone in once no demo password is live", () => {

@@ -2,7 +2,7 @@ import { and, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import { users } from "@/db/schema";
 import { DEMO_PASSWORD, DEMO_USERS } from "@/db/seed";
-import { clientAddressFrom, isLoopbackAddress } from "@/lib/net/client-address";
+import { isLoopbackAddress } from "@/lib/net/client-address";
 import { verifyPassword } from "@/lib/auth/password";
 
 // The demo accounts' password is printed in the README. While any of them still has it, this
@@ -70,16 +70,15 @@ export interface DemoRefusal {
 }
 
 /**
- * The answer for a request while demo passwords are live, unless it comes from this machine: a
- * 403 envelope for the REST API, a short page otherwise; null when the request may go on. The
- * socket must be loopback; behind declared proxies (LATCHKEY_TRUSTED_PROXY_HOPS > 0), a proxy on
- * this machine makes every socket loopback, so the client address the proxies name must be too.
+ * The answer for a request while demo passwords are live, unless its socket is on this machine:
+ * a 403 envelope for the REST API, a short page otherwise; null when the request may go on.
+ * The socket decides, never X-Forwarded-For. A reverse proxy on this same machine makes every
+ * socket loopback, so change the demo passwords before putting one in front.
  */
-export function demoRefusal(socketAddress: string | undefined, url: string, forwardedFor?: string): DemoRefusal | null {
+export function demoRefusal(socketAddress: string | undefined, url: string): DemoRefusal | null {
   const state = demoExposure();
   if (state && !state.exposed) return null;
-  const client = clientAddressFrom({ get: (name) => (name === "x-forwarded-for" ? (forwardedFor ?? null) : null) }, socketAddress);
-  if (isLoopbackAddress(socketAddress) && isLoopbackAddress(client)) return null;
+  if (isLoopbackAddress(socketAddress)) return null;
   const headers = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
   if (url.startsWith("/api/"))
     return {

@@ -57,7 +57,7 @@ const isLoopback = (a) => typeof a === "string" && /^(?:127\.\d+\.\d+\.\d+|::1|:
 /** lib/demo.ts decides once boot has checked the demo passwords; until then only this machine is answered. */
 function demoRefusal(req) {
   const gate = globalThis.__latchkeyDemoGate;
-  if (typeof gate === "function") return gate(req.socket.remoteAddress, req.url ?? "/", req.headers["x-forwarded-for"]);
+  if (typeof gate === "function") return gate(req.socket.remoteAddress, req.url ?? "/");
   if (isLoopback(req.socket.remoteAddress)) return null;
   return { status: 503, headers: { "retry-after": "2", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" }, body: "Latchkey is starting; try again in a moment.\n" };
 }
