@@ -136,14 +136,17 @@ export function resolveExpiry(
 
 const endOfUtcDay = (d: Date) => new Date(`${d.toISOString().slice(0, 10)}T23:59:59.999Z`);
 
-async function loadLiveKey(db: DbOrTx, ctx: WorkspaceContext, id: string, kind: ApiKey["kind"] = "workspace") {
+async function loadLiveKey(db: DbOrTx, ctx: WorkspaceContext, id: string, opts: { kind?: ApiKey["kind"]; lock?: boolean } = {}) {
   if (!isUuid(id)) throw notFound(KEY_NOT_FOUND);
-  const [row] = await db
+  const query = db
     .select(viewColumns)
     .from(apiKeys)
     .leftJoin(users, eq(users.id, apiKeys.ownerId))
-    .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, kind), isNull(apiKeys.revokedAt)))
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, opts.kind ?? "workspace"), isNull(apiKeys.revokedAt)))
     .limit(1);
+  // Inside a mutation's transaction: lock the key, so concurrent changes apply one after another
+  // and each audit event's "from" is the state the change really started from.
+  const [row] = opts.lock ? await query.for("update", { of: apiKeys }) : await query;
   if (!row) throw notFound(KEY_NOT_FOUND);
   return row;
 }
@@ -299,7 +302,9 @@ export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: Crea
     permissionCeiling: ceiling,
   };
   try {
-    const key = await db.transaction(async (tx) => {
+    // The view is built from what the transaction wrote: nothing read after commit can make a
+    // committed create look failed.
+    const view = await db.transaction(async (tx) => {
       const [key] = await tx.insert(apiKeys).values(values).returning();
       await recordAudit(tx, ctx, {
         action: "api_key.created",
@@ -316,9 +321,10 @@ export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: Crea
           source: key.source,
         }),
       });
-      return key;
+      const [owner] = key.ownerId ? await tx.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, key.ownerId)) : [];
+      return toView({ key, ownerName: owner?.name ?? null, ownerEmail: owner?.email ?? null });
     });
-    return { key: toView(await loadLiveKey(db, ctx, key.id)), secret };
+    return { key: view, secret };
   } catch (err) {
     if (isUniqueViolation(err, "api_keys_live_name_idx")) throw invalid(nameTaken(input.name));
     if (isUniqueViolation(err, "api_keys_secret_hash_idx"))
@@ -332,7 +338,7 @@ export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: Crea
 export async function updateApiKey(db: Db, ctx: WorkspaceContext, id: string, rawInput: UpdateApiKeyInput | unknown): Promise<ApiKeyView> {
   assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
   const input = parse(updateApiKeySchema, rawInput);
-  const current = await loadLiveKey(db, ctx, id);
+  if (!isUuid(id)) throw notFound(KEY_NOT_FOUND);
   const patch: Partial<ApiKey> = {};
   if (input.name !== undefined) patch.name = input.name;
   if (input.description !== undefined) patch.description = input.description;
@@ -343,66 +349,70 @@ export async function updateApiKey(db: Db, ctx: WorkspaceContext, id: string, ra
   if (input.logResponses !== undefined) patch.logResponses = input.logResponses;
   if (input.expiresAt !== undefined) patch.expiresAt = resolveExpiry(input.expiresAt, ctx.workspace);
 
-  const changes = diffFields(current.key as unknown as Record<string, unknown>, patch);
-  if (Object.keys(changes).length === 0) return toView(current);
-  if (changes.name) await assertNameFree(db, ctx.workspace.id, input.name!, id);
-
-  const fields = Object.keys(changes);
-  let action: AuditAction = "api_key.updated";
-  if (fields.length === 1 && fields[0] === "enabled") action = patch.enabled ? "api_key.enabled" : "api_key.disabled";
-  if (fields.length === 1 && fields[0] === "bearerAllowed") action = patch.bearerAllowed ? "api_key.bearer_enabled" : "api_key.bearer_disabled";
-
-  // Switching a key off, or refusing it as a bearer token, only takes power away: anyone who
-  // manages keys may. Any other change must pass the same check as creating the key as it will
-  // be, and narrows what the key may ever do to what the person changing it may do.
-  const onlyReduces = fields.every((f) => (f === "enabled" && patch.enabled === false) || (f === "bearerAllowed" && patch.bearerAllowed === false));
-  let ceiling: string[] | undefined;
-  if (!onlyReduces) {
-    const standing = await ownerStanding(db, ctx, current.key.ownerId).catch((err: unknown) => {
-      if (err instanceof AppError && err.code === "validation")
-        throw forbidden("This key's owner is no longer an active member of the workspace: it can only be disabled or revoked.");
-      throw err;
-    });
-    const allowed = assertMayIssue(ctx, { id: current.key.ownerId, standing }, patch.scopes ?? current.key.scopes, "change");
-    const before = current.key.permissionCeiling;
-    ceiling = before ? allowed.filter((p) => before.includes(p)) : allowed;
-  }
-
   try {
-    await db.transaction(async (tx) => {
-      await tx
+    return await db.transaction(async (tx) => {
+      const current = await loadLiveKey(tx, ctx, id, { lock: true });
+      const changes = diffFields(current.key as unknown as Record<string, unknown>, patch);
+      if (Object.keys(changes).length === 0) return toView(current);
+      if (changes.name) await assertNameFree(tx, ctx.workspace.id, input.name!, id);
+
+      const fields = Object.keys(changes);
+      let action: AuditAction = "api_key.updated";
+      if (fields.length === 1 && fields[0] === "enabled") action = patch.enabled ? "api_key.enabled" : "api_key.disabled";
+      if (fields.length === 1 && fields[0] === "bearerAllowed") action = patch.bearerAllowed ? "api_key.bearer_enabled" : "api_key.bearer_disabled";
+
+      // Switching a key off, or refusing it as a bearer token, only takes power away: anyone who
+      // manages keys may. Any other change must pass the same check as creating the key as it
+      // will be, and narrows what the key may ever do to what the person changing it may do.
+      const onlyReduces = fields.every((f) => (f === "enabled" && patch.enabled === false) || (f === "bearerAllowed" && patch.bearerAllowed === false));
+      let ceiling: string[] | undefined;
+      if (!onlyReduces) {
+        const standing = await ownerStanding(tx, ctx, current.key.ownerId).catch((err: unknown) => {
+          if (err instanceof AppError && err.code === "validation")
+            throw forbidden("This key's owner is no longer an active member of the workspace: it can only be disabled or revoked.");
+          throw err;
+        });
+        const allowed = assertMayIssue(ctx, { id: current.key.ownerId, standing }, patch.scopes ?? current.key.scopes, "change");
+        const before = current.key.permissionCeiling;
+        ceiling = before ? allowed.filter((p) => before.includes(p)) : allowed;
+      }
+
+      // Only what changed is written, so the row and the audit event say the same thing.
+      const written = Object.fromEntries(fields.map((f) => [f, patch[f as keyof ApiKey]]));
+      const [updated] = await tx
         .update(apiKeys)
-        .set({ ...patch, ...(ceiling ? { permissionCeiling: ceiling } : {}), updatedAt: new Date() })
-        .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)));
-      await recordAudit(tx, ctx, { action, apiKeyId: id, targetName: patch.name ?? current.key.name, changes });
+        .set({ ...written, ...(ceiling ? { permissionCeiling: ceiling } : {}), updatedAt: new Date() })
+        .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)))
+        .returning();
+      await recordAudit(tx, ctx, { action, apiKeyId: id, targetName: updated.name, changes });
+      return toView({ ...current, key: updated });
     });
   } catch (err) {
     if (isUniqueViolation(err, "api_keys_live_name_idx")) throw invalid(nameTaken(input.name!));
     throw err;
   }
-  return toView(await loadLiveKey(db, ctx, id));
 }
 
 export async function revokeApiKey(db: Db, ctx: WorkspaceContext, id: string): Promise<ApiKeyView> {
   assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
-  const current = await loadLiveKey(db, ctx, id);
-  const revokedAt = new Date();
-  await db.transaction(async (tx) => {
-    const done = await tx
+  if (!isUuid(id)) throw notFound(KEY_NOT_FOUND);
+  return db.transaction(async (tx) => {
+    // Locked: of two revokes at once, the second finds the key gone and says "not found".
+    const current = await loadLiveKey(tx, ctx, id, { lock: true });
+    const revokedAt = new Date();
+    const [revoked] = await tx
       .update(apiKeys)
-      .set({ revokedAt, revokedById: ctx.userId, updatedAt: revokedAt })
-      .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id });
-    // Someone else revoked it between our read and this write.
-    if (done.length === 0) throw notFound(KEY_NOT_FOUND);
+      .set({ revokedAt, revokedById: ctx.humanId, updatedAt: revokedAt })
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)))
+      .returning();
     await recordAudit(tx, ctx, {
       action: "api_key.revoked",
       apiKeyId: id,
       targetName: current.key.name,
       changes: { revokedAt: { from: null, to: revokedAt } },
     });
+    return toView({ ...current, key: revoked });
   });
-  return toView({ ...current, key: { ...current.key, revokedAt, revokedById: ctx.userId } });
 }
 
 /** Revokes every live workspace key (personal tokens are left to their owners). Returns how many. */
@@ -412,7 +422,7 @@ export async function revokeAllApiKeys(db: Db, ctx: WorkspaceContext): Promise<{
   return db.transaction(async (tx) => {
     const done = await tx
       .update(apiKeys)
-      .set({ revokedAt, revokedById: ctx.userId, updatedAt: revokedAt })
+      .set({ revokedAt, revokedById: ctx.humanId, updatedAt: revokedAt })
       .where(and(eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, "workspace"), isNull(apiKeys.revokedAt)))
       .returning({ id: apiKeys.id, name: apiKeys.name });
     await recordAudit(tx, ctx, [
