@@ -38,7 +38,10 @@ test("six wrong passwords for an account: the sixth says to wait, even with the 
   await tryPassword(other, email, DEMO_PASSWORD);
   await expect(other.getByText(THROTTLED)).toBeVisible();
   // Another account from that address signs in normally.
-  await tryPassword(other, "member@acme.test", DEMO_PASSWORD);
+  await other.goto("/login");
+  await other.getByLabel("Email").fill("member@acme.test");
+  await other.getByLabel("Password").fill(DEMO_PASSWORD);
+  await other.getByRole("button", { name: "Sign in" }).click();
   await expect(other).not.toHaveURL(/\/login/);
   await elsewhere.close();
 });
