@@ -21,7 +21,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 type Operation = { kind: "disable" | "enable" | "delete"; user: AdminUserRow };
 
 function RowActions({ user, isMe, onAct }: { user: AdminUserRow; isMe: boolean; onAct: (op: Operation) => void }) {
-  if (isMe) return <span className="text-xs text-muted-foreground">You</span>;
+  // Same height as the buttons, so this row lines up with the others.
+  if (isMe) return <span className="inline-flex h-8 items-center px-3 text-xs text-muted-foreground">You</span>;
   return (
     <div className="flex justify-end gap-1">
       {user.state === "disabled" ? (
