@@ -55,6 +55,10 @@ const PEOPLE = {
   guest: "guest@acme.test",
   bystander: "bystander@acme.test",
   promoted: "promoted@acme.test",
+  // Admins in acme when their keys were minted; then disabled, removed from acme, demoted to Member.
+  disabledAdmin: "disabled-admin@acme.test",
+  formerAdmin: "former-admin@acme.test",
+  demotedAdmin: "demoted-admin@acme.test",
   globexAdmin: "admin@globex.test",
 } as const;
 type PersonKey = keyof typeof PEOPLE;
@@ -67,6 +71,8 @@ interface ConsoleActorSpec {
   kind: "console";
   label: string;
   person: PersonKey;
+  /** false: cannot manage keys at all, so every edit is refused first thing; a sample of targets suffices. */
+  managesKeys?: false;
 }
 interface RestActorSpec {
   kind: "rest";
@@ -75,6 +81,7 @@ interface RestActorSpec {
   owner: PersonKey | null;
   maker: PersonKey;
   scopes: readonly string[];
+  managesKeys?: false;
 }
 type ActorSpec = ConsoleActorSpec | RestActorSpec;
 
@@ -82,35 +89,38 @@ const CONSOLE_ACTORS: ConsoleActorSpec[] = [
   { kind: "console", label: "Global Admin (not a member)", person: "gaOutside" },
   { kind: "console", label: "Global Admin (plain Member)", person: "gaMember" },
   { kind: "console", label: "Admin", person: "admin" },
-  { kind: "console", label: "Manager", person: "manager" },
+  { kind: "console", label: "Manager", person: "manager", managesKeys: false },
   { kind: "console", label: "Manager + grant", person: "managerGrant" },
-  { kind: "console", label: "Member", person: "member" },
+  { kind: "console", label: "Member", person: "member", managesKeys: false },
   { kind: "console", label: "Member + grant", person: "memberGrant" },
-  { kind: "console", label: "Guest", person: "guest" },
+  { kind: "console", label: "Guest", person: "guest", managesKeys: false },
 ];
 
-const rest = (label: string, owner: PersonKey | null, maker: PersonKey, scopes: readonly string[], tokenKind: RestActorSpec["tokenKind"] = "workspace"): RestActorSpec => ({
-  kind: "rest",
-  label,
-  owner,
-  maker,
-  scopes,
-  tokenKind,
-});
+const rest = (
+  label: string,
+  owner: PersonKey | null,
+  maker: PersonKey,
+  scopes: readonly string[],
+  o: { tokenKind?: RestActorSpec["tokenKind"]; managesKeys?: false } = {},
+): RestActorSpec => ({ kind: "rest", label, owner, maker, scopes, tokenKind: o.tokenKind ?? "workspace", managesKeys: o.managesKeys });
+const cannotManage = { managesKeys: false } as const;
 
 const REST_ACTORS: RestActorSpec[] = [
   rest("service key [all]", null, "admin", ALL_SCOPES),
-  rest("Admin's personal token [all]", "admin", "admin", ALL_SCOPES, "personal"),
+  rest("Admin's personal token [all]", "admin", "admin", ALL_SCOPES, { tokenKind: "personal" }),
   rest("Admin's key [api_keys:write]", "admin", "admin", ["api_keys:write"]),
   rest("Admin's key [api_keys:read, api_keys:write]", "admin", "admin", ["api_keys:read", "api_keys:write"]),
-  rest("Admin's key [tokens:write]", "admin", "admin", ["tokens:write"]),
+  rest("Admin's key [tokens:write]", "admin", "admin", ["tokens:write"], cannotManage),
   rest("Admin's key [all]", "admin", "admin", ALL_SCOPES),
   rest("Manager+grant's own key [all]", "managerGrant", "managerGrant", ALL_SCOPES),
   rest("Manager+grant's own key [api_keys:write]", "managerGrant", "managerGrant", ["api_keys:write"]),
   rest("key for Member+grant made by Admin [all]", "memberGrant", "admin", ALL_SCOPES),
-  rest("key for Member made by Manager+grant [all]", "member", "managerGrant", ALL_SCOPES),
+  rest("key for Member made by Manager+grant [all]", "member", "managerGrant", ALL_SCOPES, cannotManage),
   rest("Global Admin (Member)'s own key [all]", "gaMember", "gaMember", ALL_SCOPES),
-  rest("Member's own key [all]", "member", "member", ALL_SCOPES),
+  rest("Member's own key [all]", "member", "member", ALL_SCOPES, cannotManage),
+  rest("key of an Admin since disabled [all]", "disabledAdmin", "disabledAdmin", ALL_SCOPES, cannotManage),
+  rest("key of an Admin since removed from the workspace [all]", "formerAdmin", "formerAdmin", ALL_SCOPES, cannotManage),
+  rest("key of an Admin since demoted to Member [all]", "demotedAdmin", "demotedAdmin", ALL_SCOPES, cannotManage),
 ];
 
 const ACTORS: ActorSpec[] = [...CONSOLE_ACTORS, ...REST_ACTORS];
@@ -495,10 +505,11 @@ function onlyReduces(before: KeyRow, after: KeyRow): boolean {
 
 function assertWithinActor(world: World, pw: Power, row: KeyRow, what: string) {
   expect(row.workspaceId, `${what}: in the actor's workspace`).toBe(acme);
-  expect(row.permissionCeiling, `${what}: a ceiling is stored`).not.toBeNull();
-  expect(beyond(row.permissionCeiling ?? ALL_PERMISSIONS, pw.perms), `${what}: ceiling beyond the actor's permissions`).toEqual([]);
   expect(beyond(effectiveOf(world, row), pw.perms), `${what}: effective permissions beyond the actor's`).toEqual([]);
   if (pw.scopes) expect(beyond(row.scopes, pw.scopes), `${what}: scopes beyond the actor's`).toEqual([]);
+  // Without a ceiling a later promotion of the owner would widen the key.
+  expect(row.permissionCeiling, `${what}: a ceiling is stored`).not.toBeNull();
+  expect(beyond(row.permissionCeiling ?? ALL_PERMISSIONS, pw.perms), `${what}: ceiling beyond the actor's permissions`).toEqual([]);
 }
 
 function assertInvariant(diff: Diff, pw: Power, outcome: Outcome): void {
@@ -577,6 +588,8 @@ const OWNER_CHOICES: { label: string; person: PersonKey | "default" | null }[] =
   { label: "owner Global Admin (plain Member)", person: "gaMember" },
   { label: "owner Global Admin (not a member)", person: "gaOutside" },
   { label: "no owner (service key)", person: null },
+  { label: "owner a disabled Admin", person: "disabledAdmin" },
+  { label: "owner an Admin since removed from the workspace", person: "formerAdmin" },
   { label: "owner globex Admin (other workspace)", person: "globexAdmin" },
 ];
 
@@ -621,6 +634,28 @@ function createCells(actor: ActorSpec): Cell[] {
   for (const s of SCOPE_LISTS) add(`scopes [${s.join(", ")}]`, "default", s);
   add("imported secret", "default", undefined, true);
   add("imported secret, no owner", null, undefined, true);
+  // Fields the schema does not know must not reach the row: the invariant checks workspace, maker and ceiling.
+  cells.push(
+    defineCell<null>({
+      name: `${actor.label} · create key, smuggling workspaceId, kind, createdById, createdViaKeyId and a full ceiling`,
+      actor: actor.label,
+      op: () =>
+        ops.createKey({
+          name: unique("smuggled"),
+          workspaceId: globex,
+          kind: "personal",
+          createdById: ids.gaOutside,
+          createdViaKeyId: null,
+          permissionCeiling: [...ALL_PERMISSIONS],
+          source: "generated",
+        }),
+      expect: (pw, world) => ({ ok: mayManage(pw) && mayHold(pw, world, pw.userId, pw.scopes ?? ALL_SCOPES) }),
+      extra: (diff) => {
+        expect(diff.created).toHaveLength(1);
+        expect(diff.created[0].kind).toBe("workspace");
+      },
+    }),
+  );
   return cells;
 }
 
@@ -633,6 +668,12 @@ const TARGET_OWNERS: { label: string; person: PersonKey | null }[] = [
   { label: "Guest's key", person: "guest" },
   { label: "Global Admin (plain Member)'s key", person: "gaMember" },
   { label: "service key", person: null },
+];
+
+// Keys whose owner can no longer act: only taking power away is allowed on them.
+const GONE_OWNERS: { label: string; person: PersonKey }[] = [
+  { label: "a disabled Admin's key", person: "disabledAdmin" },
+  { label: "a removed Admin's key", person: "formerAdmin" },
 ];
 
 const expiryIn = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString().slice(0, 10);
@@ -657,8 +698,12 @@ const MUTATIONS: {
 
 function updateCells(actor: ActorSpec): Cell[] {
   const cells: Cell[] = [];
-  for (const t of TARGET_OWNERS)
-    for (const m of MUTATIONS)
+  const targets = actor.managesKeys === false ? TARGET_OWNERS.filter((t) => t.person === "admin" || t.person === null) : TARGET_OWNERS;
+  const pairs = [
+    ...targets.flatMap((t) => MUTATIONS.map((m) => ({ t, m }))),
+    ...GONE_OWNERS.flatMap((t) => MUTATIONS.filter((m) => ["disable", "rename"].includes(m.label)).map((m) => ({ t, m }))),
+  ];
+  for (const { t, m } of pairs)
       cells.push(
         defineCell<{ id: string; ownerId: string | null; patch: Record<string, unknown> }>({
           name: `${actor.label} · update ${t.label}: ${m.label}`,
@@ -681,6 +726,34 @@ function updateCells(actor: ActorSpec): Cell[] {
           },
         }),
       );
+  // Fields an edit may not carry at all: refused by the schema, whoever asks.
+  const smuggled: [string, () => Record<string, unknown>][] = [
+    ["hand it to the Admin (ownerId)", () => ({ ownerId: ids.admin })],
+    ["make it a service key (ownerId null)", () => ({ ownerId: null })],
+    ["rename and raise its ceiling", () => ({ name: unique("renamed"), permissionCeiling: [...ALL_PERMISSIONS] })],
+    ["move it to globex", () => ({ workspaceId: globex })],
+  ];
+  for (const [label, patch] of smuggled)
+    cells.push(
+      defineCell<{ id: string }>({
+        name: `${actor.label} · update Member's key: ${label}`,
+        actor: actor.label,
+        prepare: async (world) => targetKey(world, ids.member),
+        op: (p) => ops.updateKey(p.id, patch()),
+        expect: (pw) => ({ ok: false, status: mayManage(pw) ? 400 : 403 }),
+      }),
+    );
+  // Personal tokens are not keys of the workspace: the key endpoints do not reach them.
+  for (const m of MUTATIONS.filter((x) => ["rename", "widen scopes to all", "enable"].includes(x.label)))
+    cells.push(
+      defineCell<{ id: string }>({
+        name: `${actor.label} · update someone else's personal token through the key endpoint: ${m.label}`,
+        actor: actor.label,
+        prepare: async (world) => insertKey({ kind: "personal", ownerId: ids.bystander, makerId: ids.bystander, ceiling: [...ownerPermissions(world, ids.bystander, acme)], label: "token", ...m.start }),
+        op: (p) => ops.updateKey(p.id, m.patch()),
+        expect: (pw) => ({ ok: false, status: mayManage(pw) ? 404 : 403 }),
+      }),
+    );
   for (const m of MUTATIONS.filter((x) => x.label === "rename" || x.label === "disable"))
     cells.push(
       defineCell<{ id: string }>({
@@ -695,7 +768,7 @@ function updateCells(actor: ActorSpec): Cell[] {
 }
 
 function revokeCells(actor: ActorSpec): Cell[] {
-  const cells: Cell[] = TARGET_OWNERS.map((t) =>
+  const cells: Cell[] = [...TARGET_OWNERS, ...GONE_OWNERS].map((t) =>
     defineCell<{ id: string }>({
       name: `${actor.label} · revoke ${t.label}`,
       actor: actor.label,
@@ -707,6 +780,15 @@ function revokeCells(actor: ActorSpec): Cell[] {
         expect(diff.changed.map((c) => c.after.id), "only the target changed").toEqual([p.id]);
         expect(diff.changed[0].after.revokedAt).not.toBeNull();
       },
+    }),
+  );
+  cells.push(
+    defineCell<{ id: string }>({
+      name: `${actor.label} · revoke someone else's personal token through the key endpoint`,
+      actor: actor.label,
+      prepare: async (world) => personalToken(world, ids.bystander),
+      op: (p) => ops.revokeKey(p.id),
+      expect: (pw) => ({ ok: false, status: mayManage(pw) ? 404 : 403 }),
     }),
   );
   cells.push(
@@ -753,6 +835,20 @@ function tokenCells(actor: ActorSpec): Cell[] {
         expect(t.kind).toBe("personal");
         expect(t.ownerId, "a token belongs to the acting user").toBe(pw.userId);
         expect(t.scopes, "a token carries the caller's scopes").toEqual(pw.scopes ?? ALL_SCOPES);
+      },
+    }),
+    defineCell<null>({
+      name: `${actor.label} · create a personal token, smuggling scopes, a full ceiling and another owner`,
+      actor: actor.label,
+      op: () =>
+        ops.createToken({ name: unique("smuggled token"), scopes: [...ALL_SCOPES], permissionCeiling: [...ALL_PERMISSIONS], ownerId: ids.gaMember, kind: "workspace" }),
+      expect: (pw) => ({ ok: mayUseTokens(pw) }),
+      extra: (diff, pw) => {
+        expect(diff.created).toHaveLength(1);
+        const [t] = diff.created;
+        expect(t.kind).toBe("personal");
+        expect(t.ownerId).toBe(pw.userId);
+        expect(t.scopes).toEqual(pw.scopes ?? ALL_SCOPES);
       },
     }),
     defineCell<{ id: string }>({
@@ -822,7 +918,12 @@ function revokeAllCell(actor: ActorSpec): Cell {
 
 // ---------------------------------------------------------------------------------------------
 
+const failureLimit = process.env.LATCHKEY_AUTH_FAILURE_LIMIT;
+
 beforeAll(async () => {
+  // Keys of disabled and removed owners are refused as failed authentications, all from one
+  // (unknown) address here: the matrix is not a brute force and must not be throttled as one.
+  process.env.LATCHKEY_AUTH_FAILURE_LIMIT = "1000000";
   handle = await createTestDatabase();
   db = handle.db;
   await seedFixtures(db);
@@ -835,6 +936,9 @@ beforeAll(async () => {
   await addUser(db, { email: PEOPLE.memberGrant, name: "Milo Member-Grant", memberships: [["acme", "member"]] });
   await addUser(db, { email: PEOPLE.bystander, name: "Bea Bystander", memberships: [["acme", "member"]] });
   await addUser(db, { email: PEOPLE.promoted, name: "Pat Promoted", memberships: [["acme", "member"]] });
+  await addUser(db, { email: PEOPLE.disabledAdmin, name: "Dana Disabled", memberships: [["acme", "admin"]] });
+  await addUser(db, { email: PEOPLE.formerAdmin, name: "Fred Former", memberships: [["acme", "admin"]] });
+  await addUser(db, { email: PEOPLE.demotedAdmin, name: "Dora Demoted", memberships: [["acme", "admin"]] });
   for (const k of Object.keys(PEOPLE) as PersonKey[]) ids[k] = await userId(db, PEOPLE[k]);
   await db.update(memberships).set({ canManageApiKeys: true }).where(inArray(memberships.userId, [ids.managerGrant, ids.memberGrant]));
   g.__latchkeyDb = Promise.resolve(handle);
@@ -845,10 +949,16 @@ beforeAll(async () => {
   for (const spec of CONSOLE_ACTORS)
     actors.set(spec.label, { spec, userId: ids[spec.person], ctx: await contextFor(db, PEOPLE[spec.person], "acme") });
   for (const spec of REST_ACTORS) actors.set(spec.label, await mintActor(spec));
+  // Only now, after their keys were made with an Admin's ceiling:
+  await db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, ids.disabledAdmin));
+  await db.delete(memberships).where(eq(memberships.userId, ids.formerAdmin));
+  await db.update(memberships).set({ role: "member" }).where(eq(memberships.userId, ids.demotedAdmin));
   await sync();
 });
 
 afterAll(async () => {
+  if (failureLimit === undefined) delete process.env.LATCHKEY_AUTH_FAILURE_LIMIT;
+  else process.env.LATCHKEY_AUTH_FAILURE_LIMIT = failureLimit;
   g.__latchkeyDb = undefined;
   // The routes queued access-log entries: write them before the database goes away.
   await flushAccessLogs();
