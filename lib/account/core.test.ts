@@ -7,6 +7,7 @@ import { createApiKey } from "@/lib/api-keys/core";
 import { createMyToken } from "@/lib/api-keys/tokens";
 import { loadSessionUser, loadSessionUserForClaims } from "@/lib/auth/context";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
+import { ACCOUNT_FREE_FAILURES } from "@/lib/auth/sign-in-throttle";
 import { addUser, contextFor, seedFixtures, setWorkspace, userId, workspaceId } from "@/lib/testing/fixtures";
 import {
   changePassword,
@@ -161,6 +162,22 @@ describe("your account", () => {
       expect(events.map((e) => [e.action, e.workspaceId])).toEqual([["user.password_changed", null]]);
       const text = JSON.stringify(events);
       for (const secret of [OLD, NEW, row.passwordHash]) expect(text).not.toContain(secret);
+    });
+
+    it("counts wrong current passwords against the sign-in budget: a stolen session cannot guess the password", async () => {
+      const p = await person();
+      for (let i = 0; i < ACCOUNT_FREE_FAILURES + 1; i++) {
+        await expect(changePassword(db, p, { currentPassword: `guess-number-${i}`, newPassword: NEW, confirmPassword: NEW })).rejects.toMatchObject({ code: "validation" });
+      }
+      const before = await snapshot(db);
+      // Now even the right password waits, and nothing changes.
+      await expect(changePassword(db, p, { currentPassword: OLD, newPassword: NEW, confirmPassword: NEW })).rejects.toMatchObject({
+        code: "rate_limited",
+        message: expect.stringMatching(/^Too many attempts; try again in \d+ minutes?\.$/),
+      });
+      expect(await snapshot(db)).toBe(before);
+      const [row] = await db.select().from(users).where(eq(users.id, p.userId));
+      expect(await verifyPassword(OLD, row.passwordHash)).toBe(true);
     });
 
     it("refuses a disabled account", async () => {

@@ -3,6 +3,7 @@ import type { Db, DbOrTx } from "@/db";
 import { apiKeys, users, workspaces, type ApiKey } from "@/db/schema";
 import { isUuid, stateOf, type ApiKeyState } from "@/lib/api-keys/core";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
+import { ACCOUNT_FREE_FAILURES, accountKey, clearSignInFailures, recordSignInFailure, signInBlockedFor, throttleMessage } from "@/lib/auth/sign-in-throttle";
 import { AppError, invalid, notFound } from "@/lib/errors";
 import { fieldErrorsOf } from "@/lib/validations/api-keys";
 import { recordAccountAudit, type AccountActor } from "./audit";
@@ -87,10 +88,19 @@ export async function changePassword(
   if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
   const input = parsed.data;
   const current = await liveAccount(db, actor.userId);
+  // A stolen session must not become a way to guess the password (and keep the account after
+  // "sign out everywhere"): wrong guesses here count against the same per-account budget as
+  // the login form's.
+  const throttleKey = accountKey(current.email);
+  const wait = await signInBlockedFor(db, [throttleKey]);
+  if (wait > 0) throw new AppError("rate_limited", throttleMessage(wait));
   // scrypt runs outside the transaction (it takes a while); the update below only lands if
   // the hash it checked is still the one stored.
-  if (!(await verifyPassword(input.currentPassword, current.passwordHash)))
+  if (!(await verifyPassword(input.currentPassword, current.passwordHash))) {
+    await recordSignInFailure(db, [{ key: throttleKey, free: ACCOUNT_FREE_FAILURES }]);
     throw invalid({ currentPassword: ["That is not your current password."] }, "That is not your current password. Nothing was changed.");
+  }
+  await clearSignInFailures(db, current.email);
   const passwordHash = await hashPassword(input.newPassword);
   return db.transaction(async (tx) => {
     const done = await tx
