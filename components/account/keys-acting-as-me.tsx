@@ -69,6 +69,9 @@ export function KeysActingAsMe({ rows, userId }: { rows: KeyActingAsRow[]; userI
                       <span className="block max-w-40 truncate" title={`${k.workspaceName} (${k.workspaceSlug})`}>
                         {k.workspaceName}
                       </span>
+                      {k.memberOfWorkspace ? null : (
+                        <span className="block text-xs text-muted-foreground">You left; refused until you are back</span>
+                      )}
                     </TableCell>
                     <TableCell>
                       <code className="font-mono text-xs whitespace-nowrap">{k.prefix}</code>

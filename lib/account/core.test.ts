@@ -1,7 +1,7 @@
 import { and, asc, count, eq, gt, max } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
-import { apiKeys, auditEvents, users } from "@/db/schema";
+import { apiKeys, auditEvents, memberships, users } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { createApiKey } from "@/lib/api-keys/core";
 import { createMyToken } from "@/lib/api-keys/tokens";
@@ -225,6 +225,13 @@ describe("your account", () => {
       expect(byId.get(globexKey.key.id)).toMatchObject({ workspaceSlug: "globex", state: "disabled" });
       expect(byId.get(token.token.id)).toMatchObject({ kind: "personal", createdById: p.userId });
       expect(JSON.stringify(rows)).not.toMatch(/secretHash|lk_[0-9A-Za-z]{38}/);
+      expect(rows.every((r) => r.memberOfWorkspace)).toBe(true);
+
+      // After leaving Globex the key is still theirs (and still listed), marked as such.
+      await db.delete(memberships).where(and(eq(memberships.userId, p.userId), eq(memberships.workspaceId, await workspaceId(db, "globex"))));
+      const after = new Map((await listKeysActingAs(db, p)).map((r) => [r.id, r]));
+      expect(after.get(globexKey.key.id)?.memberOfWorkspace).toBe(false);
+      expect(after.get(acmeKey.key.id)?.memberOfWorkspace).toBe(true);
     });
 
     it("revokes the actor's own key in its own workspace, audited there as via owner", async () => {

@@ -1,6 +1,6 @@
 import { aliasedTable, and, desc, eq, isNull } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
-import { apiKeys, users, workspaces, type ApiKey } from "@/db/schema";
+import { apiKeys, memberships, users, workspaces, type ApiKey } from "@/db/schema";
 import { isUuid, stateOf, type ApiKeyState } from "@/lib/api-keys/core";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { ACCOUNT_FREE_FAILURES, accountKey, clearSignInFailures, recordSignInFailure, signInBlockedFor, throttleMessage } from "@/lib/auth/sign-in-throttle";
@@ -151,6 +151,8 @@ export interface KeyActingAsRow {
   lastUsedAt: Date | null;
   expiresAt: Date | null;
   state: ApiKeyState;
+  /** false when the actor has left the key's workspace: the key is refused there until they are back. */
+  memberOfWorkspace: boolean;
 }
 
 const creators = aliasedTable(users, "creators");
@@ -172,14 +174,20 @@ export async function listKeysActingAs(db: DbOrTx, actor: AccountActor, now = ne
       expiresAt: apiKeys.expiresAt,
       enabled: apiKeys.enabled,
       revokedAt: apiKeys.revokedAt,
+      membershipId: memberships.id,
     })
     .from(apiKeys)
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
     .leftJoin(creators, eq(creators.id, apiKeys.createdById))
+    .leftJoin(memberships, and(eq(memberships.workspaceId, apiKeys.workspaceId), eq(memberships.userId, actor.userId)))
     .where(and(eq(apiKeys.ownerId, actor.userId), isNull(apiKeys.revokedAt)))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(1000);
-  return rows.map(({ enabled, revokedAt, ...r }) => ({ ...r, state: stateOf({ enabled, revokedAt, expiresAt: r.expiresAt }, now) }));
+  return rows.map(({ enabled, revokedAt, membershipId, ...r }) => ({
+    ...r,
+    state: stateOf({ enabled, revokedAt, expiresAt: r.expiresAt }, now),
+    memberOfWorkspace: membershipId !== null,
+  }));
 }
 
 /**
