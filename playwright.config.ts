@@ -2,9 +2,13 @@ import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3210);
+// The e2e server trusts one proxy hop, so each spec can name its own client address in
+// X-Forwarded-For and one spec's failures never spend another's budget. Set here, in the runner,
+// so the specs (which inherit this environment) know what the server (which does too) trusts.
+process.env.LATCHKEY_TRUSTED_PROXY_HOPS ??= "1";
 export const SERVER_LOG = path.join(__dirname, ".e2e", "server.log");
 
-// Where Playwright's own browser cannot be downloaded, the system Chromium is used (STACK.md).
+// Where Playwright's own browser cannot be downloaded, the system Chromium is used.
 const executablePath = process.env.PLAYWRIGHT_CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 export default defineConfig({

@@ -71,7 +71,7 @@ test.describe("console security headers", () => {
   });
 
   test("a client's own X-Forwarded-Proto turns on HSTS only when a proxy is trusted to set it", async ({ request }) => {
-    // The e2e server inherits this environment: by default no proxy is trusted.
+    // The e2e server inherits this environment (playwright.config.ts trusts one hop unless told otherwise).
     const trusted = trustedProxyHops() > 0;
     const claimed = await request.get("/login", { headers: { "x-forwarded-proto": "https" } });
     if (trusted) {

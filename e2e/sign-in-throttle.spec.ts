@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
-import { DEMO_PASSWORD } from "./helpers";
+import { DEMO_PASSWORD, signIn } from "./helpers";
+import { createUserInDialog, unique } from "./users-helpers";
 
 // The e2e server trusts one proxy hop, so each test names its own client address and no
 // earlier spec's failures (or this one's) spill into another's budget.
@@ -17,8 +18,14 @@ async function tryPassword(page: Page, email: string, password: string) {
 const THROTTLED = /Too many attempts; try again in \d+ minutes?\./;
 
 test("six wrong passwords for an account: the sixth says to wait, even with the right password and from elsewhere", async ({ page, browser }) => {
-  // An account no other spec signs in as, so blocking it disturbs nothing else.
-  const email = "guest@acme.test";
+  // An account of this test's own (made in Admin > Users), so blocking it for an hour disturbs
+  // no other spec; its one-time password is the right password.
+  const admin = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": address() } });
+  const adminPage = await admin.newPage();
+  await signIn(adminPage, "global@latchkey.test");
+  const email = `${unique("throttled")}@example.test`;
+  const rightPassword = await createUserInDialog(adminPage, { name: "Theo Throttled", email });
+  await admin.close();
   await page.setExtraHTTPHeaders({ "x-forwarded-for": address() });
   for (let i = 1; i <= 5; i++) {
     await tryPassword(page, email, `wrong-${i}`);
@@ -28,14 +35,14 @@ test("six wrong passwords for an account: the sixth says to wait, even with the 
   await expect(page.getByText(THROTTLED)).toBeVisible();
 
   // The right password is refused too while the account is blocked…
-  await tryPassword(page, email, DEMO_PASSWORD);
+  await tryPassword(page, email, rightPassword);
   await expect(page.getByText(THROTTLED)).toBeVisible();
   await expect(page).toHaveURL(/\/login/);
 
   // …and from another address: it is the account that is attacked, so its block holds everywhere.
   const elsewhere = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": address() } });
   const other = await elsewhere.newPage();
-  await tryPassword(other, email, DEMO_PASSWORD);
+  await tryPassword(other, email, rightPassword);
   await expect(other.getByText(THROTTLED)).toBeVisible();
   // Another account from that address signs in normally.
   await other.goto("/login");

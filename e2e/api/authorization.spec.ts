@@ -127,7 +127,7 @@ test("another workspace's keys are not found, and verify reveals nothing of them
   const filtered = expectOk(await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: acmeKey, query: { ownerId: hank } }));
   expect(filtered).toMatchObject({ items: [], total: 0 });
   expect(expectValidation(await api(request, "POST", "/api/data/api-keys", { key: acmeKey, body: { name: uniqueName("For Hank"), ownerId: hank } })).ownerId).toEqual([
-    "The owner must be a member of this workspace.",
+    "The owner must be an active member of this workspace.",
   ]);
 
   for (const token of [globexKey.secret, globexDisabled.secret, globex.admin.secret]) {
@@ -151,54 +151,66 @@ test("another workspace's keys are not found, and verify reveals nothing of them
 
 // ── Through the settings page (/w/acme/settings) ─────────────────────────────────────────────
 
-test("demoting a key's owner takes effect on the very next request", async ({ page, request, acme }) => {
+test("demoting a key's owner takes effect on the very next request; promoting them adds nothing the key was not made with", async ({ page, request, acme }) => {
   const max = acme.memberIds["manager@acme.test"];
-  const maxKey = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's key"), ownerId: max });
   const targets = [
     await createApiKey(request, acme.admin.secret, { name: uniqueName("Revoked by Max") }),
     await createApiKey(request, acme.admin.secret, { name: uniqueName("Kept from Max") }),
   ];
-  const revoke = (id: string) => api(request, "DELETE", `/api/data/api-keys/${id}/revoke`, { key: maxKey.secret });
-  // A Manager without the grant may not.
-  expectError(await revoke(targets[0].key.id), 403, "forbidden");
-
   await signIn(page, "admin@acme.test");
   await openSettings(page);
   try {
-    await setMemberRole(page, "Max Manager", "Admin");
+    // Made while Max holds the grant: the key may manage keys, no more.
+    await setManageGrant(page, "Max Manager", true);
+    const maxKey = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's key"), ownerId: max });
+    const revoke = (id: string) => api(request, "DELETE", `/api/data/api-keys/${id}/revoke`, { key: maxKey.secret });
     expectOk(await revoke(targets[0].key.id));
 
-    await setMemberRole(page, "Max Manager", "Member");
+    await setMemberRole(page, "Max Manager", "Guest");
     expectError(await revoke(targets[1].key.id), 403, "forbidden");
-    expect(expectOk(await me(request, maxKey.secret)).role).toBe("member");
+    expect(expectOk(await me(request, maxKey.secret)).role).toBe("guest");
     expect((await getApiKey(request, acme.admin.secret, targets[1].key.id)).state).toBe("active");
+
+    // Promoted to Admin later: the key still acts within what it was made with.
+    await setMemberRole(page, "Max Manager", "Admin");
+    const me2 = expectOk(await me(request, maxKey.secret));
+    expect(me2.role).toBe("admin");
+    expect(me2.permissions).not.toContain("audit.read");
+    expect(me2.permissions).not.toContain("api_keys.service");
+    expect(
+      expectValidation(await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("Service via promotion"), ownerId: null } })).ownerId[0],
+    ).toMatch(/Only Admins can create workspace service keys/);
   } finally {
     await setMemberRole(page, "Max Manager", "Manager");
+    await setManageGrant(page, "Max Manager", false);
   }
-  expect(expectOk(await me(request, maxKey.secret)).role).toBe("manager");
 });
 
-test("the Manage API Keys grant gives a Manager's key the key endpoints, within the Manager's rank", async ({ page, request, acme }) => {
-  const maxKey = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's grant key"), ownerId: acme.memberIds["manager@acme.test"] });
-  const list = () => api(request, "GET", "/api/data/api-keys", { key: maxKey.secret });
-  expectError(await list(), 403, "forbidden");
+test("a key acts within its owner's permissions when it was made: a grant given later adds nothing; owners are compared as permission sets", async ({ page, request, acme }) => {
+  const before = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's key before the grant"), ownerId: acme.memberIds["manager@acme.test"] });
+  const list = (secret: string) => api(request, "GET", "/api/data/api-keys", { key: secret });
+  expectError(await list(before.secret), 403, "forbidden");
 
   await signIn(page, "admin@acme.test");
   await openSettings(page);
   try {
     await setManageGrant(page, "Max Manager", true);
-    expectOk(await list());
+    expectError(await list(before.secret), 403, "forbidden");
+    const maxKey = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's grant key"), ownerId: acme.memberIds["manager@acme.test"] });
+    expectOk(await list(maxKey.secret));
+    // Minted through Max's key, it acts as Max, and its maker on record is the person who made
+    // Max's key (Ada), with the key it came through.
     const mine = await createApiKey(request, maxKey.secret, { name: uniqueName("Made by Max") });
-    expect(mine.key.ownerName).toBe("Max Manager");
+    expect(mine.key).toMatchObject({ ownerName: "Max Manager", createdById: acme.admin.userId, createdViaKeyId: maxKey.key.id });
     expect(expectValidation(await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("Service by Max"), ownerId: null } })).ownerId[0]).toMatch(
       /Only Admins can create workspace service keys/,
     );
     expect(
-      expectValidation(await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("For Ada"), ownerId: acme.admin.userId } })).ownerId,
-    ).toEqual(["You cannot create a key for a member whose role is above yours."]);
+      expectValidation(await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("For Ada"), ownerId: acme.admin.userId } })).ownerId[0],
+    ).toMatch(/^The owner may do things you may not \(.*workspace\.settings.*\), so you cannot create a key for them\.$/);
 
     await setManageGrant(page, "Max Manager", false);
-    expectError(await list(), 403, "forbidden");
+    expectError(await list(maxKey.secret), 403, "forbidden");
   } finally {
     await setManageGrant(page, "Max Manager", false);
   }

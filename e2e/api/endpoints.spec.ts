@@ -230,7 +230,7 @@ test("bad input to create gets field messages and creates nothing", async ({ req
   expect(expectValidation(await create({ name: uniqueName("Past"), expiresAt: "2020-01-01" })).expiresAt).toEqual(["Expiry must be in the future."]);
   expect(expectValidation(await create({ name: uniqueName("Owner"), ownerId: "not-a-uuid" })).ownerId).toEqual(["Choose an owner from the list."]);
   expect(expectValidation(await create({ name: uniqueName("Stranger"), ownerId: "00000000-0000-4000-8000-000000000000" })).ownerId).toEqual([
-    "The owner must be a member of this workspace.",
+    "The owner must be an active member of this workspace.",
   ]);
   expect(expectValidation(await create({ name: uniqueName("Scopes"), scopes: ["everything"] })).scopes).toEqual(['Unknown scope "everything".']);
   expect(expectValidation(await create({ name: uniqueName("Scopes"), scopes: [] })).scopes).toEqual(["Choose at least one scope."]);

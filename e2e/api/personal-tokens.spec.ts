@@ -1,4 +1,5 @@
 import { signIn } from "../helpers";
+import { createToken, openTokens, signedIn } from "../stories/story-helpers";
 import {
   api,
   createApiKey,
@@ -48,9 +49,11 @@ test("while the workspace disallows personal tokens, every token endpoint is for
   expectError(await api(request, "PUT", TOKENS, { key: acme.admin.secret }), 405, "method_not_allowed");
 });
 
-test("personal tokens, once allowed: validation, create, list, use, delete one, delete all", async ({ page, request, acme }) => {
+test("personal tokens, once allowed: validation, create, list, use, delete one, delete all", async ({ browser, page, request, acme }) => {
+  test.slow();
   const admin = acme.admin.secret;
-  const miaKey = await createApiKey(request, admin, { name: uniqueName("Mia's token key"), ownerId: acme.memberIds["member@acme.test"], scopes: ["tokens:write", "me:read"] });
+  // Made by Ada *for* Mia: it must not let Ada reach Mia's own tokens.
+  const keyForMia = await createApiKey(request, admin, { name: uniqueName("Ada's key for Mia"), ownerId: acme.memberIds["member@acme.test"], scopes: ["tokens:write", "me:read"] });
   const service = await createApiKey(request, admin, { name: uniqueName("Service, no tokens"), ownerId: null });
 
   await signIn(page, "admin@acme.test");
@@ -88,9 +91,22 @@ test("personal tokens, once allowed: validation, create, list, use, delete one, 
     expect(workspaceKeys.items.map((k) => k.id)).not.toContain(cli.token.id);
     expectError(await api(request, "GET", `/api/data/api-keys/${cli.token.id}`, { key: admin }), 404, "not_found");
 
-    // Each user sees and deletes only their own.
+    // A key someone else made for Mia cannot list, mint or delete her tokens.
+    for (const [method, body] of [["GET", undefined], ["POST", { name: "Ada's plant" }], ["DELETE", undefined]] as const) {
+      const error = expectError(await api(request, method, TOKENS, { key: keyForMia.secret, body }), 403, "forbidden");
+      expect(error.message).toBe("This key was made for its owner by someone else, so it cannot manage the owner's personal tokens.");
+    }
+
+    // Mia's own token, made in the console, can; each user sees and deletes only their own.
+    const mia = await signedIn(browser, "member@acme.test");
+    await openTokens(mia.page);
+    const miaSeed = await createToken(mia.page, uniqueName("Mia's console token"));
+    await mia.context.close();
+    const miaKey = { secret: miaSeed };
     const miaToken = expectOk(await create({ name: "Mia's script" }, miaKey.secret), 201);
-    expect(expectOk(await api<{ items: TokenView[] }>(request, "GET", TOKENS, { key: miaKey.secret })).items.map((t) => t.id)).toEqual([miaToken.token.id]);
+    const miaListed = expectOk(await api<{ items: TokenView[] }>(request, "GET", TOKENS, { key: miaKey.secret })).items;
+    expect(miaListed.map((t) => t.id)).toContain(miaToken.token.id);
+    expect(miaListed).toHaveLength(2);
     expectError(await api(request, "DELETE", `${TOKENS}/${miaToken.token.id}`, { key: admin }), 404, "not_found");
     expectError(await api(request, "DELETE", `${TOKENS}/${cli.token.id}`, { key: miaKey.secret }), 404, "not_found");
     expect(expectOk(await api<MeView>(request, "GET", "/api/data/me", { key: miaToken.secret })).role).toBe("member");
@@ -110,7 +126,8 @@ test("personal tokens, once allowed: validation, create, list, use, delete one, 
     expect(expectOk(await api<{ items: TokenView[] }>(request, "GET", TOKENS, { key: admin })).items).toEqual([]);
     expectError(await api(request, "GET", "/api/data/me", { key: laptop.secret }), 401, "key_revoked");
     expectOk(await api(request, "GET", "/api/data/me", { key: miaToken.secret }));
-    expect(expectOk(await api<{ deleted: number }>(request, "DELETE", TOKENS, { key: miaKey.secret }))).toEqual({ deleted: 1 });
+    // Mia's delete-all takes the token it is called with too.
+    expect(expectOk(await api<{ deleted: number }>(request, "DELETE", TOKENS, { key: miaKey.secret }))).toEqual({ deleted: 2 });
 
     // A service key has no user to own tokens.
     expect(expectError(await create({ name: "Service's" }, service.secret), 403, "forbidden").message).toMatch(/service key/);
