@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 
-// The secret scan (DESIGN.md: a secret exists in plaintext only in the create response and the
-// show-once dialog; never in a log or an error). Every secret the tests were issued is in
+// The secret scan (a secret exists in plaintext only in the create response and the show-once
+// dialog; never in a log or an error). Every secret the tests were issued is in
 // .e2e/secrets.txt; every API response they received, the create responses' new secrets
 // redacted, is in .e2e/responses.log. None may appear in the server's log or in any response.
 // Afterwards the two recordings are moved aside (*.last), so the next run starts clean and the

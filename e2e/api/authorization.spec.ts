@@ -22,8 +22,8 @@ import {
   type MeView,
 } from "./api-helpers";
 
-// What a key may do: its scopes, and never more than its owner may do now (DESIGN.md "An API
-// key"); a service key acts as an Admin; another workspace's keys do not exist.
+// What a key may do: its scopes, and never more than its owner may do now nor more than its
+// maker could when it was made; a service key acts as an Admin; another workspace's keys do not exist.
 
 const me = (request: Parameters<typeof api>[0], secret: string) => api<MeView>(request, "GET", "/api/data/me", { key: secret });
 

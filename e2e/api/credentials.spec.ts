@@ -14,7 +14,7 @@ import {
   type Via,
 } from "./api-helpers";
 
-// How a key is presented (DESIGN.md "Presenting a key"): the five channels, one key per request,
+// How a key is presented: the five channels, one key per request,
 // and every reason a key is refused, each with its status and the envelope.
 
 const SEARCH = "/api/data/api-keys/search";

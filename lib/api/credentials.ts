@@ -9,7 +9,7 @@ export interface PresentedCredential {
 }
 
 /**
- * Finds the key, in DESIGN.md's order: Authorization: Bearer, X-ApiKey, ?key=, form field `key`
+ * Finds the key, in this order of precedence: Authorization: Bearer, X-ApiKey, ?key=, form field `key`
  * (urlencoded bodies), JSON root property `API_Key`. Exactly one credential per request:
  * the same key in two places is fine, two different ones are a 400.
  */
