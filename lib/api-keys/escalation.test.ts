@@ -71,8 +71,12 @@ interface ConsoleActorSpec {
   kind: "console";
   label: string;
   person: PersonKey;
-  /** false: cannot manage keys at all, so every edit is refused first thing; a sample of targets suffices. */
-  managesKeys?: false;
+  /**
+   * Edits are tried on a sample of targets (an Admin's key and a service key) rather than on every
+   * owner: the actor cannot manage keys at all (refused first thing), or acts exactly like
+   * another actor that gets the whole cross product.
+   */
+  sampleUpdates?: true;
 }
 interface RestActorSpec {
   kind: "rest";
@@ -81,7 +85,7 @@ interface RestActorSpec {
   owner: PersonKey | null;
   maker: PersonKey;
   scopes: readonly string[];
-  managesKeys?: false;
+  sampleUpdates?: true;
 }
 type ActorSpec = ConsoleActorSpec | RestActorSpec;
 
@@ -89,11 +93,11 @@ const CONSOLE_ACTORS: ConsoleActorSpec[] = [
   { kind: "console", label: "Global Admin (not a member)", person: "gaOutside" },
   { kind: "console", label: "Global Admin (plain Member)", person: "gaMember" },
   { kind: "console", label: "Admin", person: "admin" },
-  { kind: "console", label: "Manager", person: "manager", managesKeys: false },
+  { kind: "console", label: "Manager", person: "manager", sampleUpdates: true },
   { kind: "console", label: "Manager + grant", person: "managerGrant" },
-  { kind: "console", label: "Member", person: "member", managesKeys: false },
-  { kind: "console", label: "Member + grant", person: "memberGrant" },
-  { kind: "console", label: "Guest", person: "guest", managesKeys: false },
+  { kind: "console", label: "Member", person: "member", sampleUpdates: true },
+  { kind: "console", label: "Member + grant", person: "memberGrant", sampleUpdates: true },
+  { kind: "console", label: "Guest", person: "guest", sampleUpdates: true },
 ];
 
 const rest = (
@@ -101,26 +105,26 @@ const rest = (
   owner: PersonKey | null,
   maker: PersonKey,
   scopes: readonly string[],
-  o: { tokenKind?: RestActorSpec["tokenKind"]; managesKeys?: false } = {},
-): RestActorSpec => ({ kind: "rest", label, owner, maker, scopes, tokenKind: o.tokenKind ?? "workspace", managesKeys: o.managesKeys });
-const cannotManage = { managesKeys: false } as const;
+  o: { tokenKind?: RestActorSpec["tokenKind"]; sampleUpdates?: true } = {},
+): RestActorSpec => ({ kind: "rest", label, owner, maker, scopes, tokenKind: o.tokenKind ?? "workspace", sampleUpdates: o.sampleUpdates });
+const sampled = { sampleUpdates: true } as const;
 
 const REST_ACTORS: RestActorSpec[] = [
   rest("service key [all]", null, "admin", ALL_SCOPES),
-  rest("Admin's personal token [all]", "admin", "admin", ALL_SCOPES, { tokenKind: "personal" }),
+  rest("Admin's personal token [all]", "admin", "admin", ALL_SCOPES, { tokenKind: "personal", sampleUpdates: true }),
   rest("Admin's key [api_keys:write]", "admin", "admin", ["api_keys:write"]),
   rest("Admin's key [api_keys:read, api_keys:write]", "admin", "admin", ["api_keys:read", "api_keys:write"]),
-  rest("Admin's key [tokens:write]", "admin", "admin", ["tokens:write"], cannotManage),
+  rest("Admin's key [tokens:write]", "admin", "admin", ["tokens:write"], sampled),
   rest("Admin's key [all]", "admin", "admin", ALL_SCOPES),
   rest("Manager+grant's own key [all]", "managerGrant", "managerGrant", ALL_SCOPES),
-  rest("Manager+grant's own key [api_keys:write]", "managerGrant", "managerGrant", ["api_keys:write"]),
+  rest("Manager+grant's own key [api_keys:write]", "managerGrant", "managerGrant", ["api_keys:write"], sampled),
   rest("key for Member+grant made by Admin [all]", "memberGrant", "admin", ALL_SCOPES),
-  rest("key for Member made by Manager+grant [all]", "member", "managerGrant", ALL_SCOPES, cannotManage),
+  rest("key for Member made by Manager+grant [all]", "member", "managerGrant", ALL_SCOPES, sampled),
   rest("Global Admin (Member)'s own key [all]", "gaMember", "gaMember", ALL_SCOPES),
-  rest("Member's own key [all]", "member", "member", ALL_SCOPES, cannotManage),
-  rest("key of an Admin since disabled [all]", "disabledAdmin", "disabledAdmin", ALL_SCOPES, cannotManage),
-  rest("key of an Admin since removed from the workspace [all]", "formerAdmin", "formerAdmin", ALL_SCOPES, cannotManage),
-  rest("key of an Admin since demoted to Member [all]", "demotedAdmin", "demotedAdmin", ALL_SCOPES, cannotManage),
+  rest("Member's own key [all]", "member", "member", ALL_SCOPES, sampled),
+  rest("key of an Admin since disabled [all]", "disabledAdmin", "disabledAdmin", ALL_SCOPES, sampled),
+  rest("key of an Admin since removed from the workspace [all]", "formerAdmin", "formerAdmin", ALL_SCOPES, sampled),
+  rest("key of an Admin since demoted to Member [all]", "demotedAdmin", "demotedAdmin", ALL_SCOPES, sampled),
 ];
 
 const ACTORS: ActorSpec[] = [...CONSOLE_ACTORS, ...REST_ACTORS];
@@ -559,12 +563,14 @@ interface Cell<P = unknown> {
 async function runCell<P>(cell: Cell<P>) {
   let actor = actors.get(cell.actor)!;
   // An earlier cell may have revoked this actor's key (revoke all, delete all tokens): mint it again.
-  if (actor.spec.kind === "rest" && world.keys.get(actor.keyId!)?.revokedAt) {
-    actor = await mintActor(actor.spec);
+  const revoked = actor.spec.kind === "rest" && !!world.keys.get(actor.keyId!)?.revokedAt;
+  if (revoked) {
+    actor = await mintActor(actor.spec as RestActorSpec);
     actors.set(cell.actor, actor);
   }
   const prep = cell.prepare ? await cell.prepare(world, actor) : (undefined as P);
-  await sync();
+  // The last cell's sync saw everything up to here unless this one wrote fixtures.
+  if (cell.prepare || revoked) await sync();
   const pw = powerOf(world, actor);
   const expected = cell.expect(pw, world, prep);
   const outcome = await perform(actor, cell.op(prep, actor));
@@ -698,7 +704,7 @@ const MUTATIONS: {
 
 function updateCells(actor: ActorSpec): Cell[] {
   const cells: Cell[] = [];
-  const targets = actor.managesKeys === false ? TARGET_OWNERS.filter((t) => t.person === "admin" || t.person === null) : TARGET_OWNERS;
+  const targets = actor.sampleUpdates ? TARGET_OWNERS.filter((t) => t.person === "admin" || t.person === null) : TARGET_OWNERS;
   const pairs = [
     ...targets.flatMap((t) => MUTATIONS.map((m) => ({ t, m }))),
     ...GONE_OWNERS.flatMap((t) => MUTATIONS.filter((m) => ["disable", "rename"].includes(m.label)).map((m) => ({ t, m }))),
@@ -1104,6 +1110,26 @@ describe("escalation matrix: the other workspace in the console", () => {
 describe("escalation matrix: revoke all", () => {
   for (const spec of ACTORS)
     it(`${spec.label} · revoke all keys`, () => runCell(revokeAllCell(spec)));
+});
+
+// Known hole, left failing on purpose: db/seed.ts writes its demo keys without a ceiling, and
+// migration 0007 gave keys made before it none either, so for them a promotion of the owner
+// still adds power. "Reporting dashboard" is the Manager's key, made by the Admin.
+describe("keys with no recorded ceiling", () => {
+  it("HOLE: a seeded demo key (no ceiling recorded) gains Admin power when its Manager owner is promoted", async () => {
+    await sync();
+    const seeded = [...world.keys.values()].find((k) => k.name === "Reporting dashboard" && k.workspaceId === acme)!;
+    expect(seeded.ownerId).toBe(ids.manager);
+    const whenMade = [...effectiveOf(world, seeded)].sort();
+    await db.update(memberships).set({ role: "admin" }).where(eq(memberships.userId, ids.manager));
+    try {
+      await sync();
+      expect([...effectiveOf(world, world.keys.get(seeded.id)!)].sort(), "what the key acts with after the promotion").toEqual(whenMade);
+    } finally {
+      await db.update(memberships).set({ role: "manager" }).where(eq(memberships.userId, ids.manager));
+      await sync();
+    }
+  });
 });
 
 describe("the change log the matrix relies on", () => {
