@@ -4,6 +4,7 @@ import { apiKeys, auditEvents, memberships, users, workspaces, type Role } from 
 import { hashPassword } from "@/lib/auth/password";
 import { displayPrefix, generateSecret, hashSecret } from "@/lib/api-keys/format";
 import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
+import { PERMISSIONS, ROLE_PERMISSIONS, permissionsOf, type Principal } from "@/lib/auth/permissions";
 
 export const DEMO_PASSWORD = "latchkey-demo";
 
@@ -24,6 +25,13 @@ const DEMO_KEYS: { workspace: string; owner: string | null; name: string; descri
   { workspace: "globex", owner: "admin@globex.test", name: "Volcano telemetry" },
   { workspace: "globex", owner: null, name: "Globex service key" },
 ];
+
+/** How a demo key's owner stands in its workspace (a service key stands as an Admin). */
+function ownerStanding(email: string | null): Principal {
+  if (email === null) return { isGlobalAdmin: false, role: "admin", canManageApiKeys: false };
+  const user = DEMO_USERS.find((u) => u.email === email)!;
+  return { isGlobalAdmin: !!user.global, role: user.memberships[0]?.[1] ?? null, canManageApiKeys: false };
+}
 
 export async function isEmpty(db: Db): Promise<boolean> {
   const [{ n }] = await db.select({ n: count() }).from(users);
@@ -72,6 +80,8 @@ export async function seedDemo(db: Db): Promise<void> {
             enabled: k.enabled ?? true,
             bearerAllowed: k.bearer ?? true,
             createdById: creator,
+            // What the creator (the workspace's Admin) and the owner could both do, as createApiKey records it.
+            permissionCeiling: PERMISSIONS.filter((p) => permissionsOf({ ...ownerStanding(k.owner), ceiling: ROLE_PERMISSIONS.admin }).has(p)),
           };
         }),
       )

@@ -34,9 +34,10 @@ export const apiKeys = pgTable(
     createdById: uuid("created_by_id").references(() => users.id),
     // The key it was minted through over the REST API, if any.
     createdViaKeyId: uuid("created_via_key_id"),
-    // What the maker could do in the workspace when they made it (permission names): the key
-    // never does more, whatever its owner is promoted to later. null for keys made before this
-    // column existed (then only the owner's permissions now limit it).
+    // What the maker and the owner could both do in the workspace when the key was made
+    // (permission names): the key never does more, whatever its owner is promoted to later.
+    // Keys older than this column were given their owner's permissions at migration. null
+    // means no ceiling (only the owner's permissions now limit the key).
     permissionCeiling: text("permission_ceiling").array(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

@@ -1112,11 +1112,11 @@ describe("escalation matrix: revoke all", () => {
     it(`${spec.label} · revoke all keys`, () => runCell(revokeAllCell(spec)));
 });
 
-// Known hole, left failing on purpose: db/seed.ts writes its demo keys without a ceiling, and
-// migration 0007 gave keys made before it none either, so for them a promotion of the owner
-// still adds power. "Reporting dashboard" is the Manager's key, made by the Admin.
-describe("keys with no recorded ceiling", () => {
-  it("HOLE: a seeded demo key (no ceiling recorded) gains Admin power when its Manager owner is promoted", async () => {
+// Keys not made through createApiKey — the demo seed's, and keys older than ceilings (migration
+// 0007 gives those their owner's permissions) — must not gain power from a promotion either.
+// "Reporting dashboard" is the Manager's key, made by the Admin.
+describe("seeded keys carry a ceiling too", () => {
+  it("a seeded demo key gains nothing when its Manager owner is promoted", async () => {
     await sync();
     const seeded = [...world.keys.values()].find((k) => k.name === "Reporting dashboard" && k.workspaceId === acme)!;
     expect(seeded.ownerId).toBe(ids.manager);
