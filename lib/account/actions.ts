@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { getDb } from "@/db";
 import { requestMeta, requireSessionUser, toActionError, type ActionResult } from "@/lib/actions";
-import { bumpAuthEpoch } from "@/lib/api-keys/cache";
+import { refreshDemoExposure } from "@/lib/demo";
 import { signIn, signOut } from "@/lib/auth";
 import { changePassword, revokeKeyActingAsMe, signOutEverywhere, updateProfile, type AccountActor } from "./core";
 import type { ChangePasswordInput, ProfileInput } from "./validation";
@@ -35,7 +35,10 @@ export async function updateProfileAction(input: ProfileInput): Promise<ActionRe
 export async function changePasswordAction(input: ChangePasswordInput): Promise<ActionResult<{ signedInAgain: boolean }>> {
   let email: string;
   try {
-    ({ email } = await changePassword(await getDb(), await actor({ passwordChangeAllowed: true }), input));
+    const db = await getDb();
+    ({ email } = await changePassword(db, await actor({ passwordChangeAllowed: true }), input));
+    // A demo account may just have stopped having the published password.
+    await refreshDemoExposure(db);
   } catch (err) {
     return toActionError(err);
   }
@@ -67,8 +70,5 @@ export async function revokeKeyActingAsMeAction(keyId: string): Promise<ActionRe
     return { ok: true, data: { name } };
   } catch (err) {
     return toActionError(err);
-  } finally {
-    // This instance's cached verification of the key must not outlive the revoke.
-    bumpAuthEpoch();
   }
 }

@@ -5,6 +5,7 @@ import { workspaceAction, type ActionResult } from "@/lib/actions";
 import { addMember, changeMemberRole, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "@/lib/workspaces/core";
 import { countUserLiveKeys, deleteUser } from "@/lib/workspaces/users";
 import type { WorkspaceSettingsInput } from "@/lib/validations/workspaces";
+import { refreshDemoExposure } from "@/lib/demo";
 
 
 async function run<T>(slug: string, fn: Parameters<typeof workspaceAction<T>>[1]): Promise<ActionResult<T>> {
@@ -38,7 +39,12 @@ export async function countUserKeysAction(slug: string, userId: string): Promise
 }
 
 export async function deleteUserAction(slug: string, userId: string): Promise<ActionResult<{ name: string; revokedKeys: number }>> {
-  return run(slug, (ctx, db) => deleteUser(db, ctx, userId));
+  return run(slug, async (ctx, db) => {
+    const deleted = await deleteUser(db, ctx, userId);
+    // The user may have been a demo account with the published password.
+    await refreshDemoExposure(db);
+    return deleted;
+  });
 }
 
 export async function addMemberAction(slug: string, input: { email: string; role: string }): Promise<ActionResult<{ name: string }>> {
