@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema";
+import { databaseUnavailable, isConnectionFailure, outcomeUnknown } from "@/lib/errors";
 
 export { schema };
 
@@ -42,11 +43,26 @@ export function onTransactionEnd(listener: TransactionListener): () => void {
   return () => txListeners.delete(listener);
 }
 
+/**
+ * Every transaction: listeners told when it ends, and an honest error when the connection fails.
+ * Lost before the transaction's work was done, nothing was committed (PostgreSQL rolls back an
+ * unfinished transaction whose connection goes): "unavailable, nothing changed". Lost after it,
+ * while COMMIT was under way, nobody here can know whether it committed: "outcome unknown",
+ * never "nothing changed".
+ */
 function notifyingTransactions(db: Db): Db {
-  const transaction = db.transaction.bind(db);
-  db.transaction = (async (...args: Parameters<Db["transaction"]>) => {
+  const transaction = db.transaction.bind(db) as (fn: (tx: Tx) => Promise<unknown>, config?: unknown) => Promise<unknown>;
+  db.transaction = (async (fn: (tx: Tx) => Promise<unknown>, config?: unknown) => {
+    let workDone = false;
     try {
-      return await transaction(...args);
+      return await transaction(async (tx) => {
+        const result = await fn(tx);
+        workDone = true;
+        return result;
+      }, config);
+    } catch (err) {
+      if (isConnectionFailure(err)) throw workDone ? outcomeUnknown() : databaseUnavailable();
+      throw err;
     } finally {
       for (const listener of txListeners) listener();
     }

@@ -3,7 +3,7 @@ import { headers } from "next/headers";
 import { getDb, type Db } from "@/db";
 import { sessionClaims } from "@/lib/account/session";
 import { loadSessionUserForClaims, resolveWorkspaceContext, type SignedInUser, type WorkspaceContext } from "@/lib/auth/context";
-import { AppError, type FieldErrors } from "@/lib/errors";
+import { AppError, DATABASE_UNAVAILABLE, INTERNAL_ERROR_MESSAGE, isConnectionFailure, type FieldErrors } from "@/lib/errors";
 import { clientAddressFrom } from "@/lib/net/client-address";
 
 export type ActionResult<T = undefined> =
@@ -20,9 +20,11 @@ export async function requestMeta(): Promise<{ ip: string | null; userAgent: str
 /** Turns anything thrown into an ActionResult; never lets an exception (or its details) reach the client. */
 export function toActionError(err: unknown): { ok: false; error: string; fieldErrors?: FieldErrors } {
   if (err instanceof AppError) return { ok: false, error: err.message, fieldErrors: err.fieldErrors };
+  // A read outside any transaction that could not reach the database changed nothing.
+  if (isConnectionFailure(err)) return { ok: false, error: DATABASE_UNAVAILABLE };
   // Log the kind of failure only: driver messages can carry query parameters.
   console.error(`[action] unexpected ${(err as Error)?.name ?? "error"}: ${(err as { code?: string })?.code ?? ""}`);
-  return { ok: false, error: "Something went wrong on our side. Nothing was changed; please try again." };
+  return { ok: false, error: INTERNAL_ERROR_MESSAGE };
 }
 
 /**

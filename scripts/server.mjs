@@ -45,7 +45,7 @@ function internalError(res, err) {
       success: false,
       hasError: true,
       statusCode: "InternalServerError",
-      error: { message: "Something went wrong on our side. Nothing was changed; please try again.", code: "internal_error" },
+      error: { message: "Something went wrong on our side. If you were changing something, check whether it took effect before trying again.", code: "internal_error" },
     }),
   );
 }

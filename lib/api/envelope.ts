@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode, type FieldErrors } from "@/lib/errors";
+import { AppError, databaseUnavailable, INTERNAL_ERROR_MESSAGE, isConnectionFailure, type ErrorCode, type FieldErrors } from "@/lib/errors";
 
 // The one response envelope (as ProjectManager's API v4):
 // { success, hasError, statusCode, data?, error?: { message, code, technicalError?, additionalErrors?, validationErrors? } }
@@ -30,6 +30,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  outcome_unknown: 503,
 };
 
 export interface EnvelopeError {
@@ -123,6 +124,7 @@ const DEFAULT_CODES: Record<ErrorCode, string> = {
   rate_limited: "rate_limited",
   internal: "internal_error",
   unavailable: "unavailable",
+  outcome_unknown: "outcome_unknown",
 };
 
 /** The machine-readable code a thrown error is reported with. */
@@ -134,6 +136,10 @@ export function errorCodeOf(err: unknown): string {
 
 /** Anything thrown → an envelope. Unknown errors never leak their message, stack or SQL. */
 export function errorResponse(err: unknown): Response {
+  // A read (or anything outside a transaction) that could not reach the database.
+  if (!(err instanceof AppError) && !(err instanceof ApiError) && isConnectionFailure(err)) err = databaseUnavailable();
+  if (err instanceof AppError && (err.code === "unavailable" || err.code === "outcome_unknown"))
+    return fail(503, { message: err.message, code: errorCodeOf(err) }, { "retry-after": "5" });
   if (err instanceof ApiError) return fail(err.status, { message: err.message, code: err.code, ...err.extra }, err.headers);
   if (err instanceof AppError) {
     return fail(ERROR_STATUS[err.code], {
@@ -143,7 +149,7 @@ export function errorResponse(err: unknown): Response {
     });
   }
   console.error(`[api] unexpected ${(err as Error)?.name ?? "error"} ${(err as { code?: string })?.code ?? ""}`.trim());
-  return fail(500, { message: "Something went wrong on our side. Nothing was changed; please try again.", code: "internal_error" });
+  return fail(500, { message: INTERNAL_ERROR_MESSAGE, code: "internal_error" });
 }
 
 /** For paths under /api/data that are not endpoints. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { MISSING_KEY } from "@/lib/api-keys/verify";
 import type { VerifyFailureCode } from "@/lib/api-keys/verify";
-import { invalid } from "@/lib/errors";
+import { INTERNAL_ERROR_MESSAGE, invalid } from "@/lib/errors";
 import {
   API_KEY_SCOPES,
   createApiKeySchema,
@@ -492,7 +492,9 @@ export const API_ERROR_CODES: readonly ApiErrorCode[] = [
   { code: "payload_too_large", status: 413, meaning: `The body is larger than ${MAX_BODY_BYTES / 1024} KiB.` },
   { code: "unsupported_media_type", status: 415, meaning: "Send the body as application/json or application/x-www-form-urlencoded." },
   { code: "rate_limited", status: 429, meaning: "Too many failed authentications from this address; wait Retry-After seconds." },
-  { code: "internal_error", status: 500, meaning: "Something failed on the server. Nothing was changed; try again." },
+  { code: "internal_error", status: 500, meaning: "Something failed on the server that nobody foresaw; check whether a change took effect before retrying it." },
+  { code: "database_unavailable", status: 503, meaning: "The database could not be reached before anything was saved: nothing was changed; retry after Retry-After seconds." },
+  { code: "outcome_unknown", status: 503, meaning: "The connection to the database was lost while a change was being committed: it may or may not have been saved. Check before retrying." },
   { code: "database_unreachable", status: 503, meaning: "GET /api/health only: the database does not answer." },
 ];
 
@@ -690,8 +692,8 @@ function sharedResponses() {
       "TooManyRequests",
       { "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer", minimum: 1 }, example: 42 } },
     ),
-    InternalServerError: errorResponse("Something failed on the server (`internal_error`). Nothing was changed.", {
-      internal_error: { message: "Something went wrong on our side. Nothing was changed; please try again.", code: "internal_error" },
+    InternalServerError: errorResponse("Something failed on the server (`internal_error`) that nobody foresaw; a change may or may not have been saved.", {
+      internal_error: { message: INTERNAL_ERROR_MESSAGE, code: "internal_error" },
     }, "InternalServerError"),
     ServiceUnavailable: errorResponse("The database is not reachable (`database_unreachable`).", {
       database_unreachable: { message: "The database is not reachable.", code: "database_unreachable" },
