@@ -79,8 +79,13 @@ export function displayPrefix(secret: string, source: "generated" | "imported" =
   return secret.slice(0, SECRET_PREFIX.length + 8) + "…";
 }
 
-/** Bits of entropy an imported secret must show, estimated from its own characters. */
-export const IMPORTED_SECRET_MIN_BITS = 96;
+/**
+ * Bits of entropy an imported secret must show, estimated from its own characters. A random
+ * 32-character hex secret (128 bits) shows 89 or more in a million samples, so 80 refuses none of
+ * them while "aaaa…" (0), "abab…" (40) and the like fall far below.
+ */
+export const IMPORTED_SECRET_MIN_BITS = 80;
+const IMPORTED_SECRET_MIN_DISTINCT = 6;
 
 /**
  * Why an imported secret is too guessable to accept, or null. The estimate is the secret's
@@ -92,7 +97,7 @@ export function weakSecretReason(secret: string): string | null {
   for (const ch of secret) counts.set(ch, (counts.get(ch) ?? 0) + 1);
   let bits = 0;
   for (const n of counts.values()) bits -= n * Math.log2(n / secret.length);
-  if (counts.size < 8 || bits < IMPORTED_SECRET_MIN_BITS)
+  if (counts.size < IMPORTED_SECRET_MIN_DISTINCT || bits < IMPORTED_SECRET_MIN_BITS)
     return "This secret is too easy to guess (too few different characters). Import the real secret, or generate a new key.";
   // A short unit repeated ("Secret1!Secret1!…") or a run of consecutive characters ("abcdef…").
   for (let period = 1; period <= secret.length / 2; period++)
