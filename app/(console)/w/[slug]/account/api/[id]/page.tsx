@@ -124,7 +124,7 @@ export default async function ApiKeyDetailPage({
           <h3 id="key-effective" className="mb-1 font-semibold">
             Effective permissions
           </h3>
-          <p className="mb-3 text-sm text-muted-foreground">The key&apos;s scopes, limited by what its owner&apos;s role allows now.</p>
+          <p className="mb-3 text-sm text-muted-foreground">The key&apos;s scopes, limited by what its owner&apos;s role allows now and by what whoever made it could do then.</p>
           <ul className="grid gap-2" aria-label="Effective permissions">
             {effective.map((p) => (
               <li key={p.scope} className="flex items-start gap-2 text-sm">
