@@ -1,7 +1,7 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
-import { Check, Copy, TriangleAlert } from "lucide-react";
+import { useEffect, useState } from "react";
+import { TriangleAlert } from "lucide-react";
 import {
   AlertDialog,
   AlertDialogAction,
@@ -14,24 +14,12 @@ import {
 } from "@/components/ui/alert-dialog";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
-import { Label } from "@/components/ui/label";
+import { CopyField } from "@/components/copy-field";
 
 export interface ShownSecret {
   secret: string;
   name: string;
   prefix: string;
-}
-
-async function copyText(text: string, fallbackInput: HTMLInputElement | null): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // Older browsers or a denied permission: select the text and use the legacy command.
-    if (!fallbackInput) return false;
-    fallbackInput.select();
-    return document.execCommand("copy");
-  }
 }
 
 /**
@@ -50,10 +38,9 @@ export function SecretDialog({
   /** Where focus goes when the dialog closes (it has no trigger of its own to return to). */
   returnFocusTo?: () => HTMLElement | null;
 }) {
+  // Whether the secret was copied at all, for the question asked before closing.
   const [copied, setCopied] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  const [copyError, setCopyError] = useState<string | null>(null);
-  const inputRef = useRef<HTMLInputElement>(null);
   const open = shown !== null;
 
   useEffect(() => {
@@ -66,16 +53,9 @@ export function SecretDialog({
     return () => window.removeEventListener("beforeunload", warn);
   }, [open]);
 
-  useEffect(() => {
-    if (!copied) return;
-    const t = setTimeout(() => setCopied(false), 2500);
-    return () => clearTimeout(t);
-  }, [copied]);
-
   function finish() {
     setConfirming(false);
     setCopied(false);
-    setCopyError(null);
     onClose();
   }
 
@@ -116,38 +96,7 @@ export function SecretDialog({
               ) : null}
             </DialogDescription>
           </DialogHeader>
-          <div className="grid gap-2">
-            <Label htmlFor="created-secret">Secret</Label>
-            <div className="flex gap-2">
-              <input
-                id="created-secret"
-                ref={inputRef}
-                readOnly
-                value={shown?.secret ?? ""}
-                onFocus={(e) => e.currentTarget.select()}
-                spellCheck={false}
-                autoComplete="off"
-                className="h-9 min-w-0 flex-1 rounded-md border border-input bg-muted px-3 font-mono text-sm outline-none focus-visible:ring-2 focus-visible:ring-ring"
-              />
-              <Button
-                type="button"
-                variant={copied ? "secondary" : "default"}
-                onClick={async () => {
-                  if (!shown) return;
-                  const ok = await copyText(shown.secret, inputRef.current);
-                  setCopied(ok);
-                  setCopyError(ok ? null : "Could not reach the clipboard. Select the secret and copy it by hand.");
-                }}
-              >
-                {copied ? <Check aria-hidden="true" /> : <Copy aria-hidden="true" />}
-                {copied ? "Copied" : "Copy to clipboard"}
-              </Button>
-            </div>
-            <p aria-live="polite" className="sr-only">
-              {copied ? "Secret copied to the clipboard." : ""}
-            </p>
-            {copyError ? <p className="text-sm text-destructive">{copyError}</p> : null}
-          </div>
+          <CopyField key={shown?.secret ?? ""} id="created-secret" label="Secret" value={shown?.secret ?? ""} noun="secret" onCopiedChange={setCopied} />
           <div className="flex gap-3 rounded-md border border-warning/40 bg-warning-muted p-3 text-sm text-warning">
             <TriangleAlert aria-hidden="true" className="mt-0.5 size-4 shrink-0 text-warning" />
             <p>
