@@ -39,6 +39,8 @@ async function openAccount(page: Page) {
 
 test.describe("Your account", () => {
   test("change password: this session carries on, every other one ends, the old password stops working", async ({ page, browser }) => {
+    // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
+    test.slow();
     const { email, password } = await freshUser(browser, page);
     const other = await browser.newContext();
     const otherPage = await other.newPage();
@@ -80,6 +82,8 @@ test.describe("Your account", () => {
   });
 
   test("sign out everywhere ends this session and every other one", async ({ page, browser }) => {
+    // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
+    test.slow();
     const { email, password } = await freshUser(browser, page);
     const other = await browser.newContext();
     const otherPage = await other.newPage();

@@ -38,6 +38,8 @@ async function asGlobalAdmin(browser: Browser) {
 
 test.describe("Admin > Users", () => {
   test("create a user → one-time password → they sign in and must choose their own first", async ({ page, browser }) => {
+    // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
+    test.slow();
     await signIn(page, "global@latchkey.test");
     await page.getByRole("navigation", { name: "Admin", exact: true }).getByRole("link", { name: "Users" }).click();
     await expect(page).toHaveURL(/\/admin\/users$/);
@@ -86,6 +88,8 @@ test.describe("Admin > Users", () => {
   });
 
   test("disable → their session ends and their sign-in is refused; re-enable lets them back", async ({ page, browser }) => {
+    // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
+    test.slow();
     await signIn(page, "global@latchkey.test");
     const email = `${unique("dis")}@example.test`;
     const otp = await createUserInDialog(page, { name: "Disabled Dana", email, workspace: "Acme Inc.", role: "Member" });
@@ -117,6 +121,8 @@ test.describe("Admin > Users", () => {
   });
 
   test("a deleted user's live session lands on the login page once, with a message, instead of looping", async ({ page, browser }) => {
+    // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
+    test.slow();
     await signIn(page, "global@latchkey.test");
     const email = `${unique("del")}@example.test`;
     const otp = await createUserInDialog(page, { name: "Deleted Dee", email, workspace: "Globex Corp.", role: "Member" });

@@ -18,6 +18,8 @@ async function tryPassword(page: Page, email: string, password: string) {
 const THROTTLED = /Too many attempts; try again in \d+ minutes?\./;
 
 test("six wrong passwords for an account: the sixth says to wait, even with the right password and from elsewhere", async ({ page, browser }) => {
+  // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
+  test.slow();
   // An account of this test's own (made in Admin > Users), so blocking it for an hour disturbs
   // no other spec; its one-time password is the right password.
   const admin = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": address() } });
@@ -54,6 +56,8 @@ test("six wrong passwords for an account: the sixth says to wait, even with the 
 });
 
 test("unknown emails are throttled the same way, and straight at Auth.js's callback too", async ({ page, request }) => {
+  // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
+  test.slow();
   await page.setExtraHTTPHeaders({ "x-forwarded-for": address() });
   for (let i = 1; i <= 5; i++) {
     await tryPassword(page, "nobody@nowhere.test", `guess-${i}`);
