@@ -1,14 +1,14 @@
-import { and, asc, count, eq, gt, max } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
-import { apiKeys, auditEvents, memberships, users } from "@/db/schema";
+import { apiKeys, memberships, users } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { createApiKey } from "@/lib/api-keys/core";
 import { createMyToken } from "@/lib/api-keys/tokens";
 import { loadSessionUser, loadSessionUserForClaims } from "@/lib/auth/context";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { ACCOUNT_FREE_FAILURES } from "@/lib/auth/sign-in-throttle";
-import { addUser, contextFor, seedFixtures, setWorkspace, userId, workspaceId } from "@/lib/testing/fixtures";
+import { addUser, contextFor, seedFixtures, setWorkspace, userId, workspaceId, auditEventsAfter, lastAuditEventId, snapshotOf } from "@/lib/testing/fixtures";
 import {
   changePassword,
   getAccount,
@@ -21,22 +21,6 @@ import {
 
 const OLD = "old-password-1234";
 const NEW = "a-brand-new-password";
-
-async function lastEventId(db: Db): Promise<number> {
-  const [{ id }] = await db.select({ id: max(auditEvents.id) }).from(auditEvents);
-  return id ?? 0;
-}
-
-const eventsAfter = (db: Db, id: number) => db.select().from(auditEvents).where(gt(auditEvents.id, id)).orderBy(asc(auditEvents.id));
-
-async function snapshot(db: Db) {
-  const [u, k, e] = await Promise.all([
-    db.select().from(users).orderBy(asc(users.id)),
-    db.select().from(apiKeys).orderBy(asc(apiKeys.id)),
-    db.select({ n: count() }).from(auditEvents),
-  ]);
-  return JSON.stringify({ u, k, e });
-}
 
 describe("your account", () => {
   let handle: OpenDatabase;
@@ -91,12 +75,12 @@ describe("your account", () => {
     it("renames the actor only, with an audit event in no workspace", async () => {
       const p = await person();
       const other = await userId(db, "member@acme.test");
-      const since = await lastEventId(db);
+      const since = await lastAuditEventId(db);
       expect(await updateProfile(db, p, { name: "  Ada Lovelace  " })).toEqual({ name: "Ada Lovelace" });
       expect((await getAccount(db, p)).name).toBe("Ada Lovelace");
       const [otherRow] = await db.select({ name: users.name }).from(users).where(eq(users.id, other));
       expect(otherRow.name).not.toBe("Ada Lovelace");
-      const events = await eventsAfter(db, since);
+      const events = await auditEventsAfter(db, since);
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({ action: "user.profile_updated", workspaceId: null, actorUserId: p.userId, ip: "203.0.113.9" });
       expect(events[0].changes).toEqual({ name: { from: expect.stringMatching(/^Person /), to: "Ada Lovelace" } });
@@ -104,28 +88,28 @@ describe("your account", () => {
 
     it("refuses an empty, overlong or control-character name and changes nothing", async () => {
       const p = await person();
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { users: true, apiKeys: true });
       for (const name of ["", "   ", "x".repeat(101), "Bad\u0000Name", 42, null]) {
         await expect(updateProfile(db, p, { name })).rejects.toMatchObject({ code: "validation", fieldErrors: { name: [expect.any(String)] } });
       }
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { users: true, apiKeys: true })).toBe(before);
     });
   });
 
   describe("change password", () => {
     it("needs the right current password; a wrong one changes nothing", async () => {
       const p = await person();
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { users: true, apiKeys: true });
       await expect(changePassword(db, p, { currentPassword: "wrong-password-1", newPassword: NEW, confirmPassword: NEW })).rejects.toMatchObject({
         code: "validation",
         fieldErrors: { currentPassword: ["That is not your current password."] },
       });
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { users: true, apiKeys: true })).toBe(before);
     });
 
     it("checks the new password: at least 12 characters, confirmed, not the current one", async () => {
       const p = await person();
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { users: true, apiKeys: true });
       const cases: [Record<string, unknown>, string][] = [
         [{ currentPassword: OLD, newPassword: "short", confirmPassword: "short" }, "newPassword"],
         [{ currentPassword: OLD, newPassword: "            ", confirmPassword: "            " }, "newPassword"],
@@ -139,14 +123,14 @@ describe("your account", () => {
         expect(err).toMatchObject({ code: "validation" });
         expect(Object.keys(err.fieldErrors)).toContain(field);
       }
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { users: true, apiKeys: true })).toBe(before);
     });
 
     it("replaces the hash, ends every earlier session, clears a one-time password, and records no password", async () => {
       const p = await person();
       await db.update(users).set({ mustChangePassword: true }).where(eq(users.id, p.userId));
       const oldSession = { userId: p.userId, signedInAt: Date.now() - 1000 };
-      const since = await lastEventId(db);
+      const since = await lastAuditEventId(db);
       const now = new Date();
       const { changedAt } = await changePassword(db, p, { currentPassword: OLD, newPassword: NEW, confirmPassword: NEW }, now);
       expect(changedAt).toEqual(now);
@@ -158,7 +142,7 @@ describe("your account", () => {
       expect(await loadSessionUserForClaims(db, oldSession)).toBeNull();
       expect(await loadSessionUserForClaims(db, { userId: p.userId, signedInAt: now.getTime() })).not.toBeNull();
 
-      const events = await eventsAfter(db, since);
+      const events = await auditEventsAfter(db, since);
       expect(events.map((e) => [e.action, e.workspaceId])).toEqual([["user.password_changed", null]]);
       const text = JSON.stringify(events);
       for (const secret of [OLD, NEW, row.passwordHash]) expect(text).not.toContain(secret);
@@ -169,13 +153,13 @@ describe("your account", () => {
       for (let i = 0; i < ACCOUNT_FREE_FAILURES + 1; i++) {
         await expect(changePassword(db, p, { currentPassword: `guess-number-${i}`, newPassword: NEW, confirmPassword: NEW })).rejects.toMatchObject({ code: "validation" });
       }
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { users: true, apiKeys: true });
       // Now even the right password waits, and nothing changes.
       await expect(changePassword(db, p, { currentPassword: OLD, newPassword: NEW, confirmPassword: NEW })).rejects.toMatchObject({
         code: "rate_limited",
         message: expect.stringMatching(/^Too many attempts; try again in \d+ minutes?\.$/),
       });
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { users: true, apiKeys: true })).toBe(before);
       const [row] = await db.select().from(users).where(eq(users.id, p.userId));
       expect(await verifyPassword(OLD, row.passwordHash)).toBe(true);
     });
@@ -183,9 +167,9 @@ describe("your account", () => {
     it("refuses a disabled account", async () => {
       const p = await person();
       await db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, p.userId));
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { users: true, apiKeys: true });
       await expect(changePassword(db, p, { currentPassword: OLD, newPassword: NEW, confirmPassword: NEW })).rejects.toMatchObject({ code: "unauthenticated" });
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { users: true, apiKeys: true })).toBe(before);
     });
   });
 
@@ -194,11 +178,11 @@ describe("your account", () => {
       const p = await person();
       const q = await person();
       const signedInAt = Date.now() - 1000;
-      const since = await lastEventId(db);
+      const since = await lastAuditEventId(db);
       await signOutEverywhere(db, p);
       expect(await loadSessionUserForClaims(db, { userId: p.userId, signedInAt })).toBeNull();
       expect(await loadSessionUserForClaims(db, { userId: q.userId, signedInAt })).not.toBeNull();
-      const events = await eventsAfter(db, since);
+      const events = await auditEventsAfter(db, since);
       expect(events).toMatchObject([{ action: "user.signed_out_everywhere", workspaceId: null, actorUserId: p.userId }]);
     });
   });
@@ -238,13 +222,13 @@ describe("your account", () => {
       const p = await person([["globex", "member"]]);
       const globexAdmin = await contextFor(db, "admin@globex.test", "globex");
       const key = await createApiKey(db, globexAdmin, { name: `Mine ${p.email}`, ownerId: p.userId });
-      const since = await lastEventId(db);
+      const since = await lastAuditEventId(db);
       await revokeKeyActingAsMe(db, p, key.key.id);
       const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, key.key.id));
       expect(row.revokedAt).toBeInstanceOf(Date);
       expect(row.revokedById).toBe(p.userId);
       expect(row.updatedAt.getTime()).toBe(row.revokedAt!.getTime());
-      const events = await eventsAfter(db, since);
+      const events = await auditEventsAfter(db, since);
       expect(events).toMatchObject([
         { action: "api_key.revoked", workspaceId: await workspaceId(db, "globex"), apiKeyId: key.key.id, actorUserId: p.userId, metadata: { via: "owner", kind: "workspace" } },
       ]);
@@ -263,13 +247,13 @@ describe("your account", () => {
         { userId: await userId(db, "admin@acme.test"), isGlobalAdmin: false },
         { userId: await userId(db, "global@latchkey.test"), isGlobalAdmin: true },
       ];
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { users: true, apiKeys: true });
       for (const attacker of attackers) {
         for (const id of [theirs.key.id, service.key.id, "00000000-0000-4000-8000-000000000000", "nope", null, { id: theirs.key.id }]) {
           await expect(revokeKeyActingAsMe(db, attacker, id)).rejects.toMatchObject({ code: "not_found", message: "Key not found." });
         }
       }
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { users: true, apiKeys: true })).toBe(before);
       const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.id, theirs.key.id)));
       expect(row.revokedAt).toBeNull();
     });

@@ -1,31 +1,15 @@
-import { asc, count, eq, gt, max } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
-import { apiKeys, auditEvents, memberships, users } from "@/db/schema";
+import { apiKeys, memberships, users } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import type { AccountActor } from "@/lib/account/audit";
 import { createApiKey } from "@/lib/api-keys/core";
 import { loadSessionUserForClaims } from "@/lib/auth/context";
 import { verifyPassword } from "@/lib/auth/password";
 import { listAuditEvents } from "@/lib/audit/list";
-import { addUser, contextFor, seedFixtures, userId, workspaceId } from "@/lib/testing/fixtures";
+import { addUser, contextFor, seedFixtures, userId, workspaceId, auditEventsAfter, lastAuditEventId, snapshotOf } from "@/lib/testing/fixtures";
 import { countLiveKeysOf, createUser, deleteUserAsAdmin, disableUser, enableUser, generateOneTimePassword, listUsers, listWorkspaceChoices } from "./users";
-
-async function lastEventId(db: Db): Promise<number> {
-  const [{ id }] = await db.select({ id: max(auditEvents.id) }).from(auditEvents);
-  return id ?? 0;
-}
-const eventsAfter = (db: Db, id: number) => db.select().from(auditEvents).where(gt(auditEvents.id, id)).orderBy(asc(auditEvents.id));
-
-async function snapshot(db: Db) {
-  const [u, m, k, e] = await Promise.all([
-    db.select().from(users).orderBy(asc(users.id)),
-    db.select().from(memberships).orderBy(asc(memberships.id)),
-    db.select().from(apiKeys).orderBy(asc(apiKeys.id)),
-    db.select({ n: count() }).from(auditEvents),
-  ]);
-  return JSON.stringify({ u, m, k, e });
-}
 
 describe("Admin > Users", () => {
   let handle: OpenDatabase;
@@ -47,7 +31,7 @@ describe("Admin > Users", () => {
   it("refuses everyone but a Global Admin, for every core, and changes nothing", async () => {
     const target = await someone({ memberships: [["acme", "member"]] });
     await db.update(users).set({ disabledAt: null }).where(eq(users.id, target));
-    const before = await snapshot(db);
+    const before = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
     const impostors: AccountActor[] = [];
     for (const email of ["admin@acme.test", "manager@acme.test", "member@acme.test", "guest@acme.test", "admin@globex.test"])
       impostors.push({ userId: await userId(db, email), isGlobalAdmin: false });
@@ -63,7 +47,7 @@ describe("Admin > Users", () => {
       await expect(enableUser(db, actor, target)).rejects.toMatchObject(denied);
       await expect(deleteUserAsAdmin(db, actor, target)).rejects.toMatchObject(denied);
     }
-    expect(await snapshot(db)).toBe(before);
+    expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(before);
   });
 
   it("lists users page by page with workspaces, live key counts and state; searches and filters on the server", async () => {
@@ -103,7 +87,7 @@ describe("Admin > Users", () => {
 
   describe("create", () => {
     it("creates a user with a one-time password (hashed, never audited) they must change, in a workspace with a role", async () => {
-      const since = await lastEventId(db);
+      const since = await lastAuditEventId(db);
       const created = await createUser(db, admin, { name: " Grace Hopper ", email: " Grace@Example.TEST ", isGlobalAdmin: false, workspace: "globex", role: "manager" });
       expect(created.user).toMatchObject({ name: "Grace Hopper", email: "grace@example.test", isGlobalAdmin: false });
       expect(created.workspace).toEqual({ slug: "globex", name: "Globex Corp.", role: "manager" });
@@ -116,7 +100,7 @@ describe("Admin > Users", () => {
       const [m] = await db.select().from(memberships).where(eq(memberships.userId, created.user.id));
       expect(m).toMatchObject({ workspaceId: await workspaceId(db, "globex"), role: "manager" });
 
-      const events = await eventsAfter(db, since);
+      const events = await auditEventsAfter(db, since);
       expect(events.map((e) => [e.action, e.workspaceId])).toEqual([
         ["user.created", null],
         ["member.added", await workspaceId(db, "globex")],
@@ -139,7 +123,7 @@ describe("Admin > Users", () => {
       const gone = await someone();
       const [goneRow] = await db.select({ email: users.email }).from(users).where(eq(users.id, gone));
       await db.update(users).set({ deletedAt: new Date() }).where(eq(users.id, gone));
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
       const cases: [Record<string, unknown>, string][] = [
         [{ name: "", email: "a@b.test" }, "name"],
         [{ name: "A", email: "not-an-email" }, "email"],
@@ -156,7 +140,7 @@ describe("Admin > Users", () => {
         expect(err, JSON.stringify(input)).toMatchObject({ code: "validation" });
         expect(Object.keys(err.fieldErrors), JSON.stringify(input)).toContain(field);
       }
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(before);
     });
   });
 
@@ -165,7 +149,7 @@ describe("Admin > Users", () => {
       const target = await someone({ memberships: [["acme", "member"]] });
       const session = { userId: target, signedInAt: Date.now() - 1000 };
       expect(await loadSessionUserForClaims(db, session)).not.toBeNull();
-      const since = await lastEventId(db);
+      const since = await lastAuditEventId(db);
       await disableUser(db, admin, target);
       expect(await loadSessionUserForClaims(db, session)).toBeNull();
       expect(await loadSessionUserForClaims(db, { userId: target, signedInAt: Date.now() + 1000 })).toBeNull();
@@ -178,7 +162,7 @@ describe("Admin > Users", () => {
       expect(await loadSessionUserForClaims(db, session)).toBeNull();
       expect(await loadSessionUserForClaims(db, { userId: target, signedInAt: Date.now() + 1000 })).not.toBeNull();
 
-      const events = await eventsAfter(db, since);
+      const events = await auditEventsAfter(db, since);
       expect(events.map((e) => [e.action, e.workspaceId])).toEqual([
         ["user.disabled", null],
         ["user.enabled", null],
@@ -186,23 +170,23 @@ describe("Admin > Users", () => {
     });
 
     it("refuses to disable or delete yourself, or the last active Global Admin, and changes nothing", async () => {
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
       await expect(disableUser(db, admin, admin.userId)).rejects.toMatchObject({ code: "validation", message: "You cannot disable yourself." });
       await expect(deleteUserAsAdmin(db, admin, admin.userId)).rejects.toMatchObject({ code: "validation", message: "You cannot delete yourself." });
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(before);
 
       // A second Global Admin may disable the first, but then not the other way round while the first is disabled.
       const second = await someone({ isGlobalAdmin: true });
       const secondActor: AccountActor = { userId: second, isGlobalAdmin: true };
       await disableUser(db, secondActor, admin.userId);
-      const mid = await snapshot(db);
+      const mid = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
       const third: AccountActor = { userId: await someone({ isGlobalAdmin: true }), isGlobalAdmin: true };
       await db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, third.userId));
-      const beforeLast = await snapshot(db);
+      const beforeLast = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
       // `third` is disabled, so `second` is the last active Global Admin.
       await expect(disableUser(db, third, second)).rejects.toMatchObject({ message: "Latchkey needs at least one active Global Admin." });
       await expect(deleteUserAsAdmin(db, third, second)).rejects.toMatchObject({ message: "Latchkey needs at least one active Global Admin." });
-      expect(await snapshot(db)).toBe(beforeLast);
+      expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(beforeLast);
       expect(mid).not.toBe(before);
       await enableUser(db, secondActor, admin.userId);
       await db.update(users).set({ deletedAt: new Date() }).where(eq(users.id, third.userId));
@@ -211,13 +195,13 @@ describe("Admin > Users", () => {
     it("answers not found for unknown, deleted or malformed ids", async () => {
       const gone = await someone();
       await db.update(users).set({ deletedAt: new Date() }).where(eq(users.id, gone));
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
       for (const id of [gone, "00000000-0000-4000-8000-000000000000", "x' or 1=1", 7, null]) {
         await expect(disableUser(db, admin, id)).rejects.toMatchObject({ code: "not_found" });
         await expect(enableUser(db, admin, id)).rejects.toMatchObject({ code: "not_found" });
         await expect(deleteUserAsAdmin(db, admin, id)).rejects.toMatchObject({ code: "not_found" });
       }
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(before);
     });
   });
 
@@ -227,12 +211,12 @@ describe("Admin > Users", () => {
       const target = await someone({ memberships: [["acme", "member"]] });
       await createApiKey(db, acmeAdmin, { name: `Doomed ${seq}`, ownerId: target });
       expect(await countLiveKeysOf(db, admin, target)).toBe(1);
-      const since = await lastEventId(db);
+      const since = await lastAuditEventId(db);
       expect(await deleteUserAsAdmin(db, admin, target)).toMatchObject({ revokedKeys: 1 });
       expect(await countLiveKeysOf(db, admin, target)).toBe(0);
       expect(await db.select().from(memberships).where(eq(memberships.userId, target))).toEqual([]);
       expect(await loadSessionUserForClaims(db, { userId: target, signedInAt: Date.now() })).toBeNull();
-      const actions = (await eventsAfter(db, since)).map((e) => [e.action, e.workspaceId === null ? null : "workspace"]);
+      const actions = (await auditEventsAfter(db, since)).map((e) => [e.action, e.workspaceId === null ? null : "workspace"]);
       expect(actions).toEqual(
         expect.arrayContaining([
           ["user.deleted", "workspace"],
@@ -242,9 +226,9 @@ describe("Admin > Users", () => {
       );
       // Someone who belonged nowhere still leaves a record.
       const loner = await someone();
-      const since2 = await lastEventId(db);
+      const since2 = await lastAuditEventId(db);
       await deleteUserAsAdmin(db, admin, loner);
-      expect((await eventsAfter(db, since2)).map((e) => [e.action, e.workspaceId])).toEqual([["user.deleted", null]]);
+      expect((await auditEventsAfter(db, since2)).map((e) => [e.action, e.workspaceId])).toEqual([["user.deleted", null]]);
     });
   });
 });

@@ -1,7 +1,7 @@
-import { eq } from "drizzle-orm";
+import { asc, count, eq, gt, max } from "drizzle-orm";
 import type { Db } from "@/db";
 import { seedDemo } from "@/db/seed";
-import { memberships, users, workspaces, type Role, type Workspace } from "@/db/schema";
+import { apiKeys, auditEvents, memberships, users, workspaces, type Role, type Workspace } from "@/db/schema";
 import { loadSessionUser, resolveWorkspaceContext, type WorkspaceContext } from "@/lib/auth/context";
 
 /** Seeds the demo data set (two workspaces, a user per role) into a test database. */
@@ -49,4 +49,30 @@ export async function addUser(
 /** Changes a workspace's settings directly (no audit), e.g. to allow personal tokens before a test. */
 export async function setWorkspace(db: Db, slug: string, values: Partial<Pick<Workspace, "apiKeysEnabled" | "personalTokensAllowed" | "maxKeyLifetimeDays">>): Promise<void> {
   await db.update(workspaces).set(values).where(eq(workspaces.slug, slug));
+}
+
+/** The id of the newest audit event, to find exactly what an action wrote after it. */
+export async function lastAuditEventId(db: Db): Promise<number> {
+  const [{ id }] = await db.select({ id: max(auditEvents.id) }).from(auditEvents);
+  return id ?? 0;
+}
+
+/** The audit events written after `id`, oldest first. */
+export function auditEventsAfter(db: Db, id: number) {
+  return db.select().from(auditEvents).where(gt(auditEvents.id, id)).orderBy(asc(auditEvents.id));
+}
+
+/**
+ * Every row of the given tables plus the number of audit events, as one string: equal before
+ * and after a refused call means the call changed nothing.
+ */
+export async function snapshotOf(db: Db, tables: { users?: true; memberships?: true; apiKeys?: true; workspaces?: true }): Promise<string> {
+  const [u, m, k, w, e] = await Promise.all([
+    tables.users ? db.select().from(users).orderBy(asc(users.id)) : null,
+    tables.memberships ? db.select().from(memberships).orderBy(asc(memberships.id)) : null,
+    tables.apiKeys ? db.select().from(apiKeys).orderBy(asc(apiKeys.id)) : null,
+    tables.workspaces ? db.select().from(workspaces).orderBy(asc(workspaces.id)) : null,
+    db.select({ n: count() }).from(auditEvents),
+  ]);
+  return JSON.stringify({ u, m, k, w, e });
 }

@@ -1,39 +1,19 @@
-import { and, asc, count, eq, gt, max } from "drizzle-orm";
+import { and, count, eq } from "drizzle-orm";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
-import { apiKeys, auditEvents, memberships, users, workspaces } from "@/db/schema";
+import { apiKeys, memberships, users, workspaces } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { createApiKey, revokeApiKey } from "@/lib/api-keys/core";
 import { createMyToken } from "@/lib/api-keys/tokens";
 import { verifyApiKey } from "@/lib/api-keys/verify";
 import { permissionsOf } from "@/lib/auth/permissions";
-import { addUser, contextFor, seedFixtures, setWorkspace, userId, workspaceId } from "@/lib/testing/fixtures";
+import { addUser, contextFor, seedFixtures, setWorkspace, userId, workspaceId, auditEventsAfter, lastAuditEventId, snapshotOf } from "@/lib/testing/fixtures";
 import { addMember, changeMemberRole, listMembers, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "./core";
 
 const DAY_MS = 86_400_000;
 
 let seq = 0;
 const uniqueName = (label: string) => `${label} ${++seq}`;
-
-/** The id of the newest audit event, to find exactly what an action wrote after it. */
-async function lastEventId(db: Db): Promise<number> {
-  const [{ id }] = await db.select({ id: max(auditEvents.id) }).from(auditEvents);
-  return id ?? 0;
-}
-
-async function eventsAfter(db: Db, id: number) {
-  return db.select().from(auditEvents).where(gt(auditEvents.id, id)).orderBy(asc(auditEvents.id));
-}
-
-/** Every row of the tables these functions may touch, as one string. */
-async function snapshot(db: Db) {
-  const [w, m, e] = await Promise.all([
-    db.select().from(workspaces).orderBy(asc(workspaces.id)),
-    db.select().from(memberships).orderBy(asc(memberships.id)),
-    db.select({ n: count() }).from(auditEvents),
-  ]);
-  return JSON.stringify({ w, m, e });
-}
 
 async function membership(db: Db, email: string, slug: string) {
   const [m] = await db
@@ -65,11 +45,11 @@ describe("updateWorkspaceSettings", () => {
     const { secret } = await createApiKey(db, await adminCtx(), { name: uniqueName("Toggle") });
     expect((await verifyApiKey(db, secret, { via: "x-apikey" })).ok).toBe(true);
 
-    const mark = await lastEventId(db);
+    const mark = await lastAuditEventId(db);
     const off = await updateWorkspaceSettings(db, await adminCtx(), { apiKeysEnabled: false });
     expect(off).toMatchObject({ id: acmeId, apiKeysEnabled: false, personalTokensAllowed: false, maxKeyLifetimeDays: 730 });
     expect((await acmeRow()).apiKeysEnabled).toBe(false);
-    const events = await eventsAfter(db, mark);
+    const events = await auditEventsAfter(db, mark);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       action: "workspace.settings_updated",
@@ -84,7 +64,7 @@ describe("updateWorkspaceSettings", () => {
     expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: false, code: "api_keys_disabled" });
 
     await updateWorkspaceSettings(db, await adminCtx(), { apiKeysEnabled: true });
-    expect((await eventsAfter(db, mark)).map((e) => e.changes)).toEqual([
+    expect((await auditEventsAfter(db, mark)).map((e) => e.changes)).toEqual([
       { apiKeysEnabled: { from: true, to: false } },
       { apiKeysEnabled: { from: false, to: true } },
     ]);
@@ -92,20 +72,20 @@ describe("updateWorkspaceSettings", () => {
   });
 
   it("changes several settings in one event that lists only what changed", async () => {
-    const mark = await lastEventId(db);
+    const mark = await lastAuditEventId(db);
     const updated = await updateWorkspaceSettings(db, await adminCtx(), { apiKeysEnabled: true, personalTokensAllowed: true, maxKeyLifetimeDays: 90 });
     expect(updated).toMatchObject({ apiKeysEnabled: true, personalTokensAllowed: true, maxKeyLifetimeDays: 90 });
-    const events = await eventsAfter(db, mark);
+    const events = await auditEventsAfter(db, mark);
     expect(events).toHaveLength(1);
     expect(events[0].changes).toEqual({ personalTokensAllowed: { from: false, to: true }, maxKeyLifetimeDays: { from: 730, to: 90 } });
     await updateWorkspaceSettings(db, await adminCtx(), { personalTokensAllowed: false, maxKeyLifetimeDays: 730 });
   });
 
   it.each([1, 3650, null])("accepts a maximum lifetime of %s", async (days) => {
-    const mark = await lastEventId(db);
+    const mark = await lastAuditEventId(db);
     await updateWorkspaceSettings(db, await adminCtx(), { maxKeyLifetimeDays: days });
     expect((await acmeRow()).maxKeyLifetimeDays).toBe(days);
-    const [event] = await eventsAfter(db, mark);
+    const [event] = await auditEventsAfter(db, mark);
     expect(event.changes).toEqual({ maxKeyLifetimeDays: { from: 730, to: days } });
     await updateWorkspaceSettings(db, await adminCtx(), { maxKeyLifetimeDays: 730 });
   });
@@ -121,32 +101,32 @@ describe("updateWorkspaceSettings", () => {
   ];
 
   it.each(bad)("refuses %s with a message on the field and writes nothing", async (_label, input, field, message) => {
-    const before = await snapshot(db);
+    const before = await snapshotOf(db, { workspaces: true, memberships: true });
     const err = await updateWorkspaceSettings(db, await adminCtx(), input).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: "AppError", code: "validation" });
     expect((err as { fieldErrors: Record<string, string[]> }).fieldErrors).toEqual({
       [field]: [typeof message === "string" ? message : expect.stringMatching(message)],
     });
-    expect(await snapshot(db)).toBe(before);
+    expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
   });
 
   it("refuses a field it does not know and writes nothing", async () => {
-    const before = await snapshot(db);
+    const before = await snapshotOf(db, { workspaces: true, memberships: true });
     await expect(updateWorkspaceSettings(db, await adminCtx(), { name: "Evil Inc." })).rejects.toMatchObject({ code: "validation" });
-    expect(await snapshot(db)).toBe(before);
+    expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
     expect((await acmeRow()).name).toBe("Acme Inc.");
   });
 
   it("writes no event when nothing changes", async () => {
-    const before = await snapshot(db);
+    const before = await snapshotOf(db, { workspaces: true, memberships: true });
     const current = await acmeRow();
     expect(await updateWorkspaceSettings(db, await adminCtx(), { apiKeysEnabled: true, personalTokensAllowed: false, maxKeyLifetimeDays: 730 })).toEqual(current);
     expect(await updateWorkspaceSettings(db, await adminCtx(), {})).toEqual(current);
-    expect(await snapshot(db)).toBe(before);
+    expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
   });
 
   it("forbids Managers (with or without the grant), Members and Guests, and writes nothing", async () => {
-    const before = await snapshot(db);
+    const before = await snapshotOf(db, { workspaces: true, memberships: true });
     for (const email of ["manager@acme.test", "member@acme.test", "guest@acme.test"]) {
       await expect(updateWorkspaceSettings(db, await contextFor(db, email, "acme"), { apiKeysEnabled: false })).rejects.toMatchObject({
         name: "AppError",
@@ -156,20 +136,20 @@ describe("updateWorkspaceSettings", () => {
     }
     const where = and(eq(memberships.userId, await userId(db, "manager@acme.test")), eq(memberships.workspaceId, acmeId));
     await db.update(memberships).set({ canManageApiKeys: true }).where(where);
-    const grantedBefore = await snapshot(db);
+    const grantedBefore = await snapshotOf(db, { workspaces: true, memberships: true });
     await expect(updateWorkspaceSettings(db, await contextFor(db, "manager@acme.test", "acme"), { apiKeysEnabled: false })).rejects.toMatchObject({ code: "forbidden" });
-    expect(await snapshot(db)).toBe(grantedBefore);
+    expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(grantedBefore);
     await db.update(memberships).set({ canManageApiKeys: false }).where(where);
-    expect(await snapshot(db)).toBe(before);
+    expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
     // Another workspace's Admin cannot even see this one.
     await expect(contextFor(db, "admin@globex.test", "acme")).rejects.toMatchObject({ code: "not_found" });
   });
 
   it("lets a Global Admin change any workspace's settings", async () => {
     const ctx = await contextFor(db, "global@latchkey.test", "globex");
-    const mark = await lastEventId(db);
+    const mark = await lastAuditEventId(db);
     expect(await updateWorkspaceSettings(db, ctx, { maxKeyLifetimeDays: 365 })).toMatchObject({ slug: "globex", maxKeyLifetimeDays: 365 });
-    const [event] = await eventsAfter(db, mark);
+    const [event] = await auditEventsAfter(db, mark);
     expect(event).toMatchObject({ workspaceId: await workspaceId(db, "globex"), actorUserId: await userId(db, "global@latchkey.test"), targetName: "Globex Corp." });
   });
 
@@ -232,12 +212,12 @@ describe("members", () => {
       const { secret } = await createApiKey(db, await adminCtx(), { name: uniqueName("Riley's key"), ownerId: person });
       expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "manager" } });
 
-      const mark = await lastEventId(db);
+      const mark = await lastAuditEventId(db);
       expect(await changeMemberRole(db, await adminCtx(), person, "member")).toBe("member");
       expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "member" } });
       const [m] = await db.select().from(memberships).where(eq(memberships.userId, person));
       expect(m.role).toBe("member");
-      const events = await eventsAfter(db, mark);
+      const events = await auditEventsAfter(db, mark);
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({
         action: "member.role_changed",
@@ -252,7 +232,7 @@ describe("members", () => {
       expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "admin" } });
       expect(await changeMemberRole(db, await adminCtx(), person, "guest")).toBe("guest");
       expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "guest" } });
-      expect((await eventsAfter(db, mark)).map((e) => e.changes)).toEqual([
+      expect((await auditEventsAfter(db, mark)).map((e) => e.changes)).toEqual([
         { role: { from: "manager", to: "member" } },
         { role: { from: "member", to: "admin" } },
         { role: { from: "admin", to: "guest" } },
@@ -260,19 +240,19 @@ describe("members", () => {
     });
 
     it("writes nothing when the role is unchanged", async () => {
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { workspaces: true, memberships: true });
       expect(await changeMemberRole(db, await adminCtx(), memberId, "member")).toBe("member");
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
     });
 
     it.each([["owner"], ["Admin"], [""], [null], [undefined], [3]])("refuses the role %j with a field error and writes nothing", async (role) => {
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { workspaces: true, memberships: true });
       await expect(changeMemberRole(db, await adminCtx(), memberId, role)).rejects.toMatchObject({
         name: "AppError",
         code: "validation",
         fieldErrors: { role: ["Choose Admin, Manager, Member or Guest."] },
       });
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
     });
 
     it("says not found for someone who is not a member here", async () => {
@@ -290,14 +270,14 @@ describe("members", () => {
       const ghost = await addUser(db, { email: "ghost-admin@acme.test", name: "Ghost Admin", memberships: [["acme", "admin"]] });
       await db.update(users).set({ deletedAt: new Date() }).where(eq(users.id, ghost));
 
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { workspaces: true, memberships: true });
       for (const ctx of [await adminCtx(), await globalCtx()]) {
         const err = await changeMemberRole(db, ctx, adminId, "manager").catch((e: unknown) => e);
         expect(err).toMatchObject({ code: "validation", message: "A workspace needs at least one Admin." });
         expect((err as { fieldErrors: Record<string, string[]> }).fieldErrors.role[0]).toMatch(/^Ada Admin is the last Admin: a workspace needs at least one Admin/);
         await expect(removeMember(db, ctx, adminId)).rejects.toMatchObject({ code: "validation", fieldErrors: { role: [expect.stringMatching(/last Admin/)] } });
       }
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
       expect((await membership(db, "admin@acme.test", "acme")).role).toBe("admin");
     });
 
@@ -322,7 +302,7 @@ describe("members", () => {
         ["guest@acme.test", false],
       ] as const) {
         await db.update(memberships).set({ canManageApiKeys: withGrant }).where(grant);
-        const before = await snapshot(db);
+        const before = await snapshotOf(db, { workspaces: true, memberships: true });
         const ctx = await contextFor(db, email, "acme");
         const denied = { name: "AppError", code: "forbidden", message: "Only workspace Admins can manage members." };
         await expect(changeMemberRole(db, ctx, memberId, "guest")).rejects.toMatchObject(denied);
@@ -330,7 +310,7 @@ describe("members", () => {
         await expect(setManageApiKeysGrant(db, ctx, ctx.userId!, true)).rejects.toMatchObject(denied);
         await expect(removeMember(db, ctx, adminId)).rejects.toMatchObject(denied);
         await expect(listMembers(db, ctx)).rejects.toMatchObject(denied);
-        expect(await snapshot(db)).toBe(before);
+        expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
       }
       await db.update(memberships).set({ canManageApiKeys: false }).where(grant);
     });
@@ -343,7 +323,7 @@ describe("members", () => {
       const { secret } = await createApiKey(db, await adminCtx(), { name: uniqueName("Max's key"), ownerId: managerId });
       expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { canManageApiKeys: false } });
 
-      const mark = await lastEventId(db);
+      const mark = await lastAuditEventId(db);
       expect(await setManageApiKeysGrant(db, await adminCtx(), managerId, true)).toBe(true);
       const after = await contextFor(db, "manager@acme.test", "acme");
       expect(after.canManageApiKeys).toBe(true);
@@ -353,7 +333,7 @@ describe("members", () => {
       const made = await createApiKey(db, after, { name: uniqueName("By Max") });
       expect(made.key.ownerId).toBe(managerId);
 
-      const events = await eventsAfter(db, mark);
+      const events = await auditEventsAfter(db, mark);
       const grantEvents = events.filter((e) => e.action === "member.grant_changed");
       expect(grantEvents).toHaveLength(1);
       expect(grantEvents[0]).toMatchObject({
@@ -365,29 +345,29 @@ describe("members", () => {
       });
 
       // Granting again changes nothing.
-      const same = await snapshot(db);
+      const same = await snapshotOf(db, { workspaces: true, memberships: true });
       expect(await setManageApiKeysGrant(db, await adminCtx(), managerId, true)).toBe(true);
-      expect(await snapshot(db)).toBe(same);
+      expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(same);
 
       expect(await setManageApiKeysGrant(db, await adminCtx(), managerId, false)).toBe(false);
       const revoked = await contextFor(db, "manager@acme.test", "acme");
       expect(permissionsOf(revoked).has("api_keys.manage")).toBe(false);
       await expect(createApiKey(db, revoked, { name: uniqueName("Too late") })).rejects.toMatchObject({ code: "forbidden" });
-      expect((await eventsAfter(db, mark)).filter((e) => e.action === "member.grant_changed").map((e) => e.changes)).toEqual([
+      expect((await auditEventsAfter(db, mark)).filter((e) => e.action === "member.grant_changed").map((e) => e.changes)).toEqual([
         { canManageApiKeys: { from: false, to: true } },
         { canManageApiKeys: { from: true, to: false } },
       ]);
     });
 
     it("refuses anything but true or false with a field error, and writes nothing", async () => {
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { workspaces: true, memberships: true });
       for (const value of ["true", 1, null, undefined]) {
         await expect(setManageApiKeysGrant(db, await adminCtx(), managerId, value)).rejects.toMatchObject({
           code: "validation",
           fieldErrors: { canManageApiKeys: ["Manage API Keys must be granted (true) or not (false)."] },
         });
       }
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
     });
 
     it("gives a Guest nothing on the API tab, grant or not", async () => {
@@ -407,12 +387,12 @@ describe("members", () => {
       const token = await createMyToken(db, await contextFor(db, "rita@acme.test", "acme"), { name: "Rita's laptop" });
       for (const secret of [key.secret, token.secret]) expect((await verifyApiKey(db, secret, { via: "x-apikey" })).ok).toBe(true);
 
-      const mark = await lastEventId(db);
+      const mark = await lastAuditEventId(db);
       expect(await removeMember(db, await adminCtx(), person)).toEqual({ name: "Rita Remove" });
       expect(await db.select().from(memberships).where(eq(memberships.userId, person))).toEqual([]);
       for (const secret of [key.secret, token.secret])
         expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: false, code: "owner_removed", status: 403 });
-      const events = await eventsAfter(db, mark);
+      const events = await auditEventsAfter(db, mark);
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({
         action: "member.removed",
@@ -426,9 +406,9 @@ describe("members", () => {
       await expect(contextFor(db, "rita@acme.test", "acme")).rejects.toMatchObject({ code: "not_found" });
       expect((await listMembers(db, await adminCtx())).map((m) => m.userId)).not.toContain(person);
       // Removing them again: not found, nothing written.
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { workspaces: true, memberships: true });
       await expect(removeMember(db, await adminCtx(), person)).rejects.toMatchObject({ code: "not_found" });
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
       await setWorkspace(db, "acme", { personalTokensAllowed: false });
     });
 
@@ -448,16 +428,16 @@ describe("members", () => {
       await removeMember(db, await adminCtx(), person);
       expect(await verifyApiKey(db, key.secret, { via: "x-apikey" })).toMatchObject({ ok: false, code: "owner_removed" });
 
-      const mark = await lastEventId(db);
+      const mark = await lastAuditEventId(db);
       expect(await addMember(db, await adminCtx(), { email: "  BACK@acme.test ", role: "manager" })).toEqual({ name: "Bo Back", role: "manager" });
       expect(await verifyApiKey(db, key.secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "manager" } });
-      expect(await eventsAfter(db, mark)).toEqual([
+      expect(await auditEventsAfter(db, mark)).toEqual([
         expect.objectContaining({ action: "member.added", targetName: "Bo Back", changes: { role: { from: null, to: "manager" } }, metadata: { userId: person } }),
       ]);
     });
 
     it("refuses unknown emails, existing members and bad roles with field messages, writing nothing", async () => {
-      const before = await snapshot(db);
+      const before = await snapshotOf(db, { workspaces: true, memberships: true });
       await expect(addMember(db, await adminCtx(), { email: "nobody@acme.test", role: "member" })).rejects.toMatchObject({
         code: "validation",
         fieldErrors: { email: ["No Latchkey user has the email nobody@acme.test."] },
@@ -467,7 +447,7 @@ describe("members", () => {
       });
       await expect(addMember(db, await adminCtx(), { email: "not an email", role: "member" })).rejects.toMatchObject({ fieldErrors: { email: [expect.stringMatching(/email address/)] } });
       await expect(addMember(db, await adminCtx(), { email: "admin@globex.test", role: "owner" })).rejects.toMatchObject({ fieldErrors: { role: [expect.any(String)] } });
-      expect(await snapshot(db)).toBe(before);
+      expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
     });
 
     it("is for Admins only", async () => {

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, isNull, max } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
 import { apiKeys, auditEvents, memberships, users } from "@/db/schema";
@@ -7,27 +7,11 @@ import { createApiKey, revokeApiKey } from "@/lib/api-keys/core";
 import { createMyToken } from "@/lib/api-keys/tokens";
 import { verifyApiKey } from "@/lib/api-keys/verify";
 import { loadSessionUser } from "@/lib/auth/context";
-import { addUser, contextFor, seedFixtures, setWorkspace, userId, workspaceId } from "@/lib/testing/fixtures";
+import { addUser, contextFor, seedFixtures, setWorkspace, userId, workspaceId, lastAuditEventId, snapshotOf } from "@/lib/testing/fixtures";
 import { countUserLiveKeys, deleteUser } from "./users";
 
 let seq = 0;
 const uniqueName = (label: string) => `${label} ${++seq}`;
-
-async function lastEventId(db: Db): Promise<number> {
-  const [{ id }] = await db.select({ id: max(auditEvents.id) }).from(auditEvents);
-  return id ?? 0;
-}
-
-/** Every row of every table deleteUser may touch, as one string. */
-async function snapshot(db: Db) {
-  const [u, m, k, e] = await Promise.all([
-    db.select().from(users).orderBy(asc(users.id)),
-    db.select().from(memberships).orderBy(asc(memberships.id)),
-    db.select().from(apiKeys).orderBy(asc(apiKeys.id)),
-    db.select({ n: count() }).from(auditEvents),
-  ]);
-  return JSON.stringify({ u, m, k, e });
-}
 
 describe("deleting users", () => {
   let handle: OpenDatabase;
@@ -51,7 +35,7 @@ describe("deleting users", () => {
 
   it("is for Global Admins only", async () => {
     const target = await userId(db, "member@acme.test");
-    const before = await snapshot(db);
+    const before = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
     for (const [email, slug] of [
       ["admin@acme.test", "acme"],
       ["manager@acme.test", "acme"],
@@ -64,7 +48,7 @@ describe("deleting users", () => {
       await expect(countUserLiveKeys(db, ctx, target)).rejects.toMatchObject(denied);
       await expect(deleteUser(db, ctx, target)).rejects.toMatchObject(denied);
     }
-    expect(await snapshot(db)).toBe(before);
+    expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(before);
   });
 
   it("counts, then revokes, exactly the user's live keys and tokens in every workspace", async () => {
@@ -99,7 +83,7 @@ describe("deleting users", () => {
     for (const { secret } of owned)
       expect((await verifyApiKey(db, secret, { via: "x-apikey" })).ok ? "accepted" : "refused").toBe(secret === disabled.secret ? "refused" : "accepted");
 
-    const mark = await lastEventId(db);
+    const mark = await lastAuditEventId(db);
     expect(await deleteUser(db, ctx, dev)).toEqual({ name: "Dev Deleted", revokedKeys: 4 });
 
     // The keys: exactly Dev's live ones revoked, by the Global Admin.
@@ -151,37 +135,37 @@ describe("deleting users", () => {
     expect(events).toHaveLength(revokedEvents.length + deletedEvents.length);
 
     // Deleting them again: not found, nothing written.
-    const before = await snapshot(db);
+    const before = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
     await expect(deleteUser(db, ctx, dev)).rejects.toMatchObject({ code: "not_found" });
-    expect(await snapshot(db)).toBe(before);
+    expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(before);
   });
 
   it("deletes a user with no keys and no memberships, writing no workspace event", async () => {
     const loner = await addUser(db, { email: "loner@latchkey.test", name: "Lou Loner" });
-    const mark = await lastEventId(db);
+    const mark = await lastAuditEventId(db);
     expect(await countUserLiveKeys(db, await globalCtx(), loner)).toBe(0);
     expect(await deleteUser(db, await globalCtx(), loner)).toEqual({ name: "Lou Loner", revokedKeys: 0 });
     expect(await loadSessionUser(db, loner)).toBeNull();
-    expect(await lastEventId(db)).toBe(mark);
+    expect(await lastAuditEventId(db)).toBe(mark);
   });
 
   it("says not found for an unknown or malformed id", async () => {
     const ctx = await globalCtx();
-    const before = await snapshot(db);
+    const before = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
     await expect(countUserLiveKeys(db, ctx, "not-a-uuid")).rejects.toMatchObject({ code: "not_found" });
     expect(await countUserLiveKeys(db, ctx, "00000000-0000-4000-8000-000000000000")).toBe(0);
     for (const id of ["not-a-uuid", "00000000-0000-4000-8000-000000000000"])
       await expect(deleteUser(db, ctx, id)).rejects.toMatchObject({ code: "not_found" });
-    expect(await snapshot(db)).toBe(before);
+    expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(before);
   });
 
   it("refuses to delete yourself", async () => {
-    const before = await snapshot(db);
+    const before = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
     await expect(deleteUser(db, await globalCtx(), globalId)).rejects.toMatchObject({
       code: "validation",
       fieldErrors: { userId: ["You cannot delete yourself."] },
     });
-    expect(await snapshot(db)).toBe(before);
+    expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(before);
     expect(await loadSessionUser(db, globalId)).not.toBeNull();
   });
 
@@ -196,13 +180,13 @@ describe("deleting users", () => {
     const gil = await contextFor(db, "second-global@latchkey.test", "acme");
     expect(gil.isGlobalAdmin).toBe(true);
     await db.update(users).set({ isGlobalAdmin: false }).where(eq(users.id, second));
-    const before = await snapshot(db);
+    const before = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
     await expect(deleteUser(db, gil, globalId)).rejects.toMatchObject({
       code: "validation",
       message: "Latchkey needs at least one Global Admin.",
       fieldErrors: { userId: ["This is the last Global Admin."] },
     });
-    expect(await snapshot(db)).toBe(before);
+    expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(before);
     const [{ live }] = await db.select({ live: count() }).from(users).where(and(eq(users.isGlobalAdmin, true), isNull(users.deletedAt)));
     expect(live).toBe(1);
   });
