@@ -3,7 +3,7 @@
 import { useMemo, useRef, useState } from "react";
 import { Download, KeyRound } from "lucide-react";
 import { toast } from "sonner";
-import { bulkDisableKeysAction, bulkRevokeKeysAction } from "@/app/(console)/admin/keys/actions";
+import { bulkDisableKeysAction, bulkRevokeKeysAction } from "@/lib/admin/keys-actions";
 import {
   createDataTableColumnHelper,
   DataTable,

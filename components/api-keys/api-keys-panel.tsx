@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useState } from "react";
-import type { CreatedKeyResult } from "@/app/(console)/w/[slug]/account/api/actions";
+import type { CreatedKeyResult } from "@/lib/api-keys/actions";
 import type { ApiKeyView, WorkspaceMemberOption } from "@/lib/api-keys/core";
 import { ApiKeysTable } from "./api-keys-table";
 import { CreateApiKeyDialog } from "./create-api-key-dialog";

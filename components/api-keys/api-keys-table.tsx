@@ -4,7 +4,7 @@ import { useMemo, useOptimistic, useTransition } from "react";
 import Link from "next/link";
 import { KeyRound, Pencil } from "lucide-react";
 import { toast } from "sonner";
-import { updateApiKeyAction } from "@/app/(console)/w/[slug]/account/api/actions";
+import { updateApiKeyAction } from "@/lib/api-keys/actions";
 import { createDataTableColumnHelper, DataTable, DataTableColumnHeader } from "@/components/data-table";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";

@@ -2,7 +2,7 @@
 
 import { useActionState, useState } from "react";
 import { Plus } from "lucide-react";
-import { createApiKeyAction, type CreatedKeyResult } from "@/app/(console)/w/[slug]/account/api/actions";
+import { createApiKeyAction, type CreatedKeyResult } from "@/lib/api-keys/actions";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from "@/components/ui/dialog";

@@ -2,7 +2,7 @@
 
 import { useState, useTransition } from "react";
 import { toast } from "sonner";
-import { revokeAllApiKeysAction, revokeApiKeyAction } from "@/app/(console)/w/[slug]/account/api/actions";
+import { revokeAllApiKeysAction, revokeApiKeyAction } from "@/lib/api-keys/actions";
 import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from "@/components/ui/dialog";

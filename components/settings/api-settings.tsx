@@ -2,7 +2,7 @@
 
 import { useOptimistic, useState, useTransition } from "react";
 import { toast } from "sonner";
-import { updateSettingsAction } from "@/app/(console)/w/[slug]/settings/actions";
+import { updateSettingsAction } from "@/lib/workspaces/actions";
 import { Field, fieldAria } from "@/components/api-keys/field";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";

@@ -2,7 +2,7 @@
 
 import { useState, useTransition } from "react";
 import { toast } from "sonner";
-import { addMemberAction, changeRoleAction, countUserKeysAction, deleteUserAction, removeMemberAction, setGrantAction } from "@/app/(console)/w/[slug]/settings/actions";
+import { addMemberAction, changeRoleAction, countUserKeysAction, deleteUserAction, removeMemberAction, setGrantAction } from "@/lib/workspaces/actions";
 import { Field, fieldAria, selectClassName } from "@/components/api-keys/field";
 import { Input } from "@/components/ui/input";
 import { ConfirmDialog } from "@/components/confirm-dialog";

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { LogOut, Settings2, UserRound } from "lucide-react";
-import { signOutAction } from "@/app/(console)/actions";
+import { signOutAction } from "@/lib/account/actions";
 import { Button } from "@/components/ui/button";
 import {
   DropdownMenu,

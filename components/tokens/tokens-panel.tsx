@@ -8,7 +8,7 @@ import {
   deleteAllTokensAction,
   deleteTokenAction,
   type CreatedTokenResult,
-} from "@/app/(console)/w/[slug]/account/tokens/actions";
+} from "@/lib/api-keys/token-actions";
 import { Field, fieldAria } from "@/components/api-keys/field";
 import { SecretDialog } from "@/components/api-keys/secret-dialog";
 import { ConfirmDialog } from "@/components/confirm-dialog";

@@ -1,30 +1,21 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { getDb } from "@/db";
-import { requestMeta, requireSessionUser, toActionError, type ActionResult } from "@/lib/actions";
+import { sessionAction, type ActionResult } from "@/lib/actions";
 import { refreshDemoExposure } from "@/lib/demo";
 import { signIn, signOut } from "@/lib/auth";
-import { changePassword, revokeKeyActingAsMe, signOutEverywhere, updateProfile, type AccountActor } from "./core";
+import { changePassword, revokeKeyActingAsMe, signOutEverywhere, updateProfile } from "./core";
 import type { ChangePasswordInput, ProfileInput } from "./validation";
 
-// Thin adapters: each checks the session itself (anyone can POST to a server action), builds
-// the actor from it, and leaves input checks to the core. Nothing here logs what it was sent.
-
-async function actor(opts: { passwordChangeAllowed?: boolean } = {}): Promise<AccountActor> {
-  const db = await getDb();
-  const user = await requireSessionUser(db, opts);
-  return { userId: user.id, isGlobalAdmin: user.isGlobalAdmin, ...(await requestMeta()) };
-}
+// Thin adapters: the wrapper checks the session (anyone can POST to a server action) and hands
+// over the actor; the core checks the input. Nothing here logs what it was sent.
 
 export async function updateProfileAction(input: ProfileInput): Promise<ActionResult<{ name: string }>> {
-  try {
-    const data = await updateProfile(await getDb(), await actor(), input);
+  return sessionAction(async (actor, db) => {
+    const data = await updateProfile(db, actor, input);
     revalidatePath("/", "layout");
-    return { ok: true, data };
-  } catch (err) {
-    return toActionError(err);
-  }
+    return data;
+  });
 }
 
 /**
@@ -33,17 +24,18 @@ export async function updateProfileAction(input: ProfileInput): Promise<ActionRe
  * fails (`signedInAgain: false`) the page sends them to the login page instead.
  */
 export async function changePasswordAction(input: ChangePasswordInput): Promise<ActionResult<{ signedInAgain: boolean }>> {
-  let email: string;
+  const changed = await sessionAction(
+    async (actor, db) => {
+      const { email } = await changePassword(db, actor, input);
+      // A demo account may just have stopped having the published password.
+      await refreshDemoExposure(db);
+      return email;
+    },
+    { passwordChangeAllowed: true },
+  );
+  if (!changed.ok) return changed;
   try {
-    const db = await getDb();
-    ({ email } = await changePassword(db, await actor({ passwordChangeAllowed: true }), input));
-    // A demo account may just have stopped having the published password.
-    await refreshDemoExposure(db);
-  } catch (err) {
-    return toActionError(err);
-  }
-  try {
-    await signIn("credentials", { email, password: input.newPassword, redirect: false });
+    await signIn("credentials", { email: changed.data, password: input.newPassword, redirect: false });
     revalidatePath("/", "layout");
     return { ok: true, data: { signedInAgain: true } };
   } catch {
@@ -53,22 +45,25 @@ export async function changePasswordAction(input: ChangePasswordInput): Promise<
 
 /** Ends every session of this user's, this one included. The page then goes to the login page. */
 export async function signOutEverywhereAction(): Promise<ActionResult<null>> {
-  try {
-    await signOutEverywhere(await getDb(), await actor({ passwordChangeAllowed: true }));
-  } catch (err) {
-    return toActionError(err);
-  }
+  const done = await sessionAction((actor, db) => signOutEverywhere(db, actor), { passwordChangeAllowed: true });
+  if (!done.ok) return done;
   // The cut-off already ended this session; clearing the cookie too is only tidiness.
   await signOut({ redirect: false }).catch(() => {});
   return { ok: true, data: null };
 }
 
 export async function revokeKeyActingAsMeAction(keyId: string): Promise<ActionResult<{ name: string }>> {
-  try {
-    const { name } = await revokeKeyActingAsMe(await getDb(), await actor(), keyId);
+  return sessionAction(async (actor, db) => {
+    const { name } = await revokeKeyActingAsMe(db, actor, keyId);
     revalidatePath("/account");
-    return { ok: true, data: { name } };
-  } catch (err) {
-    return toActionError(err);
-  }
+    return { name };
+  });
+}
+
+/**
+ * Not behind the wrapper on purpose: signing out asks for no permission, must work for a
+ * session that has already ended, and ends in Next's redirect, which the wrapper would catch.
+ */
+export async function signOutAction(): Promise<void> {
+  await signOut({ redirectTo: "/login" });
 }

@@ -2,7 +2,7 @@
 
 import { useOptimistic, useTransition } from "react";
 import { toast } from "sonner";
-import { updateApiKeyAction } from "@/app/(console)/w/[slug]/account/api/actions";
+import { updateApiKeyAction } from "@/lib/api-keys/actions";
 import { Switch } from "@/components/ui/switch";
 
 /** BuildMaster's per-key request and response logging. */

@@ -1,16 +1,16 @@
 "use server";
 
-import { revalidatePath } from "next/cache";
-import { workspaceAction, type ActionResult } from "@/lib/actions";
-import { createApiKey, revokeAllApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "@/lib/api-keys/core";
-import { assertCan } from "@/lib/auth/context";
+import { workspaceAction, type ActionResult, type Requirement } from "@/lib/actions";
 import { AppError } from "@/lib/errors";
 import type { UpdateApiKeyInput } from "@/lib/validations/api-keys";
+import { createApiKey, revokeAllApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "./core";
 
-// Thin adapters: the wrapper resolves session and membership, the core function checks
-// permission and input, writes the change and its audit event.
+// Thin adapters: the wrapper checks session, membership and the permission; the core function
+// checks the permission again and the input, writes the change and its audit event.
 
-const apiPath = (slug: string) => `/w/${slug}/account/api`;
+const MANAGE: Requirement = { permission: "api_keys.manage", denied: "You don't have permission to manage API keys in this workspace." };
+
+const apiPage = (slug: string) => ({ revalidate: { path: `/w/${slug}/account/api` } });
 
 export interface CreatedKeyResult {
   secret: string;
@@ -40,35 +40,26 @@ export async function createApiKeyAction(
   _prev: ActionResult<CreatedKeyResult> | null,
   form: FormData,
 ): Promise<ActionResult<CreatedKeyResult>> {
-  const result = await workspaceAction(slug, async (ctx, db) => {
+  return workspaceAction(slug, MANAGE, async (ctx, db) => {
     const { key, secret } = await createApiKey(db, ctx, createInputFromForm(form));
     return { secret, name: key.name, prefix: key.prefix };
-  });
-  if (result.ok) revalidatePath(apiPath(slug));
-  return result;
+  }, apiPage(slug));
 }
 
 export async function updateApiKeyAction(slug: string, id: string, patch: UpdateApiKeyInput): Promise<ActionResult<ApiKeyView>> {
-  const result = await workspaceAction(slug, (ctx, db) => updateApiKey(db, ctx, id, patch));
-  if (result.ok) revalidatePath(apiPath(slug));
-  return result;
+  return workspaceAction(slug, MANAGE, (ctx, db) => updateApiKey(db, ctx, id, patch), apiPage(slug));
 }
 
 export async function revokeApiKeyAction(slug: string, id: string): Promise<ActionResult<{ name: string }>> {
-  const result = await workspaceAction(slug, async (ctx, db) => ({ name: (await revokeApiKey(db, ctx, id)).name }));
-  if (result.ok) revalidatePath(apiPath(slug));
-  return result;
+  return workspaceAction(slug, MANAGE, async (ctx, db) => ({ name: (await revokeApiKey(db, ctx, id)).name }), apiPage(slug));
 }
 
 export async function revokeAllApiKeysAction(slug: string, confirmation: string): Promise<ActionResult<{ revoked: number }>> {
-  const result = await workspaceAction(slug, async (ctx, db) => {
-    assertCan(ctx, "api_keys.manage", "You don't have permission to manage API keys in this workspace.");
+  return workspaceAction(slug, MANAGE, async (ctx, db) => {
     if (confirmation !== ctx.workspace.slug)
       throw new AppError("validation", "Type the workspace slug exactly to confirm.", {
         confirmation: [`Type "${ctx.workspace.slug}" to confirm.`],
       });
     return revokeAllApiKeys(db, ctx);
-  });
-  if (result.ok) revalidatePath(apiPath(slug));
-  return result;
+  }, apiPage(slug));
 }
