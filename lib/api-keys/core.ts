@@ -1,5 +1,6 @@
+import { addDays } from "date-fns";
 import { and, asc, count, desc, eq, gt, isNull, lte, or, sql, type SQL } from "drizzle-orm";
-import type { Db, DbOrTx } from "@/db";
+import type { Db, DbOrTx, Tx } from "@/db";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { apiKeys, memberships, users, type ApiKey, type Role, type Workspace } from "@/db/schema";
 import { assertCan, type WorkspaceContext } from "@/lib/auth/context";
@@ -21,7 +22,10 @@ import { displayPrefix, generateSecret, hashSecret, isWellFormedSecret, weakSecr
 
 // One core function per mutation, called by server actions and REST handlers alike, so the
 // console and the API cannot drift. Each checks permission itself and writes its audit event
-// in the same transaction as the change.
+// in the same transaction as the change. Each exists once as `xInTx(tx, ctx, …)`, which joins
+// the caller's transaction (so user deletion, bulk actions and the seed compose them and commit
+// or roll back as one), and once as `x(db, ctx, …)`, which opens a transaction for callers that
+// have none. Caches are told after the outermost transaction ends (db/index.ts), never here.
 
 export type ApiKeyState = "active" | "disabled" | "expired" | "revoked";
 
@@ -66,7 +70,7 @@ export const isUuid = (s: unknown): s is string => typeof s === "string" && UUID
 const MANAGE_DENIED = "You don't have permission to manage API keys in this workspace.";
 const KEY_NOT_FOUND = "API key not found.";
 const IMPORT_REFUSED = "This secret cannot be imported. Generate a new key instead, or import another secret.";
-const DAY_MS = 86_400_000;
+const TOKEN_REVOKE_DENIED = "Only Global Admins can revoke another user's personal token.";
 
 const viewColumns = {
   key: apiKeys,
@@ -111,7 +115,7 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
 
 /** The latest expiry the workspace allows for a key created now; null when there is no maximum. */
 export function maxExpiryFor(workspace: Pick<Workspace, "maxKeyLifetimeDays">, now = new Date()): Date | null {
-  return workspace.maxKeyLifetimeDays == null ? null : new Date(now.getTime() + workspace.maxKeyLifetimeDays * DAY_MS);
+  return workspace.maxKeyLifetimeDays == null ? null : addDays(now, workspace.maxKeyLifetimeDays);
 }
 
 /** Checks an expiry against "in the future" and the workspace's maximum lifetime. */
@@ -263,6 +267,11 @@ export interface CreatedApiKey {
 }
 
 export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: CreateApiKeyInput | unknown): Promise<CreatedApiKey> {
+  return db.transaction((tx) => createApiKeyInTx(tx, ctx, rawInput));
+}
+
+/** Creates a key in the caller's transaction; the answer is built from what it wrote. */
+export async function createApiKeyInTx(tx: Tx, ctx: WorkspaceContext, rawInput: CreateApiKeyInput | unknown): Promise<CreatedApiKey> {
   assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
   const input = parse(createApiKeySchema, rawInput);
   // A Global Admin who is not a member cannot own a key here: they must pick an owner.
@@ -271,7 +280,7 @@ export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: Crea
   const ownerId = input.ownerId === undefined ? ctx.userId : input.ownerId;
   // Omitted scopes mean everything the maker may grant: all of them for a person, the calling key's own through the API.
   const scopes = input.scopes ?? API_KEY_SCOPES.filter((sc) => ctx.scopes === null || ctx.scopes.includes(sc));
-  const ceiling = assertMayIssue(ctx, { id: ownerId, standing: await ownerStanding(db, ctx, ownerId) }, scopes, "create");
+  const ceiling = assertMayIssue(ctx, { id: ownerId, standing: await ownerStanding(tx, ctx, ownerId) }, scopes, "create");
   if (input.importedSecret !== undefined) {
     if (!can(ctx, "api_keys.import")) throw invalid({ importedSecret: ["Only Admins can import an existing secret."] });
     if (!isWellFormedSecret(input.importedSecret))
@@ -280,7 +289,7 @@ export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: Crea
     if (weak) throw invalid({ importedSecret: [weak] });
   }
   const expiresAt = resolveExpiry(input.expiresAt, ctx.workspace);
-  await assertNameFree(db, ctx.workspace.id, input.name);
+  await assertNameFree(tx, ctx.workspace.id, input.name);
 
   const secret = input.importedSecret ?? generateSecret();
   const values = {
@@ -301,41 +310,44 @@ export async function createApiKey(db: Db, ctx: WorkspaceContext, rawInput: Crea
     createdViaKeyId: ctx.apiKeyId,
     permissionCeiling: ceiling,
   };
-  try {
-    // The view is built from what the transaction wrote: nothing read after commit can make a
-    // committed create look failed.
-    const view = await db.transaction(async (tx) => {
-      const [key] = await tx.insert(apiKeys).values(values).returning();
-      await recordAudit(tx, ctx, {
-        action: "api_key.created",
-        apiKeyId: key.id,
-        targetName: key.name,
-        changes: diffFields({}, {
-          name: key.name,
-          description: key.description,
-          ownerId: key.ownerId,
-          scopes: key.scopes,
-          expiresAt: key.expiresAt,
-          enabled: key.enabled,
-          bearerAllowed: key.bearerAllowed,
-          source: key.source,
-        }),
-      });
-      const [owner] = key.ownerId ? await tx.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, key.ownerId)) : [];
-      return toView({ key, ownerName: owner?.name ?? null, ownerEmail: owner?.email ?? null });
+  // A refused insert has aborted the caller's transaction too: the clear error rolls it all back.
+  const [key] = await tx
+    .insert(apiKeys)
+    .values(values)
+    .returning()
+    .catch((err: unknown) => {
+      if (isUniqueViolation(err, "api_keys_live_name_idx")) throw invalid(nameTaken(input.name));
+      if (isUniqueViolation(err, "api_keys_secret_hash_idx"))
+        // The same words whoever holds the other key: whether a secret exists elsewhere is not told.
+        throw invalid({ importedSecret: [IMPORT_REFUSED] });
+      throw err;
     });
-    return { key: view, secret };
-  } catch (err) {
-    if (isUniqueViolation(err, "api_keys_live_name_idx")) throw invalid(nameTaken(input.name));
-    if (isUniqueViolation(err, "api_keys_secret_hash_idx"))
-      // The same words whoever holds the other key: whether a secret exists elsewhere is not told.
-      throw invalid({ importedSecret: [IMPORT_REFUSED] });
-    throw err;
-  }
+  await recordAudit(tx, ctx, {
+    action: "api_key.created",
+    apiKeyId: key.id,
+    targetName: key.name,
+    changes: diffFields({}, {
+      name: key.name,
+      description: key.description,
+      ownerId: key.ownerId,
+      scopes: key.scopes,
+      expiresAt: key.expiresAt,
+      enabled: key.enabled,
+      bearerAllowed: key.bearerAllowed,
+      source: key.source,
+    }),
+  });
+  // Read in the transaction: nothing read after commit can make a committed create look failed.
+  const [owner] = key.ownerId ? await tx.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, key.ownerId)) : [];
+  return { key: toView({ key, ownerName: owner?.name ?? null, ownerEmail: owner?.email ?? null }), secret };
 }
 
 /** Edits a live key. Which audit action is written depends on what changed. */
 export async function updateApiKey(db: Db, ctx: WorkspaceContext, id: string, rawInput: UpdateApiKeyInput | unknown): Promise<ApiKeyView> {
+  return db.transaction((tx) => updateApiKeyInTx(tx, ctx, id, rawInput));
+}
+
+export async function updateApiKeyInTx(tx: Tx, ctx: WorkspaceContext, id: string, rawInput: UpdateApiKeyInput | unknown): Promise<ApiKeyView> {
   assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
   const input = parse(updateApiKeySchema, rawInput);
   if (!isUuid(id)) throw notFound(KEY_NOT_FOUND);
@@ -349,94 +361,117 @@ export async function updateApiKey(db: Db, ctx: WorkspaceContext, id: string, ra
   if (input.logResponses !== undefined) patch.logResponses = input.logResponses;
   if (input.expiresAt !== undefined) patch.expiresAt = resolveExpiry(input.expiresAt, ctx.workspace);
 
-  try {
-    return await db.transaction(async (tx) => {
-      const current = await loadLiveKey(tx, ctx, id, { lock: true });
-      const changes = diffFields(current.key as unknown as Record<string, unknown>, patch);
-      if (Object.keys(changes).length === 0) return toView(current);
-      if (changes.name) await assertNameFree(tx, ctx.workspace.id, input.name!, id);
+  const current = await loadLiveKey(tx, ctx, id, { lock: true });
+  const changes = diffFields(current.key as unknown as Record<string, unknown>, patch);
+  if (Object.keys(changes).length === 0) return toView(current);
+  if (changes.name) await assertNameFree(tx, ctx.workspace.id, input.name!, id);
 
-      const fields = Object.keys(changes);
-      let action: AuditAction = "api_key.updated";
-      if (fields.length === 1 && fields[0] === "enabled") action = patch.enabled ? "api_key.enabled" : "api_key.disabled";
-      if (fields.length === 1 && fields[0] === "bearerAllowed") action = patch.bearerAllowed ? "api_key.bearer_enabled" : "api_key.bearer_disabled";
+  const fields = Object.keys(changes);
+  let action: AuditAction = "api_key.updated";
+  if (fields.length === 1 && fields[0] === "enabled") action = patch.enabled ? "api_key.enabled" : "api_key.disabled";
+  if (fields.length === 1 && fields[0] === "bearerAllowed") action = patch.bearerAllowed ? "api_key.bearer_enabled" : "api_key.bearer_disabled";
 
-      // Switching a key off, or refusing it as a bearer token, only takes power away: anyone who
-      // manages keys may. Any other change must pass the same check as creating the key as it
-      // will be, and narrows what the key may ever do to what the person changing it may do.
-      const onlyReduces = fields.every((f) => (f === "enabled" && patch.enabled === false) || (f === "bearerAllowed" && patch.bearerAllowed === false));
-      let ceiling: string[] | undefined;
-      if (!onlyReduces) {
-        const standing = await ownerStanding(tx, ctx, current.key.ownerId).catch((err: unknown) => {
-          if (err instanceof AppError && err.code === "validation")
-            throw forbidden("This key's owner is no longer an active member of the workspace: it can only be disabled or revoked.");
-          throw err;
-        });
-        const allowed = assertMayIssue(ctx, { id: current.key.ownerId, standing }, patch.scopes ?? current.key.scopes, "change");
-        const before = current.key.permissionCeiling;
-        ceiling = before ? allowed.filter((p) => before.includes(p)) : allowed;
-      }
-
-      // Only what changed is written, so the row and the audit event say the same thing.
-      const written = Object.fromEntries(fields.map((f) => [f, patch[f as keyof ApiKey]]));
-      const [updated] = await tx
-        .update(apiKeys)
-        .set({ ...written, ...(ceiling ? { permissionCeiling: ceiling } : {}), updatedAt: new Date() })
-        .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)))
-        .returning();
-      await recordAudit(tx, ctx, { action, apiKeyId: id, targetName: updated.name, changes });
-      return toView({ ...current, key: updated });
+  // Switching a key off, or refusing it as a bearer token, only takes power away: anyone who
+  // manages keys may. Any other change must pass the same check as creating the key as it
+  // will be, and narrows what the key may ever do to what the person changing it may do.
+  const onlyReduces = fields.every((f) => (f === "enabled" && patch.enabled === false) || (f === "bearerAllowed" && patch.bearerAllowed === false));
+  let ceiling: string[] | undefined;
+  if (!onlyReduces) {
+    const standing = await ownerStanding(tx, ctx, current.key.ownerId).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === "validation")
+        throw forbidden("This key's owner is no longer an active member of the workspace: it can only be disabled or revoked.");
+      throw err;
     });
-  } catch (err) {
-    if (isUniqueViolation(err, "api_keys_live_name_idx")) throw invalid(nameTaken(input.name!));
-    throw err;
+    const allowed = assertMayIssue(ctx, { id: current.key.ownerId, standing }, patch.scopes ?? current.key.scopes, "change");
+    const before = current.key.permissionCeiling;
+    ceiling = before ? allowed.filter((p) => before.includes(p)) : allowed;
   }
+
+  // Only what changed is written, so the row and the audit event say the same thing.
+  const written = Object.fromEntries(fields.map((f) => [f, patch[f as keyof ApiKey]]));
+  const [updated] = await tx
+    .update(apiKeys)
+    .set({ ...written, ...(ceiling ? { permissionCeiling: ceiling } : {}), updatedAt: new Date() })
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)))
+    .returning()
+    .catch((err: unknown) => {
+      if (isUniqueViolation(err, "api_keys_live_name_idx")) throw invalid(nameTaken(input.name!));
+      throw err;
+    });
+  await recordAudit(tx, ctx, { action, apiKeyId: id, targetName: updated.name, changes });
+  return toView({ ...current, key: updated });
 }
 
-export async function revokeApiKey(db: Db, ctx: WorkspaceContext, id: string): Promise<ApiKeyView> {
-  assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
-  if (!isUuid(id)) throw notFound(KEY_NOT_FOUND);
-  return db.transaction(async (tx) => {
-    // Locked: of two revokes at once, the second finds the key gone and says "not found".
-    const current = await loadLiveKey(tx, ctx, id, { lock: true });
-    const revokedAt = new Date();
-    const [revoked] = await tx
-      .update(apiKeys)
-      .set({ revokedAt, revokedById: ctx.humanId, updatedAt: revokedAt })
-      .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)))
-      .returning();
-    await recordAudit(tx, ctx, {
-      action: "api_key.revoked",
-      apiKeyId: id,
-      targetName: current.key.name,
+export interface RevokeAudit {
+  /** `personal_token.deleted` when owners delete their own tokens; `api_key.revoked` otherwise. */
+  action?: "api_key.revoked" | "personal_token.deleted";
+  /** How the revocation came about (revoke-all, a user's deletion…), kept with each key's event. */
+  metadata?: Record<string, unknown>;
+  /** Who revoked; by default the person answerable for the context. */
+  revokedById?: string | null;
+}
+
+/**
+ * The one place keys are revoked: every live key matching `where` gets its revoke columns set
+ * and one audit event, in that key's own workspace, so each path leaves the same record.
+ * Callers check permission (and lock a single key they answer about) first.
+ */
+export async function revokeKeysInTx(tx: Tx, ctx: WorkspaceContext, where: SQL | undefined, audit: RevokeAudit = {}): Promise<ApiKey[]> {
+  const revokedAt = new Date();
+  const revokedById = audit.revokedById === undefined ? ctx.humanId : audit.revokedById;
+  const revoked = await tx
+    .update(apiKeys)
+    .set({ revokedAt, revokedById, updatedAt: revokedAt })
+    .where(and(where, isNull(apiKeys.revokedAt)))
+    .returning();
+  await recordAudit(
+    tx,
+    ctx,
+    revoked.map((k) => ({
+      action: audit.action ?? "api_key.revoked",
+      workspaceId: k.workspaceId,
+      apiKeyId: k.id,
+      targetName: k.name,
       changes: { revokedAt: { from: null, to: revokedAt } },
-    });
-    return toView({ ...current, key: revoked });
-  });
+      metadata: audit.metadata ?? null,
+    })),
+  );
+  return revoked;
+}
+
+export interface RevokeOptions {
+  /** The kind of key `id` must be. Personal tokens are their owners' (tokens.ts); only a Global Admin revokes one here. */
+  kind?: ApiKey["kind"];
+  metadata?: Record<string, unknown>;
+}
+
+export async function revokeApiKey(db: Db, ctx: WorkspaceContext, id: string, opts: RevokeOptions = {}): Promise<ApiKeyView> {
+  return db.transaction((tx) => revokeApiKeyInTx(tx, ctx, id, opts));
+}
+
+export async function revokeApiKeyInTx(tx: Tx, ctx: WorkspaceContext, id: string, opts: RevokeOptions = {}): Promise<ApiKeyView> {
+  const kind = opts.kind ?? "workspace";
+  if (kind === "personal") assertCan(ctx, "users.manage", TOKEN_REVOKE_DENIED);
+  else assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
+  if (!isUuid(id)) throw notFound(KEY_NOT_FOUND);
+  // Locked: of two revokes at once, the second finds the key gone and says "not found".
+  const current = await loadLiveKey(tx, ctx, id, { kind, lock: true });
+  const [revoked] = await revokeKeysInTx(tx, ctx, and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)), { metadata: opts.metadata });
+  return toView({ ...current, key: revoked });
 }
 
 /** Revokes every live workspace key (personal tokens are left to their owners). Returns how many. */
 export async function revokeAllApiKeys(db: Db, ctx: WorkspaceContext): Promise<{ revoked: number }> {
+  return db.transaction((tx) => revokeAllApiKeysInTx(tx, ctx));
+}
+
+export async function revokeAllApiKeysInTx(tx: Tx, ctx: WorkspaceContext): Promise<{ revoked: number }> {
   assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
-  const revokedAt = new Date();
-  return db.transaction(async (tx) => {
-    const done = await tx
-      .update(apiKeys)
-      .set({ revokedAt, revokedById: ctx.humanId, updatedAt: revokedAt })
-      .where(and(eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, "workspace"), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id, name: apiKeys.name });
-    await recordAudit(tx, ctx, [
-      { action: "api_key.revoked_all", metadata: { count: done.length } },
-      ...done.map((k) => ({
-        action: "api_key.revoked" as const,
-        apiKeyId: k.id,
-        targetName: k.name,
-        changes: { revokedAt: { from: null, to: revokedAt } },
-        metadata: { via: "revoke_all" },
-      })),
-    ]);
-    return { revoked: done.length };
+  const done = await revokeKeysInTx(tx, ctx, and(eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, "workspace")), {
+    metadata: { via: "revoke_all" },
   });
+  await recordAudit(tx, ctx, { action: "api_key.revoked_all", metadata: { count: done.length } });
+  return { revoked: done.length };
 }
 
 export interface ApiKeyPage {

@@ -31,6 +31,8 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
   action: AuditAction;
+  /** The event's workspace when it is not the context's: deleting a user revokes keys in every workspace. */
+  workspaceId?: string;
   apiKeyId?: string | null;
   targetName?: string | null;
   changes?: AuditChanges | null;
@@ -44,7 +46,7 @@ export async function recordAudit(tx: DbOrTx, ctx: WorkspaceContext, entries: Au
   for (let i = 0; i < list.length; i += 1000) {
     await tx.insert(auditEvents).values(
       list.slice(i, i + 1000).map((e) => ({
-        workspaceId: ctx.workspace.id,
+        workspaceId: e.workspaceId ?? ctx.workspace.id,
         actorUserId: ctx.userId,
         actorApiKeyId: ctx.apiKeyId,
         action: e.action,
