@@ -1,16 +1,18 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
-import type { Db, DbOrTx } from "@/db";
-import { apiKeys } from "@/db/schema";
+import type { Db, DbOrTx, Tx } from "@/db";
+import { apiKeys, type ApiKey } from "@/db/schema";
 import { assertCan, requireUser, type WorkspaceContext } from "@/lib/auth/context";
 import { PERMISSIONS, permissionsOf } from "@/lib/auth/permissions";
 import { recordAudit } from "@/lib/audit/record";
 import { forbidden, invalid, isUniqueViolation, notFound } from "@/lib/errors";
 import { API_KEY_SCOPES, createTokenSchema, fieldErrorsOf, type CreateTokenInput } from "@/lib/validations/api-keys";
-import { isUuid, resolveExpiry } from "./core";
+import { isUuid, resolveExpiry, revokeKeysInTx } from "./core";
 import { displayPrefix, generateSecret, hashSecret } from "./format";
 
 // Personal access tokens (TeamGantt): each user's own keys, acting as that user, where the
-// workspace allows them. Stored in api_keys with kind "personal"; deleting one revokes it.
+// workspace allows them. Stored in api_keys with kind "personal"; deleting one revokes it,
+// through the same revocation as every other key. As in core.ts, each mutation takes the
+// caller's transaction (`xInTx`) and is wrapped once for callers without one.
 
 export interface PersonalTokenView {
   id: string;
@@ -56,74 +58,78 @@ export async function createMyToken(
   ctx: WorkspaceContext,
   rawInput: CreateTokenInput | unknown,
 ): Promise<{ token: PersonalTokenView; secret: string }> {
+  return db.transaction((tx) => createMyTokenInTx(tx, ctx, rawInput));
+}
+
+export async function createMyTokenInTx(
+  tx: Tx,
+  ctx: WorkspaceContext,
+  rawInput: CreateTokenInput | unknown,
+): Promise<{ token: PersonalTokenView; secret: string }> {
   const userId = assertTokensAllowed(ctx);
   const parsed = createTokenSchema.safeParse(rawInput ?? {});
   if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
   const expiresAt = resolveExpiry(parsed.data.expiresAt, ctx.workspace);
   const secret = generateSecret();
-  try {
-    return await db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(apiKeys)
-        .values({
-          workspaceId: ctx.workspace.id,
-          kind: "personal",
-          ownerId: userId,
-          name: parsed.data.name,
-          secretHash: hashSecret(secret),
-          prefix: displayPrefix(secret),
-          // Through the API, a token carries the calling key's scopes and never more.
-          scopes: API_KEY_SCOPES.filter((sc) => ctx.scopes === null || ctx.scopes.includes(sc)),
-          expiresAt,
-          createdById: userId,
-          createdViaKeyId: ctx.apiKeyId,
-          permissionCeiling: PERMISSIONS.filter((p) => permissionsOf(ctx).has(p)),
-        })
-        .returning(tokenColumns);
-      await recordAudit(tx, ctx, {
-        action: "personal_token.created",
-        apiKeyId: row.id,
-        targetName: row.name,
-        changes: { name: { from: null, to: row.name }, expiresAt: { from: null, to: row.expiresAt } },
-      });
-      return { token: row, secret };
+  const [row] = await tx
+    .insert(apiKeys)
+    .values({
+      workspaceId: ctx.workspace.id,
+      kind: "personal",
+      ownerId: userId,
+      name: parsed.data.name,
+      secretHash: hashSecret(secret),
+      prefix: displayPrefix(secret),
+      // Through the API, a token carries the calling key's scopes and never more.
+      scopes: API_KEY_SCOPES.filter((sc) => ctx.scopes === null || ctx.scopes.includes(sc)),
+      expiresAt,
+      createdById: userId,
+      createdViaKeyId: ctx.apiKeyId,
+      permissionCeiling: PERMISSIONS.filter((p) => permissionsOf(ctx).has(p)),
+    })
+    .returning(tokenColumns)
+    .catch((err: unknown) => {
+      if (isUniqueViolation(err, "api_keys_live_token_name_idx"))
+        throw invalid({ name: [`You already have a token named "${parsed.data.name}". Choose another name.`] });
+      throw err;
     });
-  } catch (err) {
-    if (isUniqueViolation(err, "api_keys_live_token_name_idx"))
-      throw invalid({ name: [`You already have a token named "${parsed.data.name}". Choose another name.`] });
-    throw err;
-  }
+  await recordAudit(tx, ctx, {
+    action: "personal_token.created",
+    apiKeyId: row.id,
+    targetName: row.name,
+    changes: { name: { from: null, to: row.name }, expiresAt: { from: null, to: row.expiresAt } },
+  });
+  return { token: row, secret };
 }
 
+const toTokenView = (k: ApiKey): PersonalTokenView => ({
+  id: k.id,
+  name: k.name,
+  prefix: k.prefix,
+  createdAt: k.createdAt,
+  expiresAt: k.expiresAt,
+  lastUsedAt: k.lastUsedAt,
+});
+
 export async function deleteMyToken(db: Db, ctx: WorkspaceContext, id: string): Promise<PersonalTokenView> {
+  return db.transaction((tx) => deleteMyTokenInTx(tx, ctx, id));
+}
+
+export async function deleteMyTokenInTx(tx: Tx, ctx: WorkspaceContext, id: string): Promise<PersonalTokenView> {
   const userId = assertTokensAllowed(ctx);
   if (!isUuid(id)) throw notFound("Token not found.");
-  const now = new Date();
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(apiKeys)
-      .set({ revokedAt: now, revokedById: userId, updatedAt: now })
-      .where(and(eq(apiKeys.id, id), mine(ctx, userId)))
-      .returning(tokenColumns);
-    if (!row) throw notFound("Token not found.");
-    await recordAudit(tx, ctx, { action: "personal_token.deleted", apiKeyId: row.id, targetName: row.name, changes: { revokedAt: { from: null, to: now } } });
-    return row;
-  });
+  const [row] = await revokeKeysInTx(tx, ctx, and(eq(apiKeys.id, id), mine(ctx, userId)), { action: "personal_token.deleted" });
+  if (!row) throw notFound("Token not found.");
+  return toTokenView(row);
 }
 
 export async function deleteAllMyTokens(db: Db, ctx: WorkspaceContext): Promise<{ deleted: number }> {
+  return db.transaction((tx) => deleteAllMyTokensInTx(tx, ctx));
+}
+
+export async function deleteAllMyTokensInTx(tx: Tx, ctx: WorkspaceContext): Promise<{ deleted: number }> {
   const userId = assertTokensAllowed(ctx);
-  const now = new Date();
-  return db.transaction(async (tx) => {
-    const rows = await tx
-      .update(apiKeys)
-      .set({ revokedAt: now, revokedById: userId, updatedAt: now })
-      .where(mine(ctx, userId))
-      .returning({ id: apiKeys.id, name: apiKeys.name });
-    await recordAudit(tx, ctx, [
-      { action: "personal_token.deleted_all", metadata: { count: rows.length } },
-      ...rows.map((r) => ({ action: "personal_token.deleted" as const, apiKeyId: r.id, targetName: r.name, metadata: { via: "delete_all" } })),
-    ]);
-    return { deleted: rows.length };
-  });
+  const rows = await revokeKeysInTx(tx, ctx, mine(ctx, userId), { action: "personal_token.deleted", metadata: { via: "delete_all" } });
+  await recordAudit(tx, ctx, { action: "personal_token.deleted_all", metadata: { count: rows.length } });
+  return { deleted: rows.length };
 }
