@@ -1,11 +1,11 @@
+import { addDays, subDays } from "date-fns";
 import { and, asc, count, desc, eq, gt, ilike, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { apiKeys, users, workspaces, type ApiKey } from "@/db/schema";
 import { isUuid, revokeApiKey, stateOf, updateApiKey, type ApiKeyState } from "@/lib/api-keys/core";
 import { resolveWorkspaceContext, type SessionUser, type WorkspaceContext } from "@/lib/auth/context";
 import type { Principal } from "@/lib/auth/permissions";
-import { recordAudit } from "@/lib/audit/record";
-import { AppError, forbidden, invalid, notFound } from "@/lib/errors";
+import { AppError, forbidden, invalid } from "@/lib/errors";
 import { anyOf, contains, startsWith } from "@/lib/like";
 import { fieldErrorsOf } from "@/lib/validations/api-keys";
 import {
@@ -18,7 +18,6 @@ import {
 // The Global Admin inventory: every key (workspace keys and personal tokens) of every
 // workspace, filtered, sorted and paged in SQL. Only a Global Admin may call any of this.
 
-const DAY_MS = 86_400_000;
 export const GLOBAL_ADMIN_ONLY = "Only Global Admins can see every workspace's keys.";
 
 export interface AdminKeyRow {
@@ -117,10 +116,10 @@ export function adminKeyConditions(f: AdminKeyFilters, now: Date): SQL | undefin
     conds.push(anyOf(apiKeys.ownerId, sql`select ${users.id} from ${users} where ${ilike(users.email, contains(f.owner))}`));
   }
   if (f.expiringWithin !== undefined) {
-    conds.push(gt(apiKeys.expiresAt, now), lte(apiKeys.expiresAt, new Date(now.getTime() + f.expiringWithin * DAY_MS)));
+    conds.push(gt(apiKeys.expiresAt, now), lte(apiKeys.expiresAt, addDays(now, f.expiringWithin)));
   }
   if (f.idleFor !== undefined) {
-    const before = new Date(now.getTime() - f.idleFor * DAY_MS);
+    const before = subDays(now, f.idleFor);
     conds.push(or(lt(apiKeys.lastUsedAt, before), and(isNull(apiKeys.lastUsedAt), lt(apiKeys.createdAt, before))));
   }
   if (f.neverUsed) conds.push(isNull(apiKeys.lastUsedAt));
@@ -257,11 +256,11 @@ export interface BulkKeyOutcome {
 }
 
 /**
- * Disables or revokes up to 500 keys for a Global Admin. Each workspace key goes through the
- * same core function as the API tab (so each change is checked and audited the same way),
- * with a context for the key's own workspace. Personal tokens, which the core leaves to their
- * owners, are revoked here in one transaction with their audit event; they have no switch to
- * turn them back on, so "disable" leaves them alone.
+ * Disables or revokes up to 500 keys for a Global Admin. Each key goes through the same core
+ * function as the API tab (so each change is checked and audited the same way), with a context
+ * for the key's own workspace, in a transaction of its own: one refused key leaves the others
+ * changed. Personal tokens are revoked by that core too (a Global Admin may); they have no
+ * switch to turn them back on, so "disable" leaves them alone.
  */
 export async function bulkChangeKeys(
   db: Db,
@@ -310,8 +309,7 @@ export async function bulkChangeKeys(
           outcome.changed++;
         }
       } else {
-        if (key.kind === "personal") await revokePersonalToken(db, ctx, id);
-        else await revokeApiKey(db, ctx, id);
+        await revokeApiKey(db, ctx, id, key.kind === "personal" ? { kind: "personal", metadata: { kind: "personal", via: "admin" } } : {});
         outcome.changed++;
       }
     } catch (err) {
@@ -324,25 +322,4 @@ export async function bulkChangeKeys(
     }
   }
   return outcome;
-}
-
-/** A Global Admin revokes someone's personal token: the change and its audit event commit together. */
-async function revokePersonalToken(db: Db, ctx: WorkspaceContext, id: string): Promise<void> {
-  assertGlobalAdmin(ctx, "Only Global Admins can revoke another user's personal token.");
-  const revokedAt = new Date();
-  await db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(apiKeys)
-      .set({ revokedAt, revokedById: ctx.userId, updatedAt: revokedAt })
-      .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, "personal"), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id, name: apiKeys.name });
-    if (!row) throw notFound("Token not found.");
-    await recordAudit(tx, ctx, {
-      action: "api_key.revoked",
-      apiKeyId: row.id,
-      targetName: row.name,
-      changes: { revokedAt: { from: null, to: revokedAt } },
-      metadata: { kind: "personal", via: "admin" },
-    });
-  });
 }
