@@ -1,10 +1,10 @@
+import { addDays } from "date-fns";
 import { count } from "drizzle-orm";
 import type { Db } from "./index";
-import { apiKeys, auditEvents, memberships, users, workspaces, type Role } from "./schema";
+import { memberships, users, workspaces, type Role } from "./schema";
+import { createApiKeyInTx } from "@/lib/api-keys/core";
+import { resolveWorkspaceContext } from "@/lib/auth/context";
 import { hashPassword } from "@/lib/auth/password";
-import { displayPrefix, generateSecret, hashSecret } from "@/lib/api-keys/format";
-import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
-import { PERMISSIONS, ROLE_PERMISSIONS, permissionsOf, type Principal } from "@/lib/auth/permissions";
 
 export const DEMO_PASSWORD = "latchkey-demo";
 
@@ -26,21 +26,16 @@ const DEMO_KEYS: { workspace: string; owner: string | null; name: string; descri
   { workspace: "globex", owner: null, name: "Globex service key" },
 ];
 
-/** How a demo key's owner stands in its workspace (a service key stands as an Admin). */
-function ownerStanding(email: string | null): Principal {
-  if (email === null) return { isGlobalAdmin: false, role: "admin", canManageApiKeys: false };
-  const user = DEMO_USERS.find((u) => u.email === email)!;
-  return { isGlobalAdmin: !!user.global, role: user.memberships[0]?.[1] ?? null, canManageApiKeys: false };
-}
-
 export async function isEmpty(db: Db): Promise<boolean> {
   const [{ n }] = await db.select({ n: count() }).from(users);
   return n === 0;
 }
 
 /**
- * Demo data: two workspaces, a user per role, a few keys. Demo key secrets are generated and
- * thrown away (only their hashes are stored), as for any key.
+ * Demo data: two workspaces, a user per role, a few keys. The keys are made by each workspace's
+ * Admin through the same core as the API tab, so their rows (ceilings included) and audit events
+ * are what a real creation leaves; their secrets are generated and thrown away (only the hashes
+ * are stored), as for any key.
  */
 export async function seedDemo(db: Db): Promise<void> {
   const passwordHash = await hashPassword(DEMO_PASSWORD);
@@ -57,44 +52,25 @@ export async function seedDemo(db: Db): Promise<void> {
       .insert(users)
       .values(DEMO_USERS.map((u) => ({ email: u.email, name: u.name, passwordHash, isGlobalAdmin: !!u.global })))
       .returning();
-    const userId = Object.fromEntries(us.map((u) => [u.email, u.id]));
+    const byEmail = Object.fromEntries(us.map((u) => [u.email, u]));
     await tx.insert(memberships).values(
-      DEMO_USERS.flatMap((u) => u.memberships.map(([slug, role]) => ({ workspaceId: wsId[slug], userId: userId[u.email], role }))),
+      DEMO_USERS.flatMap((u) => u.memberships.map(([slug, role]) => ({ workspaceId: wsId[slug], userId: byEmail[u.email].id, role }))),
     );
-    const now = Date.now();
-    const keys = await tx
-      .insert(apiKeys)
-      .values(
-        DEMO_KEYS.map((k) => {
-          const secret = generateSecret();
-          const creator = k.workspace === "acme" ? userId["admin@acme.test"] : userId["admin@globex.test"];
-          return {
-            workspaceId: wsId[k.workspace],
-            ownerId: k.owner ? userId[k.owner] : null,
-            name: k.name,
-            description: k.description ?? null,
-            secretHash: hashSecret(secret),
-            prefix: displayPrefix(secret),
-            scopes: [...API_KEY_SCOPES],
-            expiresAt: new Date(now + (k.days ?? 730) * 86_400_000),
-            enabled: k.enabled ?? true,
-            bearerAllowed: k.bearer ?? true,
-            createdById: creator,
-            // What the creator (the workspace's Admin) and the owner could both do, as createApiKey records it.
-            permissionCeiling: PERMISSIONS.filter((p) => permissionsOf({ ...ownerStanding(k.owner), ceiling: ROLE_PERMISSIONS.admin }).has(p)),
-          };
-        }),
-      )
-      .returning();
-    await tx.insert(auditEvents).values(
-      keys.map((k) => ({
-        workspaceId: k.workspaceId,
-        actorUserId: k.createdById,
-        action: "api_key.created",
-        apiKeyId: k.id,
-        targetName: k.name,
-        metadata: { via: "demo_seed" },
-      })),
-    );
+    const creators = { acme: "admin@acme.test", globex: "admin@globex.test" } as const;
+    const now = new Date();
+    for (const slug of Object.keys(creators) as (keyof typeof creators)[]) {
+      const { id, email, name, isGlobalAdmin } = byEmail[creators[slug]];
+      const ctx = await resolveWorkspaceContext(tx, { user: { id, email, name, isGlobalAdmin }, slug });
+      for (const k of DEMO_KEYS.filter((d) => d.workspace === slug))
+        await createApiKeyInTx(tx, ctx, {
+          name: k.name,
+          description: k.description,
+          ownerId: k.owner ? byEmail[k.owner].id : null,
+          // Omitted: the workspace's maximum lifetime, as the create dialog offers.
+          expiresAt: k.days === undefined ? undefined : addDays(now, k.days).toISOString(),
+          enabled: k.enabled ?? true,
+          bearerAllowed: k.bearer ?? true,
+        });
+    }
   });
 }
