@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { env } from "@/lib/env";
 import { HSTS, contentSecurityPolicy, newNonce, servedOverHttps } from "@/lib/http/console-headers";
 
 // Security headers for the console's pages. The REST API (/api/**) is left out: the production
@@ -7,7 +8,7 @@ import { HSTS, contentSecurityPolicy, newNonce, servedOverHttps } from "@/lib/ht
 
 export function proxy(req: NextRequest) {
   const https = servedOverHttps(req.headers);
-  const csp = contentSecurityPolicy(newNonce(), { https, development: process.env.NODE_ENV === "development" });
+  const csp = contentSecurityPolicy(newNonce(), { https, development: env().NODE_ENV === "development" });
   // Next reads the nonce from the request's CSP header and puts it on every script it renders.
   const requestHeaders = new Headers(req.headers);
   requestHeaders.set("content-security-policy", csp);

@@ -8,6 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describeUrl, openDatabase, type DatabaseKind, type OpenDatabase } from "@/db";
+import { env } from "@/lib/env";
 
 export const ROOT = process.cwd();
 // The production server `npm start` runs: Next for pages, lib/api/listener.ts for the REST API.
@@ -33,7 +34,7 @@ export function fail(message: string): never {
 
 /** The admin URL for throwaway PostgreSQL databases: BENCH_ADMIN_URL or the local default. */
 export function adminUrlFromEnv(): string {
-  return process.env.BENCH_ADMIN_URL || DEFAULT_ADMIN_URL;
+  return env().BENCH_ADMIN_URL ?? DEFAULT_ADMIN_URL;
 }
 
 /** Exits unless run from the repository root with a production build present. */

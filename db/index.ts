@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema";
+import { env } from "@/lib/env";
 import { databaseUnavailable, isConnectionFailure, outcomeUnknown } from "@/lib/errors";
 
 export { schema };
@@ -90,7 +91,7 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; migra
     const { default: postgres } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const client = postgres(opts.url, {
-      max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+      max: env().DATABASE_POOL_SIZE,
       onnotice: () => {},
       connection: { application_name: "latchkey" },
     });
@@ -197,7 +198,7 @@ function isAlive(pid: number): boolean {
 }
 
 export function defaultDataDir(): string {
-  return process.env.LATCHKEY_DATA_DIR ?? path.join(process.cwd(), ".data", "pglite");
+  return env().LATCHKEY_DATA_DIR ?? path.join(process.cwd(), ".data", "pglite");
 }
 
 // Next may bundle this module into several chunks: keep the one handle on globalThis.
@@ -206,7 +207,7 @@ const globalForDb = globalThis as unknown as { __latchkeyDb?: Promise<OpenDataba
 /** The process-wide database, opened (and migrated) on first use. */
 export function getDatabase(): Promise<OpenDatabase> {
   globalForDb.__latchkeyDb ??= openDatabase({
-    url: process.env.DATABASE_URL || undefined,
+    url: env().DATABASE_URL,
     dataDir: defaultDataDir(),
   }).catch((err) => {
     globalForDb.__latchkeyDb = undefined;

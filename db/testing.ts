@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { env } from "@/lib/env";
 import { describeUrl, openDatabase, type OpenDatabase } from "./index";
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
@@ -9,7 +10,7 @@ const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
  * A developer's own database is never used.
  */
 export async function createTestDatabase(): Promise<OpenDatabase> {
-  const url = process.env.DATABASE_URL;
+  const url = env().DATABASE_URL;
   if (!url) return openDatabase({ dataDir: "memory" });
 
   const admin = new URL(url);

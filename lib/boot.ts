@@ -4,14 +4,17 @@ import { flushAccessLogs } from "./access-log/writer";
 import { startAuthCache } from "./api-keys/cache";
 import { startThrottlePurge } from "./auth/sign-in-throttle";
 import { installDemoGate, refreshDemoExposure } from "./demo";
+import { checkEnv, env } from "./env";
 import { ensureAuthSecret } from "./startup";
 
 export async function boot(): Promise<void> {
+  checkEnv();
   const secret = ensureAuthSecret();
   const database = await getDatabase();
   const { db, kind, location } = database;
   await startAuthCache(database);
-  const wantDemo = process.env.LATCHKEY_DEMO === "1" || (kind === "pglite" && process.env.LATCHKEY_DEMO !== "0");
+  const demoSetting = env().LATCHKEY_DEMO;
+  const wantDemo = demoSetting === "1" || (kind === "pglite" && demoSetting !== "0");
   let seeded = false;
   if (wantDemo && (await isEmpty(db))) {
     await seedDemo(db);
@@ -21,7 +24,7 @@ export async function boot(): Promise<void> {
   const demo = await refreshDemoExposure(db);
   installDemoGate();
   startThrottlePurge(async () => db);
-  const port = process.env.PORT ?? "3000";
+  const port = env().PORT;
   const lines = [
     `Latchkey: database ${kind === "pglite" ? "embedded (PGlite)" : "PostgreSQL"} at ${location}; migrations applied.`,
     secret === "generated" ? "Latchkey: generated AUTH_SECRET into .env.local." : null,

@@ -1,13 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { env } from "./env";
 
 /**
  * AUTH_SECRET signs the session cookies. When it is absent we generate one into .env.local on
  * first run (never a hard-coded default), so restarts keep sessions valid.
  */
 export function ensureAuthSecret(cwd = process.cwd()): "present" | "generated" {
-  if (process.env.AUTH_SECRET) return "present";
+  if (env().AUTH_SECRET) return "present";
   const file = path.join(cwd, ".env.local");
   const existing = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
   const match = existing.match(/^AUTH_SECRET=(.+)$/m);

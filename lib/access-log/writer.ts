@@ -1,6 +1,7 @@
 import { lt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import { accessLogs, type NewAccessLog } from "@/db/schema";
+import { env } from "@/lib/env";
 
 // Access-log entries are buffered in memory and written in batches, so logging never adds a
 // database write to the request path. On a crash at most the unflushed buffer (≤ one flush
@@ -11,7 +12,7 @@ const BATCH_SIZE = 500;
 const MAX_BUFFER = 20_000;
 const PURGE_EVERY_MS = 10 * 60_000;
 
-export const retentionDays = () => Number(process.env.LATCHKEY_ACCESS_LOG_RETENTION_DAYS ?? 30);
+export const retentionDays = () => env().LATCHKEY_ACCESS_LOG_RETENTION_DAYS;
 
 interface WriterState {
   db: Db | null;

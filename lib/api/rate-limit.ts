@@ -1,13 +1,14 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import { authFailures } from "@/db/schema";
+import { env } from "@/lib/env";
 
 // Failed authentications are counted per client address in PostgreSQL, so every instance
 // shares one budget. Each instance also remembers, in memory, addresses it has seen go over the
 // limit, so a blocked client is turned away without a query; successful requests never query.
 
-export const authFailureLimit = () => Number(process.env.LATCHKEY_AUTH_FAILURE_LIMIT ?? 20);
-export const authFailureWindowSeconds = () => Number(process.env.LATCHKEY_AUTH_FAILURE_WINDOW_SECONDS ?? 60);
+export const authFailureLimit = () => env().LATCHKEY_AUTH_FAILURE_LIMIT;
+export const authFailureWindowSeconds = () => env().LATCHKEY_AUTH_FAILURE_WINDOW_SECONDS;
 
 // On globalThis: Next may bundle this module more than once (route handlers, and the REST
 // listener loaded by instrumentation.ts), and a blocked address must be blocked in all of them.

@@ -1,6 +1,7 @@
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { getDb } from "@/db";
+import { env } from "@/lib/env";
 import { clientAddress } from "@/lib/net/client-address";
 import { signInWithPassword } from "./sign-in-throttle";
 import { SignInThrottled } from "./sign-in-throttle-error";
@@ -8,7 +9,7 @@ import { SignInThrottled } from "./sign-in-throttle-error";
 // Configured lazily so AUTH_SECRET is read at request time, after instrumentation has ensured it.
 export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   trustHost: true,
-  secret: process.env.AUTH_SECRET,
+  secret: env().AUTH_SECRET,
   session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
   pages: { signIn: "/login" },
   providers: [

@@ -47,10 +47,16 @@ describe("clientAddressFrom", () => {
     expect(clientAddressFrom(headers({ "x-forwarded-for": "junk" }))).toBeNull();
   });
 
-  it("treats a malformed hop count as no proxy", () => {
-    for (const hops of ["-1", "1.5", "one", "", " ", "999"]) {
+  it("treats a blank hop count as no proxy and refuses a malformed one rather than guess", () => {
+    for (const hops of ["", " "]) {
       process.env.LATCHKEY_TRUSTED_PROXY_HOPS = hops;
       expect(clientAddressFrom(headers({ "x-forwarded-for": "203.0.113.9" }), SOCKET), hops).toBe(SOCKET);
+    }
+    for (const hops of ["-1", "1.5", "one", "999"]) {
+      process.env.LATCHKEY_TRUSTED_PROXY_HOPS = hops;
+      expect(() => clientAddressFrom(headers({ "x-forwarded-for": "203.0.113.9" }), SOCKET), hops).toThrow(
+        `LATCHKEY_TRUSTED_PROXY_HOPS must be a whole number from 0 to 99 (got "${hops}")`,
+      );
     }
   });
 

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { env } from "@/lib/env";
 
 // The one place that decides which address a request came from: for the auth-failure limit, the
 // sign-in throttle, the audit log, the access log and a key's last use alike.
@@ -36,11 +37,9 @@ export function trustSocketAddressHeader(on = true): void {
   g[TRUST_FLAG] = on;
 }
 
-/** LATCHKEY_TRUSTED_PROXY_HOPS as a small whole number; anything else means no proxy. */
+/** LATCHKEY_TRUSTED_PROXY_HOPS (0 when unset); a malformed value is refused, never read as 0. */
 export function trustedProxyHops(): number {
-  const raw = process.env.LATCHKEY_TRUSTED_PROXY_HOPS?.trim() ?? "";
-  if (!/^\d{1,2}$/.test(raw)) return 0;
-  return Number(raw);
+  return env().LATCHKEY_TRUSTED_PROXY_HOPS;
 }
 
 /**
