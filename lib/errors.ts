@@ -1,3 +1,5 @@
+import type { ApiErrorCode } from "@/lib/api/errors";
+
 // One error type for the whole app. Server actions turn it into { ok: false, … };
 // REST handlers map `code` to an HTTP status and the envelope.
 
@@ -21,8 +23,8 @@ export class AppError extends Error {
     public readonly code: ErrorCode,
     message: string,
     public readonly fieldErrors?: FieldErrors,
-    /** A machine-readable reason, e.g. "key_disabled", for REST clients. */
-    public readonly reason?: string,
+    /** The REST API's code for it, when more specific than the kind's default (lib/api/errors.ts). */
+    public readonly reason?: ApiErrorCode,
   ) {
     super(message);
     this.name = "AppError";

@@ -1,17 +1,11 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as keyRoute from "@/app/api/data/api-keys/[id]/route";
-import * as revokeRoute from "@/app/api/data/api-keys/[id]/revoke/route";
-import * as revokeAllRoute from "@/app/api/data/api-keys/revoke-all/route";
-import * as keysRoute from "@/app/api/data/api-keys/route";
-import * as meRoute from "@/app/api/data/me/route";
-import * as tokenRoute from "@/app/api/data/me/tokens/[id]/route";
-import * as tokensRoute from "@/app/api/data/me/tokens/route";
 import type { Db, OpenDatabase } from "@/db";
 import { apiKeys, memberships, users, type Role } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { flushAccessLogs } from "@/lib/access-log/writer";
 import { ERROR_STATUS } from "@/lib/api/envelope";
+import { callApi } from "@/lib/testing/api";
 import type { WorkspaceContext } from "@/lib/auth/context";
 import { MANAGE_API_KEYS_GRANT, PERMISSIONS, ROLE_PERMISSIONS } from "@/lib/auth/permissions";
 import { AppError } from "@/lib/errors";
@@ -358,21 +352,17 @@ interface Outcome {
   message: string;
 }
 
-type RouteHandler = (req: Request, route: { params: Promise<Record<string, string>> }) => Promise<Response>;
 interface RestCall {
   method: string;
   path: string;
-  handler: RouteHandler;
-  params?: Record<string, string>;
   body?: unknown;
 }
 
 async function callRest(secret: string, c: RestCall): Promise<Outcome & { data?: unknown }> {
   const headers = new Headers({ "x-apikey": secret });
   if (c.body !== undefined) headers.set("content-type", "application/json");
-  const res = await c.handler(
+  const res = await callApi(
     new Request(`http://localhost${c.path}`, { method: c.method, headers, body: c.body === undefined ? undefined : JSON.stringify(c.body) }),
-    { params: Promise.resolve(c.params ?? {}) },
   );
   const body = (await res.json()) as { data?: unknown; error?: { message: string; code: string; validationErrors?: unknown } };
   return {
@@ -400,35 +390,35 @@ interface Op {
 
 const ops = {
   createKey: (body: Record<string, unknown>): Op => ({
-    rest: { method: "POST", path: "/api/data/api-keys", handler: keysRoute.POST, body },
+    rest: { method: "POST", path: "/api/data/api-keys", body },
     console: (ctx) => createApiKey(db, ctx, body),
   }),
   updateKey: (id: string, patch: Record<string, unknown>): Op => ({
-    rest: { method: "PATCH", path: `/api/data/api-keys/${id}`, handler: keyRoute.PATCH, params: { id }, body: patch },
+    rest: { method: "PATCH", path: `/api/data/api-keys/${id}`, body: patch },
     console: (ctx) => updateApiKey(db, ctx, id, patch),
   }),
   revokeKey: (id: string): Op => ({
-    rest: { method: "DELETE", path: `/api/data/api-keys/${id}/revoke`, handler: revokeRoute.DELETE, params: { id } },
+    rest: { method: "DELETE", path: `/api/data/api-keys/${id}/revoke` },
     console: (ctx) => revokeApiKey(db, ctx, id),
   }),
   revokeAll: (): Op => ({
-    rest: { method: "DELETE", path: "/api/data/api-keys/revoke-all", handler: revokeAllRoute.DELETE },
+    rest: { method: "DELETE", path: "/api/data/api-keys/revoke-all" },
     console: (ctx) => revokeAllApiKeys(db, ctx),
   }),
   listTokens: (): Op => ({
-    rest: { method: "GET", path: "/api/data/me/tokens", handler: tokensRoute.GET },
+    rest: { method: "GET", path: "/api/data/me/tokens" },
     console: (ctx) => listMyTokens(db, ctx),
   }),
   createToken: (body: Record<string, unknown>): Op => ({
-    rest: { method: "POST", path: "/api/data/me/tokens", handler: tokensRoute.POST, body },
+    rest: { method: "POST", path: "/api/data/me/tokens", body },
     console: (ctx) => createMyToken(db, ctx, body),
   }),
   deleteToken: (id: string): Op => ({
-    rest: { method: "DELETE", path: `/api/data/me/tokens/${id}`, handler: tokenRoute.DELETE, params: { id } },
+    rest: { method: "DELETE", path: `/api/data/me/tokens/${id}` },
     console: (ctx) => deleteMyToken(db, ctx, id),
   }),
   deleteAllTokens: (): Op => ({
-    rest: { method: "DELETE", path: "/api/data/me/tokens", handler: tokensRoute.DELETE },
+    rest: { method: "DELETE", path: "/api/data/me/tokens" },
     console: (ctx) => deleteAllMyTokens(db, ctx),
   }),
 };
@@ -1003,14 +993,14 @@ describe("escalation scenarios", () => {
     expect(ownerPermissions(world, ids.promoted, acme).has("audit.read"), "the owner is an Admin now").toBe(true);
     expect([...effectiveOf(world, row)].sort()).toEqual(["tokens.own"]);
 
-    const me = await callRest(secret, { method: "GET", path: "/api/data/me", handler: meRoute.GET });
+    const me = await callRest(secret, { method: "GET", path: "/api/data/me" });
     expect(me.ok, me.message).toBe(true);
     const reported = (me.data as { permissions: string[] }).permissions;
     expect(reported.sort(), "what the key acts with").toEqual(["tokens.own"]);
 
-    const created = await callRest(secret, { method: "POST", path: "/api/data/api-keys", handler: keysRoute.POST, body: { name: unique("nope") } });
+    const created = await callRest(secret, { method: "POST", path: "/api/data/api-keys", body: { name: unique("nope") } });
     expect(created.status, created.message).toBe(403);
-    const listed = await callRest(secret, { method: "GET", path: "/api/data/api-keys", handler: keysRoute.GET });
+    const listed = await callRest(secret, { method: "GET", path: "/api/data/api-keys" });
     expect(listed.status, listed.message).toBe(403);
     expect((await sync()).created).toEqual([]);
 
@@ -1018,7 +1008,7 @@ describe("escalation scenarios", () => {
     await updateApiKey(db, await contextFor(db, PEOPLE.admin, "acme"), key.id, { name: unique("renamed by the Admin") });
     await sync();
     expect([...effectiveOf(world, world.keys.get(key.id)!)].sort()).toEqual(["tokens.own"]);
-    const again = await callRest(secret, { method: "POST", path: "/api/data/api-keys", handler: keysRoute.POST, body: { name: unique("nope") } });
+    const again = await callRest(secret, { method: "POST", path: "/api/data/api-keys", body: { name: unique("nope") } });
     expect(again.status, again.message).toBe(403);
     await db.update(memberships).set({ role: "member" }).where(eq(memberships.userId, ids.promoted));
     await sync();
@@ -1053,7 +1043,7 @@ describe("escalation scenarios", () => {
     expect(t.scopes).toEqual(["tokens:write"]);
     expect(t.createdViaKeyId).toBe(actor.keyId);
     const minted = (r.data as { secret: string }).secret;
-    const me = await callRest(minted, { method: "GET", path: "/api/data/me", handler: meRoute.GET });
+    const me = await callRest(minted, { method: "GET", path: "/api/data/me" });
     expect(me.status, me.message).toBe(403);
     const create = await callRest(minted, ops.createKey({ name: unique("nope") }).rest);
     expect(create.status, create.message).toBe(403);

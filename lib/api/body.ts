@@ -1,14 +1,15 @@
 import { ApiError } from "./envelope";
+import { ERROR_MESSAGES } from "./errors";
+import { MAX_BODY_BYTES } from "./limits";
 
-export const MAX_BODY_BYTES = 64 * 1024;
+export { MAX_BODY_BYTES };
 
 export type ParsedBody =
   | { kind: "none" }
   | { kind: "json"; value: unknown; text: string }
   | { kind: "form"; value: URLSearchParams; text: string };
 
-const tooLarge = () =>
-  new ApiError(413, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
+const tooLarge = () => new ApiError(413, "payload_too_large", ERROR_MESSAGES.payloadTooLarge);
 
 // The REST listener reads bodies straight from the socket (capped at one byte over the limit)
 // rather than wrapping them in a stream only to be read back here. It is read when readBody
@@ -57,10 +58,10 @@ function parseBody(req: Request, bytes: Buffer): ParsedBody {
     try {
       return { kind: "json", value: JSON.parse(text), text };
     } catch {
-      throw new ApiError(400, "invalid_json", "The request body is not valid JSON.");
+      throw new ApiError(400, "invalid_json", ERROR_MESSAGES.invalidJson);
     }
   }
-  throw new ApiError(415, "unsupported_media_type", `Send the body as application/json or application/x-www-form-urlencoded, not ${type}.`);
+  throw new ApiError(415, "unsupported_media_type", ERROR_MESSAGES.unsupportedMediaType(type));
 }
 
 /** The body as an input object for the zod schemas, without the credential fields. */

@@ -1,5 +1,6 @@
 import type { ParsedBody } from "./body";
 import { ApiError } from "./envelope";
+import { ERROR_MESSAGES } from "./errors";
 
 export type CredentialChannel = "bearer" | "x-apikey" | "query" | "form" | "json";
 
@@ -37,10 +38,6 @@ export function extractCredential(req: Request, url: URL, body: ParsedBody): Pre
     return null;
   }
   if (new Set(present.map((c) => c.secret)).size > 1)
-    throw new ApiError(
-      400,
-      "conflicting_credentials",
-      `The request carries more than one API key (${[...new Set(present.map((c) => c.channel))].join(", ")}). Send exactly one.`,
-    );
+    throw new ApiError(400, "conflicting_credentials", ERROR_MESSAGES.conflictingCredentials([...new Set(present.map((c) => c.channel))]));
   return present[0];
 }

@@ -1,24 +1,12 @@
+import { ERROR_MESSAGES, STATUS_NAMES, type ApiErrorCode } from "./errors";
 import { AppError, databaseUnavailable, INTERNAL_ERROR_MESSAGE, isConnectionFailure, type ErrorCode, type FieldErrors } from "@/lib/errors";
 
 // The one response envelope (as ProjectManager's API v4):
 // { success, hasError, statusCode, data?, error?: { message, code, technicalError?, additionalErrors?, validationErrors? } }
 
-export const STATUS_NAMES: Record<number, string> = {
-  200: "OK",
-  201: "Created",
-  400: "BadRequest",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "NotFound",
-  405: "MethodNotAllowed",
-  409: "Conflict",
-  413: "PayloadTooLarge",
-  415: "UnsupportedMediaType",
-  429: "TooManyRequests",
-  500: "InternalServerError",
-  503: "ServiceUnavailable",
-};
+export { STATUS_NAMES };
 
+/** The status each AppError kind is answered with (the domain's errors know nothing of HTTP). */
 export const ERROR_STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   validation: 400,
@@ -35,8 +23,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
 
 export interface EnvelopeError {
   message: string;
-  /** Machine-readable reason, e.g. "key_disabled", "validation_failed". */
-  code: string;
+  /** Machine-readable reason, e.g. "key_disabled", "validation_failed": one of API_ERRORS. */
+  code: ApiErrorCode;
   technicalError?: string;
   additionalErrors?: string[];
   validationErrors?: FieldErrors;
@@ -83,7 +71,10 @@ export function bearerChallenge(description?: string): string {
 
 function respond(body: Envelope<unknown>, status: number, headers?: Record<string, string>): Response {
   // Dates serialise as ISO strings.
-  const text = JSON.stringify(body);
+  return respondText(JSON.stringify(body), status, headers);
+}
+
+function respondText(text: string, status: number, headers?: Record<string, string>): Response {
   // Every 401 carries a challenge (RFC 9110 §15.5.2); the API's own say why (lib/api/handler.ts).
   const challenge = status === 401 && !headers?.["www-authenticate"] ? { "www-authenticate": bearerChallenge() } : undefined;
   const response = new Response(text, { status, headers: headers || challenge ? { ...JSON_HEADERS, ...challenge, ...headers } : JSON_HEADERS });
@@ -95,6 +86,13 @@ export function ok<T>(data: T, status = 200, headers?: Record<string, string>): 
   return respond({ success: true, hasError: false, statusCode: STATUS_NAMES[status] ?? "OK", data }, status, headers);
 }
 
+/** ok(), for data already serialised: `text` must be JSON.stringify of the data. */
+export function okText(text: string, status = 200, headers?: Record<string, string>): Response {
+  // The same bytes JSON.stringify gives for the envelope object, without serialising twice.
+  const body = `{"success":true,"hasError":false,"statusCode":${JSON.stringify(STATUS_NAMES[status] ?? "OK")},"data":${text}}`;
+  return respondText(body, status, headers);
+}
+
 export function fail(status: number, error: EnvelopeError, headers?: Record<string, string>): Response {
   return respond({ success: false, hasError: true, statusCode: STATUS_NAMES[status] ?? "Error", error }, status, headers);
 }
@@ -103,7 +101,7 @@ export function fail(status: number, error: EnvelopeError, headers?: Record<stri
 export class ApiError extends Error {
   constructor(
     public readonly status: number,
-    public readonly code: string,
+    public readonly code: ApiErrorCode,
     message: string,
     public readonly extra: Omit<EnvelopeError, "message" | "code"> = {},
     public readonly headers?: Record<string, string>,
@@ -113,22 +111,23 @@ export class ApiError extends Error {
   }
 }
 
-const DEFAULT_CODES: Record<ErrorCode, string> = {
+const DEFAULT_CODES: Record<ErrorCode, ApiErrorCode> = {
   bad_request: "bad_request",
   validation: "validation_failed",
-  unauthenticated: "unauthenticated",
+  // Only the console's sessions raise it; to an API client it means no usable credential.
+  unauthenticated: "missing_key",
   forbidden: "forbidden",
   not_found: "not_found",
   conflict: "conflict",
   payload_too_large: "payload_too_large",
   rate_limited: "rate_limited",
   internal: "internal_error",
-  unavailable: "unavailable",
+  unavailable: "database_unavailable",
   outcome_unknown: "outcome_unknown",
 };
 
 /** The machine-readable code a thrown error is reported with. */
-export function errorCodeOf(err: unknown): string {
+export function errorCodeOf(err: unknown): ApiErrorCode {
   if (err instanceof ApiError) return err.code;
   if (err instanceof AppError) return err.reason ?? DEFAULT_CODES[err.code];
   return "internal_error";
@@ -153,5 +152,4 @@ export function errorResponse(err: unknown): Response {
 }
 
 /** For paths under /api/data that are not endpoints. */
-export const noSuchEndpoint = async (): Promise<Response> =>
-  fail(404, { message: "There is no such endpoint. See /api/openapi.json.", code: "no_such_endpoint" });
+export const noSuchEndpoint = (): Response => fail(404, { message: ERROR_MESSAGES.noSuchEndpoint, code: "no_such_endpoint" });

@@ -2,10 +2,11 @@ import { getDb, type Db } from "@/db";
 import type { WorkspaceContext } from "@/lib/auth/context";
 import { MISSING_KEY, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
 import { recordKeyUse } from "@/lib/api-keys/usage";
-import type { ApiKeyScope } from "@/lib/validations/api-keys";
 import { bodyInput, readBody, type ParsedBody } from "./body";
 import { extractCredential } from "./credentials";
-import { ApiError, bearerChallenge, errorCodeOf, errorResponse, fail } from "./envelope";
+import { ApiError, bearerChallenge, errorCodeOf, errorResponse, okText } from "./envelope";
+import { ERROR_MESSAGES } from "./errors";
+import type { KeyOperation, OperationOutput } from "./operations/define";
 import { enqueueAccessLog } from "@/lib/access-log/writer";
 import { redactBody, redactHeaders, redactPath } from "@/lib/access-log/redact";
 import { countAuthFailure, rateLimitHeaders, retryAfterSeconds, type AuthFailureCount } from "./rate-limit";
@@ -28,18 +29,13 @@ export interface ApiContext {
   countGuess(): Promise<void>;
 }
 
-type RouteParams = { params: Promise<Record<string, string>> };
-
 /**
- * The one wrapper for REST routes: rate limit → body (64 KiB) → credential → verification →
- * scope → the handler (whose core functions check the owner's permissions). Every outcome,
- * success or failure, is an envelope.
+ * The one wrapper for the endpoints that need a key: rate limit → body (64 KiB) → credential →
+ * verification → scope → the handler (whose core functions check the owner's permissions) →
+ * its data through the output schema. Every outcome, success or failure, is an envelope.
  */
-export function apiRoute(
-  opts: { scope: ApiKeyScope },
-  handler: (api: ApiContext, params: Record<string, string>) => Promise<Response>,
-) {
-  return async (req: Request, route: RouteParams): Promise<Response> => {
+export async function serveKeyOperation(op: KeyOperation, req: Request, params: Record<string, string>): Promise<Response> {
+  {
     const started = performance.now();
     // The key the request named, once known (also for refusals), for its access log.
     let seen: VerifiedKey | undefined;
@@ -73,10 +69,8 @@ export function apiRoute(
         throw refused(new ApiError(result.status, result.code, result.message, result.hint ? { technicalError: result.hint } : {}), count);
       }
       const auth = (seen = result.value);
-      if (!auth.key.scopes.includes(opts.scope))
-        throw new ApiError(403, "scope_missing", `This API key lacks the ${opts.scope} scope.`, {
-          technicalError: `The key's scopes are: ${auth.key.scopes.join(", ") || "none"}.`,
-        });
+      if (!auth.key.scopes.includes(op.scope))
+        throw new ApiError(403, "scope_missing", ERROR_MESSAGES.scopeMissing(op.scope), { technicalError: ERROR_MESSAGES.scopesHeld(auth.key.scopes) });
 
       const integration = req.headers.get("x-integration-name")?.slice(0, 200) ?? null;
       recordKeyUse(db, auth.key.id, { ip, integration });
@@ -99,14 +93,34 @@ export function apiRoute(
         const count = await countAuthFailure(database, client);
         if (count.retryAfter > 0) throw rateLimited(count.retryAfter);
       };
-      response = await handler({ db, ctx, auth, input: bodyInput(body), body, url, req, countGuess }, await route.params);
+      const data = await op.handler({ db, ctx, auth, input: bodyInput(body), body, url, req, countGuess }, params);
+      response = outputResponse(op, data);
     } catch (err) {
       response = errorResponse(err);
       reason = errorCodeOf(err);
     }
     if (seen && db) await logAccess(db, seen, { req, url, body, response, reason, started, ip });
     return response;
-  };
+  }
+}
+
+/**
+ * The handler's data in the success envelope, once the operation's output schema has accepted
+ * it: the schemas are strict, so a field nobody documented (a hash, a column added later) is a
+ * 500 here rather than a leak. The JSON text is checked, so what is checked is what is sent.
+ */
+export function outputResponse(op: { id: string; status: number; output?: OperationOutput; location?(data: unknown): string }, data: unknown): Response {
+  const text = JSON.stringify(data);
+  if (!op.output) return okText(text, op.status);
+  const checked = op.output.schema.safeParse(JSON.parse(text));
+  if (!checked.success) {
+    // Where, never what: the value may be the very thing that must not leave.
+    const where = checked.error.issues.map((i) => `${i.code} at ${i.path.join(".") || "(root)"}`).join("; ");
+    console.error(`[api] ${op.id} answered data its output schema refuses: ${where}`);
+    throw new Error(`${op.id}: output refused`);
+  }
+  const location = op.location?.(checked.data);
+  return okText(text, op.status, location ? { location } : undefined);
 }
 
 /** Queues the request for the key's access log; bodies only when the key's logging is on. */
@@ -138,7 +152,7 @@ function rateLimited(seconds: number): ApiError {
   return new ApiError(
     429,
     "rate_limited",
-    `Too many failed authentication attempts from this address. Try again in ${seconds} seconds.`,
+    ERROR_MESSAGES.rateLimited(seconds),
     {},
     { "retry-after": String(seconds), ...rateLimitHeaders(0, seconds) },
   );
@@ -159,22 +173,4 @@ function refused(err: unknown, count: AuthFailureCount): unknown {
   });
 }
 
-/** For methods a route does not support: still the envelope. */
-export function methodNotAllowed(allowed: string[]) {
-  return async () =>
-    fail(405, { message: `Use ${allowed.join(" or ")} on this endpoint.`, code: "method_not_allowed" }, { allow: allowed.join(", ") });
-}
 
-const ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
-type Method = (typeof ALL_METHODS)[number];
-type RouteHandler = (req: Request, route: RouteParams) => Promise<Response>;
-
-/** A route's exports: the given methods, and a 405 envelope for the others. */
-export function routeMethods(handlers: Partial<Record<Exclude<Method, "OPTIONS">, RouteHandler>>): Record<Method, RouteHandler> {
-  const allowed = Object.keys(handlers);
-  const refuse = methodNotAllowed(allowed);
-  // OPTIONS says what this route really supports (Next's default lists every method).
-  const options: RouteHandler = async () =>
-    new Response(null, { status: 204, headers: { allow: [...allowed, "OPTIONS"].join(", "), "x-content-type-options": "nosniff" } });
-  return Object.fromEntries(ALL_METHODS.map((m) => [m, m === "OPTIONS" ? options : (handlers[m] ?? refuse)])) as Record<Method, RouteHandler>;
-}

@@ -1,7 +1,5 @@
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenDatabase } from "@/db";
@@ -10,85 +8,55 @@ import { createTestDatabase } from "@/db/testing";
 import { flushAccessLogs } from "@/lib/access-log/writer";
 import { createApiKey } from "@/lib/api-keys/core";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
-import { matchApiRoute, serveApiRequest } from "./listener";
+import { callApi } from "@/lib/testing/api";
+import { matchRoute } from "./dispatch";
+import { apiPathSegments, serveApiRequest } from "./listener";
+import { OPERATIONS } from "./operations";
 
-const API_DIR = path.resolve(__dirname, "../../app/api");
-const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+describe("the dispatcher's routes", () => {
+  const split = (p: string) => p.slice(1).split("/");
+  const sample = (path: string) => path.replace(/\{[^}]+\}/g, "3f2b8c1e-0000-4000-8000-000000000001");
 
-/** Every route file under app/api except Auth.js's, with a concrete path that reaches it. */
-function routeFiles(): { file: string; samplePath: string }[] {
-  const out: { file: string; samplePath: string }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name === "route.ts") out.push({ file: full, samplePath: samplePathOf(full) });
+  it("reaches every operation by its method and path, and nothing else", () => {
+    for (const op of OPERATIONS) {
+      const match = matchRoute(split(sample(op.path)));
+      expect(match?.route.byMethod.get(op.method), `${op.method} ${op.path}`).toBe(op);
     }
-  };
-  walk(API_DIR);
-  return out.filter((r) => !r.samplePath.startsWith("/api/auth"));
-}
-
-function samplePathOf(file: string): string {
-  const segments = path.relative(path.resolve(API_DIR, ".."), path.dirname(file)).split(path.sep);
-  return (
-    "/" +
-    segments
-      .map((s) => (s.startsWith("[...") ? "no/such/thing" : s.startsWith("[") ? "3f2b8c1e-0000-4000-8000-000000000001" : s))
-      .join("/")
-  );
-}
-
-describe("matchApiRoute", () => {
-  it("reaches every route file under app/api (but Auth.js's) with each of its methods", async () => {
-    const files = routeFiles();
-    expect(files.length).toBeGreaterThanOrEqual(13);
-    for (const { file, samplePath } of files) {
-      const mod = (await import(/* @vite-ignore */ file)) as Record<string, unknown>;
-      const exported = METHODS.filter((m) => typeof mod[m] === "function");
-      expect(exported.length, file).toBeGreaterThan(0);
-      for (const method of exported) expect(matchApiRoute(method, samplePath)?.handler, `${method} ${samplePath}`).toBe(mod[method]);
-    }
+    expect(matchRoute(split("/api/data/me/tokens/x/y"))).toBeNull();
+    expect(matchRoute(split("/api/data/verify/extra"))).toBeNull();
+    expect(matchRoute(split("/api/data"))).toBeNull();
   });
 
-  it("prefers a literal segment to a parameter, as Next does", async () => {
-    const revokeAll = await import("@/app/api/data/api-keys/revoke-all/route");
-    const search = await import("@/app/api/data/api-keys/search/route");
-    const one = await import("@/app/api/data/api-keys/[id]/route");
-    expect(matchApiRoute("DELETE", "/api/data/api-keys/revoke-all")?.handler).toBe(revokeAll.DELETE);
-    expect(matchApiRoute("POST", "/api/data/api-keys/search")?.handler).toBe(search.POST);
-    const byId = matchApiRoute("PATCH", "/api/data/api-keys/abc");
-    expect(byId?.handler).toBe(one.PATCH);
+  it("prefers a literal segment to a parameter, as Next does", () => {
+    expect(matchRoute(split("/api/data/api-keys/revoke-all"))?.route.byMethod.get("DELETE")?.id).toBe("revokeAllApiKeys");
+    expect(matchRoute(split("/api/data/api-keys/search"))?.route.byMethod.get("POST")?.id).toBe("searchApiKeys");
+    const byId = matchRoute(split("/api/data/api-keys/abc"));
+    expect(byId?.route.byMethod.get("PATCH")?.id).toBe("updateApiKey");
     expect(byId?.params).toEqual({ id: "abc" });
   });
 
-  it("decodes parameters and sends the rest of a path to the catch-all", async () => {
-    expect(matchApiRoute("GET", "/api/data/me/tokens/a%20b")?.params).toEqual({ id: "a b" });
-    const other = await import("@/app/api/data/[...path]/route");
-    const rest = matchApiRoute("GET", "/api/data/me/tokens/x/y");
-    expect(rest?.handler).toBe(other.GET);
-    expect(rest?.params).toEqual({ path: ["me", "tokens", "x", "y"] });
-    expect(matchApiRoute("GET", "/api/data/verify/extra")?.handler).toBe(other.GET);
+  it("decodes path segments as Next does, escapes outside a parameter included", () => {
+    expect(apiPathSegments("/api/data/me/tokens/a%20b")).toEqual(["api", "data", "me", "tokens", "a b"]);
+    expect(matchRoute(apiPathSegments("/api/data/me/tokens/a%20b")!)?.params).toEqual({ id: "a b" });
+    expect(apiPathSegments("/api/data/m%65")).toEqual(["api", "data", "me"]);
+    expect(apiPathSegments("/api/healthz")).toEqual(["api", "healthz"]);
   });
 
-  it("leaves to Next what is not ours or is unusual", () => {
-    for (const [method, p] of [
-      ["GET", "/api/auth/session"],
-      ["GET", "/api/healthz"],
-      ["GET", "/api/data/me/"],
-      ["GET", "/api/data/api-keys/%E0%A4%A"],
-      ["HEAD", "/api/health"],
-      ["GET", "/w/acme/account/api"],
-      // Next normalises or decodes these before routing; a 404 of ours would differ.
-      ["GET", "/api/data//me"],
-      ["GET", "/api/data/me/./tokens"],
-      ["GET", "/api/data/x/../me"],
-      ["GET", "/api\\data\\me"],
-      ["GET", "/api/data/m%65"],
-      ["POST", "/api/data/api-keys/%73earch"],
-      ["GET", "/api/data/nothing/h%65re"],
+  it("leaves to Next what is not the API's or what Next rewrites before routing", () => {
+    for (const p of [
+      "/api/auth/session",
+      "/api/auth",
+      "/api/data/me/",
+      "/api/data/api-keys/%E0%A4%A",
+      "/w/acme/account/api",
+      "/api/data//me",
+      "/api/data/me/./tokens",
+      "/api/data/x/../me",
+      "/api\\data\\me",
+      "/api/data/me%2Ftokens",
+      "/api/data/%2e%2e/me",
     ])
-      expect(matchApiRoute(method, p), `${method} ${p}`).toBeNull();
+      expect(apiPathSegments(p), p).toBeNull();
   });
 });
 
@@ -126,10 +94,7 @@ describe("serveApiRequest over a real socket", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
     const viaListener = await res.json();
-    const { GET } = await import("@/app/api/data/me/route");
-    const direct = await GET(new Request("http://localhost/api/data/me", { headers: { "x-apikey": secret, "x-forwarded-for": "127.0.0.1" } }), {
-      params: Promise.resolve({}),
-    });
+    const direct = await callApi(new Request("http://localhost/api/data/me", { headers: { "x-apikey": secret, "x-forwarded-for": "127.0.0.1" } }));
     expect(viaListener).toEqual(await direct.json());
     expect(viaListener).toMatchObject({ success: true, data: { key: { name: "Listener test key" } } });
   });
@@ -213,7 +178,10 @@ describe("serveApiRequest over a real socket", () => {
       const res = await fetch(`${base}${p}`, { redirect: "manual" });
       expect(res.status, p).toBe(418);
     }
-    expect((await fetch(`${base}/api/health`, { method: "HEAD" })).status).toBe(418);
+    // HEAD is the dispatcher's (GET without the body), as every other API method.
+    const head = await fetch(`${base}/api/health`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
   });
 
   describe("headers and bodies, byte for byte the same through both transports", () => {
@@ -233,13 +201,11 @@ describe("serveApiRequest over a real socket", () => {
     const headersOf = (res: Response) =>
       Object.fromEntries([...res.headers.entries()].filter(([name]) => !TRANSPORT.has(name)).map(([n, v]) => [n, n === "ratelimit" ? v.replace(/;t=\d+/, ";t=#") : v]));
 
-    /** The same request through the listener and straight to the route module. */
+    /** The same request through the listener and as Next's catch-all route hands it to the dispatcher. */
     async function both(method: string, path: string, headers: Record<string, string> = {}, body?: string) {
       const viaListener = await fetch(`${base}${path}`, { method, headers: { ...headers, "x-forwarded-for": `203.0.113.${next++}` }, body });
-      const match = matchApiRoute(method, path.split("?")[0]);
-      if (!match) throw new Error(`no route for ${method} ${path}`);
       const request = new Request(`${base}${path}`, { method, headers: { ...headers, "x-forwarded-for": `203.0.113.${next++}` }, body });
-      const direct = await match.handler(request, { params: Promise.resolve(match.params) });
+      const direct = await callApi(request);
       return {
         listener: { status: viaListener.status, headers: headersOf(viaListener), body: await viaListener.text() },
         direct: { status: direct.status, headers: headersOf(direct), body: await direct.text() },
@@ -258,6 +224,9 @@ describe("serveApiRequest over a real socket", () => {
       ["GET", "/api/health", "no key", {}],
       ["GET", "/api/openapi.json", "no key", {}],
       ["GET", "/api/data/no-such-endpoint", "no key", {}],
+      ["PUT", "/api/data/api-keys", "the key", {}],
+      ["HEAD", "/api/data/me", "the key", {}],
+      ["GET", "/api/healthz", "no key", {}],
     ])("%s %s with %s", async (method, path, label, extra) => {
       const headers: Record<string, string> = label === "the key" ? { "x-apikey": secret } : extra;
       const { listener, direct } = await both(method, path, headers);
@@ -299,9 +268,8 @@ describe("serveApiRequest over a real socket", () => {
           for (let i = 0; i < 3; i++) last = await send({ "x-apikey": "lk_wrong", "x-forwarded-for": xff });
           return last!;
         };
-        const match = matchApiRoute("GET", "/api/data/me")!;
         const viaListener = await hammer((h) => fetch(`${base}/api/data/me`, { headers: h }), a);
-        const direct = await hammer((h) => match.handler(new Request(`${base}/api/data/me`, { headers: h }), { params: Promise.resolve({}) }), b);
+        const direct = await hammer((h) => callApi(new Request(`${base}/api/data/me`, { headers: h })), b);
         expect(viaListener.status).toBe(429);
         expect(headersOf(viaListener)).toEqual(headersOf(direct));
         expect(await viaListener.text()).toBe(await direct.text());

@@ -1,127 +1,42 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiError, envelopeText, errorResponse, fail } from "./envelope";
+import { ApiError, envelopeText, fail } from "./envelope";
 import { attachBody, MAX_BODY_BYTES } from "./body";
 import { attachSocketAddress } from "@/lib/net/client-address";
-import * as health from "@/app/api/health/route";
-import * as openapi from "@/app/api/openapi.json/route";
-import * as dataRoot from "@/app/api/data/route";
-import * as dataOther from "@/app/api/data/[...path]/route";
-import * as apiKeys from "@/app/api/data/api-keys/route";
-import * as apiKeysSearch from "@/app/api/data/api-keys/search/route";
-import * as apiKeysRevokeAll from "@/app/api/data/api-keys/revoke-all/route";
-import * as apiKey from "@/app/api/data/api-keys/[id]/route";
-import * as apiKeyRevoke from "@/app/api/data/api-keys/[id]/revoke/route";
-import * as me from "@/app/api/data/me/route";
-import * as meTokens from "@/app/api/data/me/tokens/route";
-import * as meToken from "@/app/api/data/me/tokens/[id]/route";
-import * as verify from "@/app/api/data/verify/route";
+import { dispatch } from "./dispatch";
 
 // The REST API outside Next's request pipeline. Next spends about 0.4 ms of CPU on every
 // request before a route handler runs (more for a body: it wraps the socket in web streams
 // twice); for an API whose job is answering "is this key good?" that is most of the cost.
-// The production server (scripts/server.mjs) hands /api/health, /api/openapi.json and
-// /api/data/** to serveApiRequest; everything else — and these paths under `next dev` or a
-// plain `next start` — goes through Next to the very same route modules, so the two
-// transports cannot differ in what they answer.
-
-type Params = Record<string, string | string[]>;
-type RouteHandler = (req: Request, route: { params: Promise<Params> }) => Promise<Response>;
-type RouteModule = Partial<Record<string, unknown>>;
-
-/** Segments: literal text, `:name` for one dynamic segment, `*` for the rest (a catch-all). */
-const ROUTES: Array<[pattern: string, module: RouteModule]> = [
-  ["/api/health", health],
-  ["/api/openapi.json", openapi],
-  ["/api/data", dataRoot],
-  ["/api/data/api-keys", apiKeys],
-  ["/api/data/api-keys/search", apiKeysSearch],
-  ["/api/data/api-keys/revoke-all", apiKeysRevokeAll],
-  ["/api/data/api-keys/:id", apiKey],
-  ["/api/data/api-keys/:id/revoke", apiKeyRevoke],
-  ["/api/data/me", me],
-  ["/api/data/me/tokens", meTokens],
-  ["/api/data/me/tokens/:id", meToken],
-  ["/api/data/verify", verify],
-  ["/api/data/*", dataOther],
-];
-
-const compiled = ROUTES.map(([pattern, module]) => ({ segments: pattern.split("/").slice(1), module }));
-
-/** Next's precedence: a literal segment beats `:param`, which beats the catch-all. */
-function rank(segments: string[]): number[] {
-  return segments.map((s) => (s === "*" ? 2 : s.startsWith(":") ? 1 : 0));
-}
-compiled.sort((a, b) => {
-  const ra = rank(a.segments);
-  const rb = rank(b.segments);
-  for (let i = 0; i < Math.max(ra.length, rb.length); i++) {
-    const d = (ra[i] ?? -1) - (rb[i] ?? -1);
-    if (d !== 0) return d;
-  }
-  return 0;
-});
-
-export interface MatchedRoute {
-  handler: RouteHandler;
-  params: Params;
-}
+// The production server (scripts/server.mjs) hands /api/** (but Auth.js's /api/auth/**) to
+// serveApiRequest; under `next dev` or a plain `next start` the same paths reach Next's
+// catch-all route app/api/[...path]/route.ts. Both call the one dispatcher with the decoded
+// path segments, so the two transports cannot differ in what they answer.
 
 /**
- * The route module's handler for this method and path, or null when the path is not one of
- * ours (or is unusual enough — a trailing slash, a bad escape, HEAD — to leave to Next).
+ * The decoded segments of an API path, or null for a path Next normalises or redirects before
+ * routing (a trailing slash, //, a backslash, dot segments, an escaped slash, a bad escape):
+ * those are left to Next, which then routes what it makes of them to the same dispatcher.
  */
-export function matchApiRoute(method: string, pathname: string): MatchedRoute | null {
-  if (pathname.length > 1 && pathname.endsWith("/")) return null; // Next redirects these
-  // Next normalises these (a 308 for // and \, dot segments resolved): leave them to it.
-  if (pathname.includes("//") || pathname.includes("\\")) return null;
-  const parts = pathname.split("/").slice(1);
-  if (parts.some((p) => p === "." || p === "..")) return null;
-  for (const { segments, module } of compiled) {
-    const params: Params = {};
-    let matched = true;
-    for (let i = 0; i < segments.length; i++) {
-      const seg = segments[i];
-      if (seg === "*") {
-        if (parts.length <= i) matched = false;
-        else {
-          // Next also matches static routes by their decoded form (/api/data/m%65 is /me): an
-          // escape outside a parameter is Next's to resolve, not a 404 of ours.
-          if (parts.slice(i).some((p) => p.includes("%"))) return null;
-          params.path = parts.slice(i); // an array, as Next passes a catch-all
-        }
-        break;
-      }
-      const part = parts[i];
-      if (part === undefined || part === "") {
-        matched = false;
-        break;
-      }
-      if (seg.startsWith(":")) {
-        try {
-          params[seg.slice(1)] = decodeURIComponent(part);
-        } catch {
-          return null;
-        }
-      } else if (seg !== part) {
-        if (part.includes("%") && safeDecode(part) === seg) return null; // see the catch-all above
-        matched = false;
-        break;
-      }
-      if (i === segments.length - 1 && parts.length !== segments.length) matched = false;
+export function apiPathSegments(pathname: string): string[] | null {
+  if (!pathname.startsWith("/api/") || pathname === "/api/auth" || pathname.startsWith("/api/auth/")) return null;
+  if (pathname.endsWith("/") || pathname.includes("//") || pathname.includes("\\")) return null;
+  const parts = pathname.slice(1).split("/");
+  const segments: string[] = [];
+  for (const part of parts) {
+    if (part === "." || part === "..") return null;
+    if (!part.includes("%")) {
+      segments.push(part);
+      continue;
     }
-    if (!matched) continue;
-    const handler = module[method];
-    return typeof handler === "function" ? { handler: handler as RouteHandler, params } : null;
+    if (/%(2f|5c)/i.test(part)) return null;
+    try {
+      segments.push(decodeURIComponent(part));
+    } catch {
+      return null;
+    }
+    if (segments.at(-1) === "." || segments.at(-1) === "..") return null;
   }
-  return null;
-}
-
-function safeDecode(part: string): string | null {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return null;
-  }
+  return segments;
 }
 
 /**
@@ -131,11 +46,9 @@ function safeDecode(part: string): string | null {
 export async function serveApiRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const rawUrl = req.url ?? "/";
   const q = rawUrl.indexOf("?");
-  const pathname = q === -1 ? rawUrl : rawUrl.slice(0, q);
-  if (!pathname.startsWith("/api/") || pathname.startsWith("/api/auth")) return false;
+  const segments = apiPathSegments(q === -1 ? rawUrl : rawUrl.slice(0, q));
+  if (!segments) return false;
   const method = req.method ?? "GET";
-  const route = matchApiRoute(method, pathname);
-  if (!route) return false;
 
   let request: Request;
   try {
@@ -145,14 +58,7 @@ export async function serveApiRequest(req: IncomingMessage, res: ServerResponse)
     await send(res, fail(400, { message: "The request's URL or headers are not valid.", code: "bad_request" }), method);
     return true;
   }
-  let response: Response;
-  try {
-    response = await route.handler(request, { params: Promise.resolve(route.params) });
-  } catch (err) {
-    // apiRoute answers its own errors; this is for a handler outside it failing.
-    response = errorResponse(err);
-  }
-  await send(res, response, method);
+  await send(res, await dispatch(request, segments), method);
   return true;
 }
 

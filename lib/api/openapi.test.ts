@@ -1,5 +1,3 @@
-import fs from "node:fs";
-import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { flushAccessLogs } from "@/lib/access-log/writer";
@@ -15,7 +13,6 @@ import { errorEnvelopeSchema } from "@/lib/validations/responses";
 import { verifyRequestSchema } from "@/lib/validations/verify";
 import {
   API_ERROR_CODES,
-  API_OPERATIONS,
   buildOpenApiDocument,
   curlExample,
   exampleResponseOf,
@@ -26,8 +23,11 @@ import {
   originFrom,
   successSchemaOf,
 } from "./openapi";
+import { matchRoute } from "./dispatch";
+import { OPERATIONS } from "./operations";
+import { callApi } from "@/lib/testing/api";
 
-// Written out here, not taken from API_OPERATIONS, so that a route dropped from the document fails.
+// Written out here, not taken from OPERATIONS, so that a route dropped from the document fails.
 const EXPECTED: [method: string, path: string, operationId: string][] = [
   ["GET", "/api/health", "getHealth"],
   ["GET", "/api/openapi.json", "getOpenApiDocument"],
@@ -84,18 +84,6 @@ function walk(node: unknown, visit: (n: Json, where: string) => void, where = "#
   }
 }
 
-/** app/api/data/api-keys/{id}/revoke → app/api/data/api-keys/[id]/revoke/route.ts */
-const routeFile = (p: string) => path.join(process.cwd(), "app", ...p.split("/").filter(Boolean).map((s) => s.replace(/^\{(.+)\}$/, "[$1]")), "route.ts");
-
-/** The methods a route file hands to routeMethods, with the scope each apiRoute requires. */
-function routeSource(p: string): Map<string, string | null> {
-  const src = fs.readFileSync(routeFile(p), "utf8");
-  const block = src.slice(src.indexOf("routeMethods({"));
-  const out = new Map<string, string | null>();
-  for (const m of block.matchAll(/^\s{2}(GET|POST|PUT|PATCH|DELETE):\s*(apiRoute\(\{\s*scope:\s*"([^"]+)"[^}]*\})?/gm)) out.set(m[1], m[3] ?? null);
-  return out;
-}
-
 describe("the OpenAPI document", () => {
   it("is OpenAPI 3.1.0 with the given origin as its server", () => {
     expect(doc.openapi).toBe("3.1.0");
@@ -113,27 +101,22 @@ describe("the OpenAPI document", () => {
     const ids = found.map((f) => f[2]);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(id).toMatch(/^(get|list|create|search|update|revoke|delete|verify|revokeAll|deleteAll)[A-Z][A-Za-z]*$/);
-    expect(API_OPERATIONS.map((o) => [o.method, o.path, o.operationId]).sort()).toEqual([...EXPECTED].sort());
+    expect(OPERATIONS.map((o) => [o.method, o.path, o.id]).sort()).toEqual([...EXPECTED].sort());
   });
 
-  it("matches the route files: the same methods, and the scope each apiRoute requires", () => {
+  it("matches what the dispatcher routes: the same methods per path, and the scope each requires", () => {
+    const sample = (p: string) => p.replace(/\{[^}]+\}/g, "3f2b8c1e-0000-4000-8000-000000000001").slice(1).split("/");
     for (const p of new Set(EXPECTED.map((e) => e[1]))) {
-      const source = routeSource(p);
+      const route = matchRoute(sample(p))?.route;
       const documented = EXPECTED.filter((e) => e[1] === p).map((e) => e[0]);
-      expect([...source.keys()].sort(), p).toEqual(documented.sort());
-      for (const [method, scope] of source) {
+      expect([...(route?.byMethod.keys() ?? [])].sort(), p).toEqual(documented.sort());
+      for (const [method, routed] of route!.byMethod) {
         const op = operation(method, p)!;
-        expect(op["x-required-scope"] ?? null, `${method} ${p}`).toBe(scope);
-        if (scope) expect(op.description).toContain(`\`${scope}\``);
-        expect(API_OPERATIONS.find((o) => o.operationId === op.operationId)?.scope).toBe(scope);
+        expect(op.operationId).toBe(routed.id);
+        expect(op["x-required-scope"] ?? null, `${method} ${p}`).toBe(routed.scope);
+        if (routed.scope) expect(op.description).toContain(`\`${routed.scope}\``);
       }
     }
-    // And every route under app/api that is not Auth.js's or a 404 for non-endpoints is documented.
-    const routeDirs = (fs.readdirSync(path.join(process.cwd(), "app", "api"), { recursive: true }) as string[])
-      .filter((f) => path.basename(f) === "route.ts")
-      .map((f) => "/api/" + path.dirname(f).split(path.sep).join("/").replace(/\[([^\].]+)\]/g, "{$1}"))
-      .filter((p) => !p.startsWith("/api/auth") && !p.includes("[...") && p !== "/api/data");
-    expect(routeDirs.sort()).toEqual([...new Set(EXPECTED.map((e) => e[1]))].sort());
   });
 
   it("gives every authenticated operation 400, 401, 403, 429 and 500 responses, and the bare endpoints no security", () => {
@@ -175,7 +158,7 @@ describe("the OpenAPI document", () => {
 
   it("shows a real validation failure, with validationErrors, for every operation that takes input", () => {
     for (const id of ["listApiKeys", "createApiKey", "searchApiKeys", "updateApiKey", "createMyToken", "verifyApiKey"]) {
-      const op = API_OPERATIONS.find((o) => o.operationId === id)!;
+      const op = OPERATIONS.find((o) => o.id === id)!;
       const res = operation(op.method, op.path)!.responses["400"] as { content: Record<string, { examples: Record<string, { value: z.infer<typeof errorEnvelopeSchema> }> }> };
       const example = res.content["application/json"].examples.validation_failed.value;
       expect(example.error.code).toBe("validation_failed");
@@ -192,7 +175,7 @@ describe("the OpenAPI document", () => {
       ["verifyApiKey", verifyRequestSchema, ["token"]],
     ];
     for (const [id, schema, required] of bodies) {
-      const op = API_OPERATIONS.find((o) => o.operationId === id)!;
+      const op = OPERATIONS.find((o) => o.id === id)!;
       const body = operation(op.method, op.path)!.requestBody!;
       expect(Object.keys(body.content).sort()).toEqual(["application/json", "application/x-www-form-urlencoded"]);
       const component = resolvePointer(body.content["application/json"].schema.$ref) as { properties: Json; required?: string[] };
@@ -224,15 +207,15 @@ describe("the OpenAPI document", () => {
   });
 
   it("has examples that pass the very schemas they illustrate, and no usable secret", () => {
-    for (const op of API_OPERATIONS) {
-      const { body, query } = inputSchemasOf(op.operationId);
-      if (op.exampleBody) expect(body!.safeParse(op.exampleBody).success, op.operationId).toBe(true);
-      if (op.exampleQuery) expect(query!.safeParse(op.exampleQuery).success, op.operationId).toBe(true);
-      if (op.operationId === "getOpenApiDocument") continue;
-      const example = exampleResponseOf(op.operationId);
-      const parsed = successSchemaOf(op.operationId).safeParse(example);
-      expect(parsed.error?.issues ?? [], op.operationId).toEqual([]);
-      const media = (operation(op.method, op.path)!.responses[String(op.successStatus)] as { content: Record<string, { example: unknown }> }).content;
+    for (const op of OPERATIONS) {
+      const { body, query } = inputSchemasOf(op.id);
+      if (op.examples?.body) expect(body!.safeParse(op.examples?.body).success, op.id).toBe(true);
+      if (op.examples?.query) expect(query!.safeParse(op.examples?.query).success, op.id).toBe(true);
+      if (op.id === "getOpenApiDocument") continue;
+      const example = exampleResponseOf(op.id);
+      const parsed = successSchemaOf(op.id).safeParse(example);
+      expect(parsed.error?.issues ?? [], op.id).toEqual([]);
+      const media = (operation(op.method, op.path)!.responses[String(op.status)] as { content: Record<string, { example: unknown }> }).content;
       expect(media["application/json"].example).toEqual(example);
     }
     for (const id of ["createApiKey", "createMyToken"]) {
@@ -329,15 +312,15 @@ describe("the OpenAPI document", () => {
 
 describe("curl examples and the origin", () => {
   it("builds curl commands with the origin and a placeholder for the key", () => {
-    const create = API_OPERATIONS.find((o) => o.operationId === "createApiKey")!;
+    const create = OPERATIONS.find((o) => o.id === "createApiKey")!;
     const curl = curlExample(create, "https://keys.example.com");
     expect(curl).toContain(`-X POST "https://keys.example.com/api/data/api-keys"`);
     expect(curl).toContain(`-H "X-ApiKey: $LATCHKEY_API_KEY"`);
     expect(curl).toContain(`-d '{"name":"CI deploy"`);
-    expect(curlExample(API_OPERATIONS.find((o) => o.operationId === "getHealth")!, "http://localhost:3000")).toBe(
+    expect(curlExample(OPERATIONS.find((o) => o.id === "getHealth")!, "http://localhost:3000")).toBe(
       `curl -sS "http://localhost:3000/api/health"`,
     );
-    for (const op of API_OPERATIONS) expect(curlExample(op, "http://x")).not.toMatch(/\{id\}/);
+    for (const op of OPERATIONS) expect(curlExample(op, "http://x")).not.toMatch(/\{id\}/);
   });
 
   it("reads the origin from the request headers", () => {
@@ -351,8 +334,6 @@ describe("curl examples and the origin", () => {
 });
 
 describe("GET /api/openapi.json", () => {
-  const noParams = { params: Promise.resolve({}) };
-
   const savedEnv = { public: process.env.LATCHKEY_PUBLIC_URL, auth: process.env.AUTH_URL };
   afterEach(() => {
     for (const [name, value] of [
@@ -366,16 +347,14 @@ describe("GET /api/openapi.json", () => {
 
   /** The document's servers when fetched with these request headers. */
   async function serversFor(headers: Record<string, string>): Promise<unknown> {
-    const { GET } = await import("@/app/api/openapi.json/route");
-    const res = await GET(new Request("http://localhost:3300/api/openapi.json", { headers }), noParams);
+    const res = await callApi(new Request("http://localhost:3300/api/openapi.json", { headers }));
     return (await res.json()).servers;
   }
 
   it("serves the document as public, cacheable JSON", async () => {
     delete process.env.LATCHKEY_PUBLIC_URL;
     delete process.env.AUTH_URL;
-    const { GET } = await import("@/app/api/openapi.json/route");
-    const res = await GET(new Request("http://localhost:3300/api/openapi.json", { headers: { host: "localhost:3300" } }), noParams);
+    const res = await callApi(new Request("http://localhost:3300/api/openapi.json", { headers: { host: "localhost:3300" } }));
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(res.headers.get("cache-control")).toBe("public, max-age=300");
@@ -407,9 +386,8 @@ describe("GET /api/openapi.json", () => {
   });
 
   it("answers other methods with a 405 envelope", async () => {
-    const { POST, DELETE } = await import("@/app/api/openapi.json/route");
-    for (const handler of [POST, DELETE]) {
-      const res = await handler(new Request("http://localhost/api/openapi.json", { method: "POST" }), noParams);
+    for (const method of ["POST", "DELETE"]) {
+      const res = await callApi(new Request("http://localhost/api/openapi.json", { method }));
       expect(res.status).toBe(405);
       expect(res.headers.get("allow")).toBe("GET");
       expect(errorEnvelopeSchema.parse(await res.json()).error.code).toBe("method_not_allowed");
@@ -442,24 +420,20 @@ describe("real responses match the documented schemas", () => {
   });
 
   async function call(method: string, p: string, opts: { body?: unknown; key?: string | null; params?: Record<string, string> } = {}) {
-    const op = API_OPERATIONS.find((o) => o.method === method && o.path === p);
-    const mod = (await import(/* @vite-ignore */ routeFile(p))) as Record<string, (req: Request, r: { params: Promise<Record<string, string>> }) => Promise<Response>>;
+    const op = OPERATIONS.find((o) => o.method === method && o.path === p);
     const headers = new Headers({ "x-forwarded-for": "198.51.100.9" });
     if (opts.key !== null) headers.set("x-apikey", opts.key ?? secret);
     if (opts.body !== undefined) headers.set("content-type", "application/json");
     let url = `http://localhost${p}`;
     for (const [k, v] of Object.entries(opts.params ?? {})) url = url.replace(`{${k}}`, v);
-    const res = await mod[method](
-      new Request(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }),
-      { params: Promise.resolve(opts.params ?? {}) },
-    );
+    const res = await callApi(new Request(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }));
     return { res, body: (await res.json()) as unknown, op };
   }
 
   async function expectDocumented(method: string, p: string, opts: Parameters<typeof call>[2] = {}) {
     const { res, body, op } = await call(method, p, opts);
-    expect(res.status, `${method} ${p}: ${JSON.stringify(body)}`).toBe(op!.successStatus);
-    const parsed = successSchemaOf(op!.operationId).safeParse(body);
+    expect(res.status, `${method} ${p}: ${JSON.stringify(body)}`).toBe(op!.status);
+    const parsed = successSchemaOf(op!.id).safeParse(body);
     expect(parsed.error?.issues ?? [], `${method} ${p}`).toEqual([]);
     return parsed.data!.data as Record<string, unknown>;
   }

@@ -1,502 +1,46 @@
 import { z } from "zod";
 import { MISSING_KEY } from "@/lib/api-keys/verify";
-import type { VerifyFailureCode } from "@/lib/api-keys/verify";
 import { INTERNAL_ERROR_MESSAGE, invalid } from "@/lib/errors";
+import { API_KEY_SCOPES, fieldErrorsOf, listApiKeysSchema, SCOPE_LABELS } from "@/lib/validations/api-keys";
 import {
-  API_KEY_SCOPES,
-  createApiKeySchema,
-  createTokenSchema,
-  fieldErrorsOf,
-  listApiKeysSchema,
-  SCOPE_LABELS,
-  updateApiKeySchema,
-  type ApiKeyScope,
-} from "@/lib/validations/api-keys";
-import {
-  apiKeyPageSchema,
-  apiKeyResultSchema,
   apiKeyViewSchema,
-  createdApiKeySchema,
-  createdTokenSchema,
-  deleteAllTokensResultSchema,
   envelopeErrorSchema,
   envelopeSchema,
   errorEnvelopeSchema,
-  healthSchema,
-  meSchema,
   personalTokenViewSchema,
-  revokeAllResultSchema,
   successEnvelope,
-  tokenListSchema,
-  tokenResultSchema,
-  verifyResultSchema,
-  VERIFY_FAILURE_CODES,
-  type ApiKeyViewJson,
-  type PersonalTokenViewJson,
 } from "@/lib/validations/responses";
-import { verifyRequestSchema } from "@/lib/validations/verify";
-import { MAX_BODY_BYTES } from "./body";
+import { MAX_BODY_BYTES } from "./limits";
+import { OPERATIONS, API_TAGS, operationById, type Operation } from "./operations";
+import { API_ERROR_CODES } from "./errors";
+
+export { API_ERROR_CODES };
+
 
 // The OpenAPI 3.1 document of the REST API, generated from the very zod schemas the handlers
 // parse their input with (io: "input") and the response schemas tests hold real responses to
 // (io: "output"), so the document cannot drift from the code. Served at GET /api/openapi.json
 // and rendered for people at /w/<slug>/account/api/reference.
 
-export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
-
-export const API_TAGS = [
-  { name: "API keys", description: "The workspace's keys: list, create, change, revoke." },
-  { name: "Personal tokens", description: "The calling user's own personal access tokens, where the workspace allows them." },
-  { name: "Caller", description: "Who the presented key acts as." },
-  { name: "Verification", description: "For integrating services: is a key presented to you good?" },
-  { name: "Service", description: "Health and this description; no authentication." },
-] as const;
-export type ApiTag = (typeof API_TAGS)[number]["name"];
-
-export interface ApiOperation {
-  method: HttpMethod;
-  /** OpenAPI path, with {id} templates. */
-  path: string;
-  operationId: string;
-  tag: ApiTag;
-  summary: string;
-  description: string;
-  /** The scope the key must carry; null for the endpoints that need no key. */
-  scope: ApiKeyScope | null;
-  /** What the key's owner must be allowed to do, in words (checked on every request). */
-  permission: string | null;
-  /** Shell variables for path templates, e.g. { id: "$API_KEY_ID" }. */
-  pathExample?: Record<string, string>;
-  exampleQuery?: Record<string, string>;
-  exampleBody?: Record<string, unknown>;
-  /** 200 or 201. */
-  successStatus: 200 | 201;
-}
-
-// ── Example data (tests check every example against its schema) ────────────────────────────
-
-const EXAMPLE_KEY_ID = "0b4e7c1a-5f2d-4e8b-9a3c-6d1f2e3a4b5c";
-const EXAMPLE_USER_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
-/** Not a usable key: its checksum is wrong on purpose. */
-const EXAMPLE_SECRET = "lk_ExampleOnlyNotARealSecret000000000000000";
-
-export const EXAMPLE_API_KEY: ApiKeyViewJson = {
-  id: EXAMPLE_KEY_ID,
-  name: "CI deploy",
-  description: "Deploys from GitHub Actions",
-  ownerId: EXAMPLE_USER_ID,
-  ownerName: "Ada Admin",
-  ownerEmail: "ada@example.com",
-  prefix: "lk_Ab3dE9xQ…",
-  source: "generated",
-  scopes: ["api_keys:read", "me:read"],
-  expiresAt: "2027-01-31T23:59:59.999Z",
-  enabled: true,
-  bearerAllowed: true,
-  logRequests: false,
-  logResponses: false,
-  createdAt: "2026-02-01T09:30:00.000Z",
-  createdById: EXAMPLE_USER_ID,
-  createdViaKeyId: null,
-  permissionCeiling: ["api_keys.read", "api_keys.manage", "api_keys.service", "api_keys.import", "tokens.own", "workspace.settings", "members.manage", "audit.read"],
-  lastUsedAt: "2026-03-14T16:02:11.000Z",
-  lastUsedIp: "203.0.113.7",
-  lastUsedIntegration: "github-actions",
-  revokedAt: null,
-  state: "active",
-};
-
-const EXAMPLE_TOKEN: PersonalTokenViewJson = {
-  id: "9f1c2b3a-4d5e-4f60-8a7b-1c2d3e4f5a6b",
-  name: "Laptop scripts",
-  prefix: "lk_Zt8kP2mW…",
-  createdAt: "2026-02-03T11:00:00.000Z",
-  expiresAt: "2027-02-03T23:59:59.999Z",
-  lastUsedAt: null,
-};
-
-const EXAMPLE_OWNER = { id: EXAMPLE_USER_ID, email: "ada@example.com", name: "Ada Admin" };
-
-// ── The operations ──────────────────────────────────────────────────────────────────────────
-
-interface OperationBinding {
-  op: ApiOperation;
-  query?: z.ZodObject;
-  body?: { component: string; schema: z.ZodType; required: boolean; invalidExample: unknown };
-  /** The `data` of the success envelope; absent for the OpenAPI document itself (no envelope). */
-  response?: { component: string; schema: z.ZodType; example: unknown };
-  /** Has an {id} that may not exist (404). */
-  notFound?: boolean;
-}
-
-const KEYS_READ = "The key's owner must be allowed to view the workspace's API keys (Admin, or the Manage API Keys grant).";
-const KEYS_MANAGE = "The key's owner must be allowed to manage the workspace's API keys (Admin, or the Manage API Keys grant).";
-const TOKENS_OWN =
-  "The key must act as a user (not a workspace service key) who may use personal tokens, in a workspace that allows them.";
-
-const BINDINGS: OperationBinding[] = [
-  {
-    op: {
-      method: "GET",
-      path: "/api/data/api-keys",
-      operationId: "listApiKeys",
-      tag: "API keys",
-      summary: "List API keys",
-      description:
-        "The workspace's live keys (revoked keys are not listed), filtered, sorted and paged on the server. Personal tokens are not included.",
-      scope: "api_keys:read",
-      permission: KEYS_READ,
-      exampleQuery: { state: "active", sort: "name", dir: "asc", pageSize: "50" },
-      successStatus: 200,
-    },
-    query: listApiKeysSchema,
-    response: {
-      component: "ApiKeyPage",
-      schema: apiKeyPageSchema,
-      example: { items: [EXAMPLE_API_KEY], total: 1, page: 1, pageSize: 50 },
-    },
-  },
-  {
-    op: {
-      method: "POST",
-      path: "/api/data/api-keys",
-      operationId: "createApiKey",
-      tag: "API keys",
-      summary: "Create an API key",
-      description:
-        "Creates a key in the workspace and returns its secret. The secret is in this response only: it is stored as a hash and cannot be read again. " +
-        "ownerId omitted: the key acts as the caller's user; null: a workspace service key (Admins only). expiresAt omitted: the workspace's maximum lifetime.",
-      scope: "api_keys:write",
-      permission: KEYS_MANAGE,
-      exampleBody: { name: "CI deploy", description: "Deploys from GitHub Actions", scopes: ["api_keys:read", "me:read"], bearerAllowed: true },
-      successStatus: 201,
-    },
-    body: { component: "CreateApiKeyRequest", schema: createApiKeySchema, required: true, invalidExample: { name: "" } },
-    response: { component: "CreatedApiKey", schema: createdApiKeySchema, example: { key: EXAMPLE_API_KEY, secret: EXAMPLE_SECRET } },
-  },
-  {
-    op: {
-      method: "POST",
-      path: "/api/data/api-keys/search",
-      operationId: "searchApiKeys",
-      tag: "API keys",
-      summary: "Search API keys",
-      description:
-        "The same list as GET /api/data/api-keys with the filters in the body: for clients that send the key as a form field or a JSON API_Key property.",
-      scope: "api_keys:read",
-      permission: KEYS_READ,
-      exampleBody: { state: "active", sort: "lastUsed", dir: "desc", page: 1, pageSize: 50 },
-      successStatus: 200,
-    },
-    body: { component: "ListApiKeysRequest", schema: listApiKeysSchema, required: false, invalidExample: { pageSize: 500 } },
-    response: {
-      component: "ApiKeyPage",
-      schema: apiKeyPageSchema,
-      example: { items: [EXAMPLE_API_KEY], total: 1, page: 1, pageSize: 50 },
-    },
-  },
-  {
-    op: {
-      method: "GET",
-      path: "/api/data/api-keys/{id}",
-      operationId: "getApiKey",
-      tag: "API keys",
-      summary: "Get an API key",
-      description: "One live key of the workspace. A revoked key, or a key of another workspace, is not found.",
-      scope: "api_keys:read",
-      permission: KEYS_READ,
-      pathExample: { id: "$API_KEY_ID" },
-      successStatus: 200,
-    },
-    response: { component: "ApiKeyResult", schema: apiKeyResultSchema, example: { key: EXAMPLE_API_KEY } },
-    notFound: true,
-  },
-  {
-    op: {
-      method: "PATCH",
-      path: "/api/data/api-keys/{id}",
-      operationId: "updateApiKey",
-      tag: "API keys",
-      summary: "Update an API key",
-      description:
-        "Changes the given fields of a live key and leaves the others as they are. Switching enabled or bearerAllowed takes effect on the key's next request.",
-      scope: "api_keys:write",
-      permission: KEYS_MANAGE,
-      pathExample: { id: "$API_KEY_ID" },
-      exampleBody: { enabled: false, description: "Paused while we rotate credentials" },
-      successStatus: 200,
-    },
-    body: { component: "UpdateApiKeyRequest", schema: updateApiKeySchema, required: false, invalidExample: { name: "" } },
-    response: {
-      component: "ApiKeyResult",
-      schema: apiKeyResultSchema,
-      example: { key: { ...EXAMPLE_API_KEY, enabled: false, description: "Paused while we rotate credentials", state: "disabled" } },
-    },
-    notFound: true,
-  },
-  {
-    op: {
-      method: "DELETE",
-      path: "/api/data/api-keys/{id}/revoke",
-      operationId: "revokeApiKey",
-      tag: "API keys",
-      summary: "Revoke an API key",
-      description: "Revokes a key for good: it stops working at once and cannot be restored. It stays in the audit log.",
-      scope: "api_keys:write",
-      permission: KEYS_MANAGE,
-      pathExample: { id: "$API_KEY_ID" },
-      successStatus: 200,
-    },
-    response: {
-      component: "ApiKeyResult",
-      schema: apiKeyResultSchema,
-      example: { key: { ...EXAMPLE_API_KEY, revokedAt: "2026-03-15T08:00:00.000Z", state: "revoked" } },
-    },
-    notFound: true,
-  },
-  {
-    op: {
-      method: "DELETE",
-      path: "/api/data/api-keys/revoke-all",
-      operationId: "revokeAllApiKeys",
-      tag: "API keys",
-      summary: "Revoke all API keys",
-      description:
-        "Revokes every live key of the workspace, including the one making this request. Personal tokens are left to their owners. Returns how many keys were revoked.",
-      scope: "api_keys:write",
-      permission: KEYS_MANAGE,
-      successStatus: 200,
-    },
-    response: { component: "RevokeAllResult", schema: revokeAllResultSchema, example: { revoked: 12 } },
-  },
-  {
-    op: {
-      method: "GET",
-      path: "/api/data/me",
-      operationId: "getMe",
-      tag: "Caller",
-      summary: "Get the caller",
-      description: "The user the key acts as (null for a service key), the workspace, the user's role and permissions now, and the key itself.",
-      scope: "me:read",
-      permission: null,
-      successStatus: 200,
-    },
-    response: {
-      component: "Me",
-      schema: meSchema,
-      example: {
-        user: EXAMPLE_OWNER,
-        workspace: { id: "5d8a2f1e-3b4c-4d6e-8f90-a1b2c3d4e5f6", slug: "acme", name: "Acme Inc." },
-        role: "admin",
-        permissions: ["api_keys.read", "api_keys.manage"],
-        key: {
-          id: EXAMPLE_KEY_ID,
-          name: "CI deploy",
-          prefix: "lk_Ab3dE9xQ…",
-          kind: "workspace",
-          serviceKey: false,
-          scopes: ["api_keys:read", "me:read"],
-          expiresAt: "2027-01-31T23:59:59.999Z",
-          bearerAllowed: true,
-        },
-      },
-    },
-  },
-  {
-    op: {
-      method: "GET",
-      path: "/api/data/me/tokens",
-      operationId: "listMyTokens",
-      tag: "Personal tokens",
-      summary: "List my personal tokens",
-      description: "The calling user's live personal tokens in this workspace, newest first.",
-      scope: "tokens:write",
-      permission: TOKENS_OWN,
-      successStatus: 200,
-    },
-    response: { component: "TokenList", schema: tokenListSchema, example: { items: [EXAMPLE_TOKEN] } },
-  },
-  {
-    op: {
-      method: "POST",
-      path: "/api/data/me/tokens",
-      operationId: "createMyToken",
-      tag: "Personal tokens",
-      summary: "Create a personal token",
-      description:
-        "Creates a personal token for the calling user and returns its secret, once. The token acts as that user with every scope. expiresAt omitted: the workspace's maximum lifetime.",
-      scope: "tokens:write",
-      permission: TOKENS_OWN,
-      exampleBody: { name: "Laptop scripts" },
-      successStatus: 201,
-    },
-    body: { component: "CreateTokenRequest", schema: createTokenSchema, required: true, invalidExample: {} },
-    response: { component: "CreatedToken", schema: createdTokenSchema, example: { token: EXAMPLE_TOKEN, secret: EXAMPLE_SECRET } },
-  },
-  {
-    op: {
-      method: "DELETE",
-      path: "/api/data/me/tokens",
-      operationId: "deleteAllMyTokens",
-      tag: "Personal tokens",
-      summary: "Delete all my personal tokens",
-      description: "Deletes (revokes) every personal token of the calling user in this workspace. Returns how many were deleted.",
-      scope: "tokens:write",
-      permission: TOKENS_OWN,
-      successStatus: 200,
-    },
-    response: { component: "DeleteAllTokensResult", schema: deleteAllTokensResultSchema, example: { deleted: 3 } },
-  },
-  {
-    op: {
-      method: "DELETE",
-      path: "/api/data/me/tokens/{id}",
-      operationId: "deleteMyToken",
-      tag: "Personal tokens",
-      summary: "Delete a personal token",
-      description: "Deletes (revokes) one of the calling user's personal tokens. Another user's token is not found.",
-      scope: "tokens:write",
-      permission: TOKENS_OWN,
-      pathExample: { id: "$TOKEN_ID" },
-      successStatus: 200,
-    },
-    response: { component: "TokenResult", schema: tokenResultSchema, example: { token: EXAMPLE_TOKEN } },
-    notFound: true,
-  },
-  {
-    op: {
-      method: "POST",
-      path: "/api/data/verify",
-      operationId: "verifyApiKey",
-      tag: "Verification",
-      summary: "Verify a presented key",
-      description:
-        "For a service that receives Latchkey keys from its own clients: is this key good, and if not, why? Answers 200 either way; valid says which. " +
-        "Only keys of the caller's own workspace are described; any other key is reported as unknown_key. via \"bearer\" also checks the key's bearer flag.",
-      scope: "verify",
-      permission: null,
-      exampleBody: { token: "<the key your client presented>", via: "bearer" },
-      successStatus: 200,
-    },
-    body: { component: "VerifyRequest", schema: verifyRequestSchema, required: true, invalidExample: {} },
-    response: {
-      component: "VerifyResult",
-      schema: verifyResultSchema,
-      example: {
-        valid: true,
-        reason: null,
-        message: "The API key is valid.",
-        key: {
-          id: EXAMPLE_KEY_ID,
-          name: "CI deploy",
-          prefix: "lk_Ab3dE9xQ…",
-          kind: "workspace",
-          scopes: ["api_keys:read", "me:read"],
-          expiresAt: "2027-01-31T23:59:59.999Z",
-        },
-        workspace: { slug: "acme", name: "Acme Inc." },
-        owner: EXAMPLE_OWNER,
-        role: "admin",
-      },
-    },
-  },
-  {
-    op: {
-      method: "GET",
-      path: "/api/health",
-      operationId: "getHealth",
-      tag: "Service",
-      summary: "Check health",
-      description: "Whether the service and its database answer. No key needed. 503 when the database is not reachable.",
-      scope: null,
-      permission: null,
-      successStatus: 200,
-    },
-    response: { component: "Health", schema: healthSchema, example: { status: "ok", database: { kind: "postgres", reachable: true } } },
-  },
-  {
-    op: {
-      method: "GET",
-      path: "/api/openapi.json",
-      operationId: "getOpenApiDocument",
-      tag: "Service",
-      summary: "Get the OpenAPI document",
-      description: "This API described as an OpenAPI 3.1 document (not wrapped in the envelope). No key needed.",
-      scope: null,
-      permission: null,
-      successStatus: 200,
-    },
-  },
-];
-
-/** Every endpoint and method, in the order of the reference page. */
-export const API_OPERATIONS: readonly ApiOperation[] = BINDINGS.map((b) => b.op);
-
 /** The example response body (envelope included) of an operation. */
 export function exampleResponseOf(operationId: string): unknown {
-  const b = BINDINGS.find((x) => x.op.operationId === operationId);
-  if (!b?.response) return undefined;
-  return { success: true, hasError: false, statusCode: b.op.successStatus === 201 ? "Created" : "OK", data: b.response.example };
+  const op = operationById(operationId);
+  if (!op.output) return undefined;
+  return { success: true, hasError: false, statusCode: op.status === 201 ? "Created" : "OK", data: op.output.example };
 }
 
 /** The zod schema of an operation's success body (envelope included), for tests of real responses. */
 export function successSchemaOf(operationId: string) {
-  const b = BINDINGS.find((x) => x.op.operationId === operationId);
-  if (!b?.response) throw new Error(`No enveloped response for ${operationId}`);
-  return successEnvelope(b.response.schema, b.op.successStatus === 201 ? "Created" : "OK");
+  const op = operationById(operationId);
+  if (!op.output) throw new Error(`No enveloped response for ${operationId}`);
+  return successEnvelope(op.output.schema, op.status === 201 ? "Created" : "OK");
 }
 
 /** The zod schemas an operation's input goes through: the body, or the query. */
 export function inputSchemasOf(operationId: string): { body?: z.ZodType; query?: z.ZodObject } {
-  const b = BINDINGS.find((x) => x.op.operationId === operationId);
-  if (!b) throw new Error(`No operation ${operationId}`);
-  return { body: b.body?.schema, query: b.query };
+  const op = operationById(operationId);
+  return op.scope === null ? {} : { body: op.body?.schema, query: op.query };
 }
-
-// ── Error codes ─────────────────────────────────────────────────────────────────────────────
-
-export interface ApiErrorCode {
-  code: string;
-  status: number;
-  meaning: string;
-}
-
-const VERIFY_FAILURES: Record<VerifyFailureCode, Omit<ApiErrorCode, "code">> = {
-  missing_key: { status: 401, meaning: "No API key was sent." },
-  malformed_key: {
-    status: 401,
-    meaning: "The key is empty or not in Latchkey's format (its checksum is wrong: check it was copied whole). 400 when API_Key is not a string.",
-  },
-  unknown_key: { status: 401, meaning: "No such key." },
-  key_revoked: { status: 401, meaning: "The key was revoked." },
-  key_expired: { status: 401, meaning: "The key's expiry date has passed." },
-  key_disabled: { status: 401, meaning: "The key is switched off; an Admin can enable it again." },
-  bearer_not_allowed: { status: 401, meaning: "The key was sent as Authorization: Bearer but its Bearer token flag is off. Use X-ApiKey." },
-  api_keys_disabled: { status: 403, meaning: "API key authentication is turned off for the workspace." },
-  personal_tokens_disabled: { status: 403, meaning: "A personal token was used where the workspace does not allow personal tokens." },
-  owner_removed: { status: 403, meaning: "The user the key acts as is no longer a member of the workspace." },
-  owner_disabled: { status: 403, meaning: "The user the key acts as has been disabled by a Global Admin; re-enabling them restores the key." },
-};
-
-/** Every `error.code` the API answers with, in the order of the reference page. */
-export const API_ERROR_CODES: readonly ApiErrorCode[] = [
-  ...VERIFY_FAILURE_CODES.map((code) => ({ code, ...VERIFY_FAILURES[code] })),
-  { code: "scope_missing", status: 403, meaning: "The key lacks the scope the endpoint requires." },
-  { code: "forbidden", status: 403, meaning: "The key's owner, as their role is now, may not do this (insufficient permission)." },
-  { code: "conflicting_credentials", status: 400, meaning: "The request carries two different keys. Send exactly one." },
-  { code: "validation_failed", status: 400, meaning: "The input is invalid; error.validationErrors lists the messages per field. Nothing was changed." },
-  { code: "invalid_json", status: 400, meaning: "The body is not valid JSON." },
-  { code: "not_found", status: 404, meaning: "No such key or token in this workspace (or it was revoked)." },
-  { code: "no_such_endpoint", status: 404, meaning: "There is no endpoint at this path." },
-  { code: "method_not_allowed", status: 405, meaning: "The endpoint does not support this method; the Allow header lists those it does." },
-  { code: "payload_too_large", status: 413, meaning: `The body is larger than ${MAX_BODY_BYTES / 1024} KiB.` },
-  { code: "unsupported_media_type", status: 415, meaning: "Send the body as application/json or application/x-www-form-urlencoded." },
-  { code: "rate_limited", status: 429, meaning: "Too many failed authentications from this address; wait Retry-After seconds." },
-  { code: "internal_error", status: 500, meaning: "Something failed on the server that nobody foresaw; check whether a change took effect before retrying it." },
-  { code: "database_unavailable", status: 503, meaning: "The database could not be reached before anything was saved: nothing was changed; retry after Retry-After seconds." },
-  { code: "outcome_unknown", status: 503, meaning: "The connection to the database was lost while a change was being committed: it may or may not have been saved. Check before retrying." },
-  { code: "database_unreachable", status: 503, meaning: "GET /api/health only: the database does not answer." },
-];
 
 // ── Authentication, described ───────────────────────────────────────────────────────────────
 
@@ -608,7 +152,7 @@ function componentsFrom(entries: [string, z.ZodType][], io: "input" | "output"):
   return out;
 }
 
-const envelopeName = (b: OperationBinding) => `${b.response?.component}Envelope`;
+const envelopeName = (op: Operation) => `${op.output?.component}Envelope`;
 
 type EnvelopeErrorInput = z.input<typeof envelopeErrorSchema>;
 
@@ -730,7 +274,7 @@ export function buildOpenApiDocument(origin?: string) {
   const requestComponents = Object.fromEntries(
     Object.entries(
       componentsFrom(
-        BINDINGS.flatMap((b) => (b.body ? [[b.body.component, b.body.schema] as [string, z.ZodType]] : [])),
+        OPERATIONS.flatMap((op) => (op.scope !== null && op.body ? [[op.body.component, op.body.schema] as [string, z.ZodType]] : [])),
         "input",
       ),
     ).map(([name, schema]) => [name, annotate(name, schema)]),
@@ -742,11 +286,9 @@ export function buildOpenApiDocument(origin?: string) {
       ["EnvelopeError", envelopeErrorSchema],
       ["ApiKey", apiKeyViewSchema],
       ["PersonalToken", personalTokenViewSchema],
-      ...BINDINGS.flatMap((b) => (b.response ? [[b.response.component, b.response.schema] as [string, z.ZodType]] : [])),
-      ...BINDINGS.flatMap((b) =>
-        b.response
-          ? [[envelopeName(b), successEnvelope(b.response.schema, b.op.successStatus === 201 ? "Created" : "OK")] as [string, z.ZodType]]
-          : [],
+      ...OPERATIONS.flatMap((op) => (op.output ? [[op.output.component, op.output.schema] as [string, z.ZodType]] : [])),
+      ...OPERATIONS.flatMap((op) =>
+        op.output ? [[envelopeName(op), successEnvelope(op.output.schema, op.status === 201 ? "Created" : "OK")] as [string, z.ZodType]] : [],
       ),
     ],
     "output",
@@ -754,10 +296,10 @@ export function buildOpenApiDocument(origin?: string) {
   const listQuery = annotate("ListApiKeysRequest", z.toJSONSchema(listApiKeysSchema, { io: "input" }) as JsonSchema);
 
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const b of BINDINGS) {
-    const { op } = b;
+  for (const op of OPERATIONS) {
+    const b = op.scope === null ? { query: undefined, body: undefined, notFound: false } : op;
     const item = (paths[op.path] ??= {});
-    const allowed = BINDINGS.filter((x) => x.op.path === op.path).map((x) => x.op.method);
+    const allowed = OPERATIONS.filter((x) => x.path === op.path).map((x) => x.method);
     item.description = `Other methods on this path answer 405 (see components.responses.MethodNotAllowed) with Allow: ${allowed.join(", ")}.`;
     if (op.path.includes("{id}"))
       item.parameters = [
@@ -780,19 +322,19 @@ export function buildOpenApiDocument(origin?: string) {
       .join("\n\n");
 
     const responses: Record<string, unknown> = {};
-    if (!b.response) {
+    if (!op.output) {
       responses["200"] = {
         description: "The OpenAPI 3.1 document.",
         headers: { "Cache-Control": { schema: { type: "string" }, example: "public, max-age=300" } },
         content: { "application/json": { schema: { type: "object", required: ["openapi", "info", "paths"] } } },
       };
     } else {
-      responses[String(op.successStatus)] = {
-        description: op.successStatus === 201 ? "Created." : "OK.",
-        content: { "application/json": { schema: schemaRef(envelopeName(b)), example: exampleResponseOf(op.operationId) } },
+      responses[String(op.status)] = {
+        description: op.status === 201 ? "Created." : "OK.",
+        content: { "application/json": { schema: schemaRef(envelopeName(op)), example: exampleResponseOf(op.id) } },
       };
     }
-    if (op.operationId === "getHealth") responses["503"] = responseRef("ServiceUnavailable");
+    if (op.id === "getHealth") responses["503"] = responseRef("ServiceUnavailable");
 
     if (authenticated) {
       responses["400"] = b.body || b.query
@@ -815,8 +357,9 @@ export function buildOpenApiDocument(origin?: string) {
       responses["500"] = responseRef("InternalServerError");
     }
 
+    const exampleBody = op.examples?.body;
     item[op.method.toLowerCase()] = {
-      operationId: op.operationId,
+      operationId: op.id,
       summary: op.summary,
       description,
       tags: [op.tag],
@@ -828,7 +371,7 @@ export function buildOpenApiDocument(origin?: string) {
               required: b.body.required,
               description: BODY_NOTE,
               content: {
-                "application/json": { schema: schemaRef(b.body.component), ...(op.exampleBody ? { example: op.exampleBody } : {}) },
+                "application/json": { schema: schemaRef(b.body.component), ...(exampleBody ? { example: exampleBody } : {}) },
                 "application/x-www-form-urlencoded": { schema: schemaRef(b.body.component) },
               },
             },
@@ -911,12 +454,22 @@ export function originFrom(h: Headers, fallback = "http://localhost:3000"): stri
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** A curl command for an operation, with $LATCHKEY_API_KEY standing in for the key. */
-export function curlExample(op: ApiOperation, origin: string): string {
+export function curlExample(op: Operation, origin: string): string {
   let path = op.path;
-  for (const [name, value] of Object.entries(op.pathExample ?? {})) path = path.replace(`{${name}}`, value);
-  const query = op.exampleQuery ? `?${new URLSearchParams(op.exampleQuery)}` : "";
+  for (const [name, value] of Object.entries(op.examples?.params ?? {})) path = path.replace(`{${name}}`, value);
+  const query = op.examples?.query ? `?${new URLSearchParams(op.examples.query)}` : "";
   const lines = [`curl -sS${op.method === "GET" ? "" : ` -X ${op.method}`} "${origin}${path}${query}"`];
   if (op.scope) lines.push(`-H "X-ApiKey: $LATCHKEY_API_KEY"`);
-  if (op.exampleBody) lines.push(`-H "Content-Type: application/json"`, `-d ${shellQuote(JSON.stringify(op.exampleBody))}`);
+  if (op.examples?.body) lines.push(`-H "Content-Type: application/json"`, `-d ${shellQuote(JSON.stringify(op.examples.body))}`);
   return lines.join(" \\\n  ");
+}
+
+// Built once per process (the schemas do not change at runtime); only the server URL varies.
+let built: OpenApiDocument | undefined;
+
+/** GET /api/openapi.json's body: the document, naming the configured server. */
+export function openApiDocumentText(): string {
+  built ??= buildOpenApiDocument();
+  const { openapi, info, ...rest } = built;
+  return JSON.stringify({ openapi, info, servers: [{ url: publicServerUrl() }], ...rest });
 }

@@ -6,6 +6,7 @@ import { createApiKey } from "@/lib/api-keys/core";
 import { generateSecret } from "@/lib/api-keys/format";
 import { attachSocketAddress } from "@/lib/net/client-address";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
+import { callApi } from "@/lib/testing/api";
 
 // POST /api/data/verify lets an integrating service ask about keys presented to it. Without a
 // budget, one verify-scoped key would be a free oracle for guessing every other key: each miss
@@ -36,14 +37,13 @@ afterAll(async () => {
 });
 
 async function verify(token: string, from: string) {
-  const { POST } = await import("@/app/api/data/verify/route");
   const req = new Request("http://localhost/api/data/verify", {
     method: "POST",
     headers: { "x-apikey": verifier, "content-type": "application/json" },
     body: JSON.stringify({ token }),
   });
   attachSocketAddress(req, from);
-  const res = await POST(req, { params: Promise.resolve({}) });
+  const res = await callApi(req);
   return { status: res.status, body: (await res.json()) as { data?: { valid: boolean; reason: string | null }; error?: { code: string } } };
 }
 

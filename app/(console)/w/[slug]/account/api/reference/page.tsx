@@ -8,17 +8,14 @@ import { buttonVariants } from "@/components/ui/button";
 import { Card, CardContent } from "@/components/ui/card";
 import {
   API_ERROR_CODES,
-  API_OPERATIONS,
-  API_TAGS,
   buildOpenApiDocument,
   CREDENTIAL_CHANNELS,
   curlExample,
   exampleResponseOf,
   originFrom,
-  type ApiOperation,
-  type HttpMethod,
   type OpenApiDocument,
 } from "@/lib/api/openapi";
+import { API_TAGS, OPERATIONS, type HttpMethod, type Operation as ApiOperation } from "@/lib/api/operations";
 import { MAX_BODY_BYTES } from "@/lib/api/body";
 import { getPageWorkspaceContext } from "@/lib/auth/current";
 import { cn } from "@/lib/utils";
@@ -171,13 +168,13 @@ function OperationSection({ op, doc, origin }: { op: ApiOperation; doc: OpenApiD
   const item = (doc.paths as Record<string, Record<string, Json>>)[op.path][op.method.toLowerCase()];
   const statuses = Object.keys(item.responses as Json);
   const errors = statuses.filter((s) => Number(s) >= 400);
-  const example = exampleResponseOf(op.operationId);
+  const example = exampleResponseOf(op.id);
   return (
-    <section id={op.operationId} aria-labelledby={`${op.operationId}-title`} className="scroll-mt-20 border-t pt-6">
+    <section id={op.id} aria-labelledby={`${op.id}-title`} className="scroll-mt-20 border-t pt-6">
       <div className="grid gap-x-8 gap-y-4 xl:grid-cols-2">
         <div className="grid content-start gap-3">
-          <h4 id={`${op.operationId}-title`} className="text-[0.9375rem] font-semibold">
-            <a href={`#${op.operationId}`} className="outline-none hover:underline focus-visible:ring-2 focus-visible:ring-ring">
+          <h4 id={`${op.id}-title`} className="text-[0.9375rem] font-semibold">
+            <a href={`#${op.id}`} className="outline-none hover:underline focus-visible:ring-2 focus-visible:ring-ring">
               {op.summary}
             </a>
           </h4>
@@ -206,7 +203,7 @@ function OperationSection({ op, doc, origin }: { op: ApiOperation; doc: OpenApiD
             ) : null}
             <dt className="text-muted-foreground">Returns</dt>
             <dd>
-              <span className="font-mono text-[0.8125rem]">{op.successStatus}</span>
+              <span className="font-mono text-[0.8125rem]">{op.status}</span>
               {errors.length > 0 ? (
                 <>
                   <span className="text-muted-foreground"> · errors </span>
@@ -222,10 +219,10 @@ function OperationSection({ op, doc, origin }: { op: ApiOperation; doc: OpenApiD
           <FieldTable title="Body" fields={body} />
         </div>
         <div className="grid min-w-0 content-start gap-4">
-          <CodeBlock title="Request" code={curlExample(op, origin)} copyLabel={`Copy curl example for ${op.operationId}`} />
+          <CodeBlock title="Request" code={curlExample(op, origin)} copyLabel={`Copy curl example for ${op.id}`} />
           {example !== undefined ? (
             <CodeBlock
-              title={`Response ${op.successStatus}`}
+              title={`Response ${op.status}`}
               code={JSON.stringify(example, null, 2)}
               preClassName="max-h-72 overflow-y-auto"
             />
@@ -247,7 +244,7 @@ export default async function ApiReferencePage({ params }: { params: Promise<{ s
   const unauthorized = (doc.components.responses.Unauthorized.content["application/json"].examples as Record<string, { value: unknown }>)
     .missing_key.value;
   const success = exampleResponseOf("revokeAllApiKeys");
-  const groups = API_TAGS.map((tag) => ({ ...tag, id: tagId(tag.name), ops: API_OPERATIONS.filter((o) => o.tag === tag.name) }));
+  const groups = API_TAGS.map((tag) => ({ ...tag, id: tagId(tag.name), ops: OPERATIONS.filter((o) => o.tag === tag.name) }));
 
   const toc = [
     { id: "authentication", label: "Authentication" },
@@ -274,9 +271,9 @@ export default async function ApiReferencePage({ params }: { params: Promise<{ s
               </a>
               <ul className="grid gap-0.5">
                 {g.ops.map((op) => (
-                  <li key={op.operationId}>
+                  <li key={op.id}>
                     <a
-                      href={`#${op.operationId}`}
+                      href={`#${op.id}`}
                       className="flex items-baseline gap-2 rounded px-2 py-0.5 text-[0.8125rem] text-muted-foreground hover:bg-accent hover:text-foreground"
                     >
                       <span className="w-11 shrink-0 font-mono text-[10px] font-semibold">{op.method}</span>
@@ -439,7 +436,7 @@ export default async function ApiReferencePage({ params }: { params: Promise<{ s
               <p className="text-sm text-muted-foreground">{g.description}</p>
             </div>
             {g.ops.map((op) => (
-              <OperationSection key={op.operationId} op={op} doc={doc} origin={origin} />
+              <OperationSection key={op.id} op={op} doc={doc} origin={origin} />
             ))}
           </section>
         ))}

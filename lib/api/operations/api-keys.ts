@@ -1,0 +1,147 @@
+import { createApiKey, getApiKey, listApiKeys, revokeAllApiKeys, revokeApiKey, updateApiKey } from "@/lib/api-keys/core";
+import { createApiKeySchema, listApiKeysSchema, updateApiKeySchema } from "@/lib/validations/api-keys";
+import { apiKeyPageSchema, apiKeyResultSchema, createdApiKeySchema, revokeAllResultSchema } from "@/lib/validations/responses";
+import { defineOperation } from "./define";
+import { EXAMPLE_API_KEY, EXAMPLE_SECRET, KEYS_MANAGE, KEYS_READ } from "./examples";
+
+const KEY_ID = { id: "The key's id." };
+const PAGE_EXAMPLE = { items: [EXAMPLE_API_KEY], total: 1, page: 1, pageSize: 50 };
+
+export const listApiKeysOperation = defineOperation({
+  id: "listApiKeys",
+  method: "GET",
+  path: "/api/data/api-keys",
+  tag: "API keys",
+  summary: "List API keys",
+  description: "The workspace's live keys (revoked keys are not listed), filtered, sorted and paged on the server. Personal tokens are not included.",
+  scope: "api_keys:read",
+  permission: KEYS_READ,
+  query: listApiKeysSchema,
+  examples: { query: { state: "active", sort: "name", dir: "asc", pageSize: "50" } },
+  output: { component: "ApiKeyPage", schema: apiKeyPageSchema, example: PAGE_EXAMPLE },
+  status: 200,
+  async handler({ db, ctx, url }) {
+    // ?key= is a credential, not a filter.
+    const { key: _credential, ...query } = Object.fromEntries(url.searchParams);
+    const page = await listApiKeys(db, ctx, query);
+    return { items: page.rows, total: page.total, page: page.page, pageSize: page.pageSize };
+  },
+});
+
+export const createApiKeyOperation = defineOperation({
+  id: "createApiKey",
+  method: "POST",
+  path: "/api/data/api-keys",
+  tag: "API keys",
+  summary: "Create an API key",
+  description:
+    "Creates a key in the workspace and returns its secret. The secret is in this response only: it is stored as a hash and cannot be read again. " +
+    "ownerId omitted: the key acts as the caller's user; null: a workspace service key (Admins only). expiresAt omitted: the workspace's maximum lifetime.",
+  scope: "api_keys:write",
+  permission: KEYS_MANAGE,
+  body: { component: "CreateApiKeyRequest", schema: createApiKeySchema, required: true, invalidExample: { name: "" } },
+  examples: { body: { name: "CI deploy", description: "Deploys from GitHub Actions", scopes: ["api_keys:read", "me:read"], bearerAllowed: true } },
+  output: { component: "CreatedApiKey", schema: createdApiKeySchema, example: { key: EXAMPLE_API_KEY, secret: EXAMPLE_SECRET } },
+  status: 201,
+  location: (data) => `/api/data/api-keys/${data.key.id}`,
+  async handler({ db, ctx, input }) {
+    const { key, secret } = await createApiKey(db, ctx, input);
+    return { key, secret };
+  },
+});
+
+export const searchApiKeysOperation = defineOperation({
+  id: "searchApiKeys",
+  method: "POST",
+  path: "/api/data/api-keys/search",
+  tag: "API keys",
+  summary: "Search API keys",
+  description:
+    "The same list as GET /api/data/api-keys with the filters in the body: for clients that send the key as a form field or a JSON API_Key property.",
+  scope: "api_keys:read",
+  permission: KEYS_READ,
+  body: { component: "ListApiKeysRequest", schema: listApiKeysSchema, required: false, invalidExample: { pageSize: 500 } },
+  examples: { body: { state: "active", sort: "lastUsed", dir: "desc", page: 1, pageSize: 50 } },
+  output: { component: "ApiKeyPage", schema: apiKeyPageSchema, example: PAGE_EXAMPLE },
+  status: 200,
+  async handler({ db, ctx, input }) {
+    const page = await listApiKeys(db, ctx, input);
+    return { items: page.rows, total: page.total, page: page.page, pageSize: page.pageSize };
+  },
+});
+
+export const getApiKeyOperation = defineOperation({
+  id: "getApiKey",
+  method: "GET",
+  path: "/api/data/api-keys/{id}",
+  tag: "API keys",
+  summary: "Get an API key",
+  description: "One live key of the workspace. A revoked key, or a key of another workspace, is not found.",
+  scope: "api_keys:read",
+  permission: KEYS_READ,
+  params: KEY_ID,
+  examples: { params: { id: "$API_KEY_ID" } },
+  output: { component: "ApiKeyResult", schema: apiKeyResultSchema, example: { key: EXAMPLE_API_KEY } },
+  status: 200,
+  notFound: true,
+  handler: async ({ db, ctx }, { id }) => ({ key: await getApiKey(db, ctx, id) }),
+});
+
+export const updateApiKeyOperation = defineOperation({
+  id: "updateApiKey",
+  method: "PATCH",
+  path: "/api/data/api-keys/{id}",
+  tag: "API keys",
+  summary: "Update an API key",
+  description:
+    "Changes the given fields of a live key and leaves the others as they are. Switching enabled or bearerAllowed takes effect on the key's next request.",
+  scope: "api_keys:write",
+  permission: KEYS_MANAGE,
+  params: KEY_ID,
+  body: { component: "UpdateApiKeyRequest", schema: updateApiKeySchema, required: false, invalidExample: { name: "" } },
+  examples: { params: { id: "$API_KEY_ID" }, body: { enabled: false, description: "Paused while we rotate credentials" } },
+  output: {
+    component: "ApiKeyResult",
+    schema: apiKeyResultSchema,
+    example: { key: { ...EXAMPLE_API_KEY, enabled: false, description: "Paused while we rotate credentials", state: "disabled" } },
+  },
+  status: 200,
+  notFound: true,
+  handler: async ({ db, ctx, input }, { id }) => ({ key: await updateApiKey(db, ctx, id, input) }),
+});
+
+export const revokeApiKeyOperation = defineOperation({
+  id: "revokeApiKey",
+  method: "DELETE",
+  path: "/api/data/api-keys/{id}/revoke",
+  tag: "API keys",
+  summary: "Revoke an API key",
+  description: "Revokes a key for good: it stops working at once and cannot be restored. It stays in the audit log.",
+  scope: "api_keys:write",
+  permission: KEYS_MANAGE,
+  params: KEY_ID,
+  examples: { params: { id: "$API_KEY_ID" } },
+  output: {
+    component: "ApiKeyResult",
+    schema: apiKeyResultSchema,
+    example: { key: { ...EXAMPLE_API_KEY, revokedAt: "2026-03-15T08:00:00.000Z", state: "revoked" } },
+  },
+  status: 200,
+  notFound: true,
+  handler: async ({ db, ctx }, { id }) => ({ key: await revokeApiKey(db, ctx, id) }),
+});
+
+export const revokeAllApiKeysOperation = defineOperation({
+  id: "revokeAllApiKeys",
+  method: "DELETE",
+  path: "/api/data/api-keys/revoke-all",
+  tag: "API keys",
+  summary: "Revoke all API keys",
+  description:
+    "Revokes every live key of the workspace, including the one making this request. Personal tokens are left to their owners. Returns how many keys were revoked.",
+  scope: "api_keys:write",
+  permission: KEYS_MANAGE,
+  output: { component: "RevokeAllResult", schema: revokeAllResultSchema, example: { revoked: 12 } },
+  status: 200,
+  handler: async ({ db, ctx }) => revokeAllApiKeys(db, ctx),
+});

@@ -1,0 +1,47 @@
+import {
+  createApiKeyOperation,
+  getApiKeyOperation,
+  listApiKeysOperation,
+  revokeAllApiKeysOperation,
+  revokeApiKeyOperation,
+  searchApiKeysOperation,
+  updateApiKeyOperation,
+} from "./api-keys";
+import { getMeOperation } from "./caller";
+import type { Operation } from "./define";
+import { getHealthOperation, getOpenApiDocumentOperation } from "./service";
+import { createMyTokenOperation, deleteAllMyTokensOperation, deleteMyTokenOperation, listMyTokensOperation } from "./tokens";
+import { verifyApiKeyOperation } from "./verify";
+
+export type { HttpMethod, KeyOperation, Operation, PublicOperation } from "./define";
+export { API_TAGS, type ApiTag } from "./define";
+
+/**
+ * Every endpoint of the REST API, in the order of the reference page. The dispatcher routes
+ * these (under Next and in the lean listener alike), the OpenAPI document and the reference
+ * page describe them. Adding an endpoint is one entry here plus its core function.
+ */
+export const OPERATIONS: readonly Operation[] = [
+  listApiKeysOperation,
+  createApiKeyOperation,
+  searchApiKeysOperation,
+  getApiKeyOperation,
+  updateApiKeyOperation,
+  revokeApiKeyOperation,
+  revokeAllApiKeysOperation,
+  getMeOperation,
+  listMyTokensOperation,
+  createMyTokenOperation,
+  deleteAllMyTokensOperation,
+  deleteMyTokenOperation,
+  verifyApiKeyOperation,
+  getHealthOperation,
+  getOpenApiDocumentOperation,
+];
+
+/** The operation with this operationId; throws for a name that is not one (a test's typo). */
+export function operationById(id: string): Operation {
+  const op = OPERATIONS.find((o) => o.id === id);
+  if (!op) throw new Error(`No operation ${id}`);
+  return op;
+}

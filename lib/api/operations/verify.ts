@@ -1,0 +1,69 @@
+import { recordKeyUse } from "@/lib/api-keys/usage";
+import { verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
+import { invalid } from "@/lib/errors";
+import { fieldErrorsOf } from "@/lib/validations/api-keys";
+import { verifyResultSchema } from "@/lib/validations/responses";
+import { verifyRequestSchema } from "@/lib/validations/verify";
+import { defineOperation } from "./define";
+import { EXAMPLE_KEY_ID, EXAMPLE_OWNER } from "./examples";
+
+function describe(v: VerifiedKey) {
+  return {
+    key: { id: v.key.id, name: v.key.name, prefix: v.key.prefix, kind: v.key.kind, scopes: v.key.scopes, expiresAt: v.key.expiresAt },
+    workspace: { slug: v.workspace.slug, name: v.workspace.name },
+    owner: v.owner ? { id: v.owner.id, email: v.owner.email, name: v.owner.name } : null,
+    role: v.role,
+  };
+}
+
+export const verifyApiKeyOperation = defineOperation({
+  id: "verifyApiKey",
+  method: "POST",
+  path: "/api/data/verify",
+  tag: "Verification",
+  summary: "Verify a presented key",
+  description:
+    "For a service that receives Latchkey keys from its own clients: is this key good, and if not, why? Answers 200 either way; valid says which. " +
+    'Only keys of the caller\'s own workspace are described; any other key is reported as unknown_key. via "bearer" also checks the key\'s bearer flag.',
+  scope: "verify",
+  permission: null,
+  body: { component: "VerifyRequest", schema: verifyRequestSchema, required: true, invalidExample: {} },
+  examples: { body: { token: "<the key your client presented>", via: "bearer" } },
+  output: {
+    component: "VerifyResult",
+    schema: verifyResultSchema,
+    example: {
+      valid: true,
+      reason: null,
+      message: "The API key is valid.",
+      key: {
+        id: EXAMPLE_KEY_ID,
+        name: "CI deploy",
+        prefix: "lk_Ab3dE9xQ…",
+        kind: "workspace",
+        scopes: ["api_keys:read", "me:read"],
+        expiresAt: "2027-01-31T23:59:59.999Z",
+      },
+      workspace: { slug: "acme", name: "Acme Inc." },
+      owner: EXAMPLE_OWNER,
+      role: "admin",
+    },
+  },
+  status: 200,
+  // Only keys of the caller's own workspace are described; any other key is simply unknown.
+  async handler({ db, ctx, input, req, countGuess }) {
+    const parsed = verifyRequestSchema.safeParse(input);
+    if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
+    const result = await verifyApiKey(db, parsed.data.token, { via: parsed.data.via });
+    const found = result.ok ? result.value : result.found;
+    if (!found || found.workspace.id !== ctx.workspace.id) {
+      // Otherwise a verify key would be a free oracle for guessing other keys.
+      await countGuess();
+      if (!result.ok && result.code === "malformed_key") return { valid: false, reason: result.code, message: result.message };
+      return { valid: false, reason: "unknown_key", message: "The API key is not recognised." };
+    }
+    if (!result.ok) return { valid: false, reason: result.code, message: result.message, ...describe(found) };
+    recordKeyUse(db, found.key.id, { integration: req.headers.get("x-integration-name") });
+    return { valid: true, reason: null, message: "The API key is valid.", ...describe(found) };
+  },
+});
