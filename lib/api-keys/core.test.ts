@@ -1,21 +1,29 @@
 import { and, asc, count, eq } from "drizzle-orm";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import type { Db, OpenDatabase } from "@/db";
+import { onTransactionEnd, type Db, type DbOrTx, type OpenDatabase, type Tx } from "@/db";
 import { apiKeys, auditEvents, memberships, workspaces } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
-import { loadSessionUser, resolveWorkspaceContext } from "@/lib/auth/context";
-import { contextFor, seedFixtures, userId, workspaceId } from "@/lib/testing/fixtures";
+import { bulkChangeKeys } from "@/lib/admin/keys";
+import { loadSessionUser, resolveWorkspaceContext, type WorkspaceContext } from "@/lib/auth/context";
+import { addUser, auditEventsAfter, contextFor, lastAuditEventId, seedFixtures, setWorkspace, snapshotOf, userId, workspaceId } from "@/lib/testing/fixtures";
 import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
+import { deleteUser, deleteUserInTx } from "@/lib/workspaces/users";
 import {
   createApiKey,
+  createApiKeyInTx,
   listApiKeys,
   listKeyOwnerOptions,
   resolveExpiry,
   revokeAllApiKeys,
+  revokeAllApiKeysInTx,
   revokeApiKey,
+  revokeApiKeyInTx,
   updateApiKey,
+  updateApiKeyInTx,
 } from "./core";
 import { generateSecret, hashSecret } from "./format";
+import { createMyToken, deleteAllMyTokensInTx, deleteMyTokenInTx } from "./tokens";
+import { verifyApiKey } from "./verify";
 
 const DAY_MS = 86_400_000;
 
@@ -65,6 +73,25 @@ async function everything(db: Db) {
 let seq = 0;
 /** A key name no other test uses. */
 const uniqueName = (label: string) => `${label} ${++seq}`;
+
+const verdict = async (db: Db, secret: string) => {
+  const r = await verifyApiKey(db, secret, { via: "x-apikey" });
+  return r.ok ? "accepted" : r.code;
+};
+
+const eventCount = async (h: DbOrTx) => (await h.select({ n: count() }).from(auditEvents))[0].n;
+
+class CallerGaveUp extends Error {}
+
+/** Runs `work` in a transaction that then fails, as a caller composing cores might. */
+async function inFailedTransaction(db: Db, work: (tx: Tx) => Promise<unknown>) {
+  await expect(
+    db.transaction(async (tx) => {
+      await work(tx);
+      throw new CallerGaveUp("the caller's next step failed");
+    }),
+  ).rejects.toBeInstanceOf(CallerGaveUp);
+}
 
 describe("resolveExpiry", () => {
   const now = new Date("2026-03-10T12:00:00.000Z");
@@ -637,6 +664,84 @@ describe("api key core (seeded database)", () => {
       await expect(listApiKeys(db, ctx, { pageSize: 1000 })).rejects.toMatchObject({ code: "validation", fieldErrors: { pageSize: expect.any(Array) } });
     });
   });
+
+  // Each core joins the caller's transaction: composed, they commit or roll back as one.
+  describe("in the caller's transaction", () => {
+    it("revokeApiKeyInTx inside a transaction that then throws leaves the key live and writes no audit event", async () => {
+      const admin = await contextFor(db, "admin@acme.test", "acme");
+      const { key, secret } = await createApiKey(db, admin, { name: uniqueName("Survives a rollback") });
+      const before = await snapshotOf(db, { apiKeys: true });
+      const mark = await lastAuditEventId(db);
+
+      await inFailedTransaction(db, async (tx) => {
+        const view = await revokeApiKeyInTx(tx, admin, key.id);
+        // Inside the transaction the key is revoked and its event written…
+        expect(view.state).toBe("revoked");
+        expect(await tx.select().from(auditEvents).where(and(eq(auditEvents.apiKeyId, key.id), eq(auditEvents.action, "api_key.revoked")))).toHaveLength(1);
+      });
+
+      // …and the caller's rollback takes both away.
+      expect(await snapshotOf(db, { apiKeys: true })).toBe(before);
+      expect(await lastAuditEventId(db)).toBe(mark);
+      expect((await keyRow(db, key.id)).revokedAt).toBeNull();
+      expect(await verdict(db, secret)).toBe("accepted");
+      // Still live, so it can be revoked for real.
+      expect((await revokeApiKey(db, admin, key.id)).state).toBe("revoked");
+    });
+
+    it("every key and token core rolls back with its caller, leaving rows and audit record as they were", async () => {
+      await setWorkspace(db, "acme", { personalTokensAllowed: true });
+      const admin = await contextFor(db, "admin@acme.test", "acme");
+      const member = await contextFor(db, "member@acme.test", "acme");
+      const global = await contextFor(db, "global@latchkey.test", "acme");
+      const victim = await addUser(db, { email: `victim${++seq}@acme.test`, name: "Vic Victim", memberships: [["acme", "member"]] });
+      const { key } = await createApiKey(db, admin, { name: uniqueName("Rolled back"), ownerId: victim });
+      const { token } = await createMyToken(db, member, { name: uniqueName("Rolled back token") });
+      const before = await snapshotOf(db, { users: true, memberships: true, apiKeys: true });
+
+      const cores: [string, (tx: Tx) => Promise<unknown>][] = [
+        ["createApiKeyInTx", (tx) => createApiKeyInTx(tx, admin, { name: uniqueName("Never made") })],
+        ["updateApiKeyInTx", (tx) => updateApiKeyInTx(tx, admin, key.id, { enabled: false, name: uniqueName("Never renamed") })],
+        ["revokeAllApiKeysInTx", (tx) => revokeAllApiKeysInTx(tx, admin)],
+        ["deleteMyTokenInTx", (tx) => deleteMyTokenInTx(tx, member, token.id)],
+        ["deleteAllMyTokensInTx", (tx) => deleteAllMyTokensInTx(tx, member)],
+        ["deleteUserInTx", (tx) => deleteUserInTx(tx, global, victim)],
+      ];
+      for (const [name, core] of cores) {
+        const mark = await lastAuditEventId(db);
+        let wrote = 0;
+        await inFailedTransaction(db, async (tx) => {
+          const m = await eventCount(tx);
+          await core(tx);
+          wrote = (await eventCount(tx)) - m;
+        });
+        // Labelled, so a failure names the core.
+        expect({ name, wrote: wrote > 0 }).toEqual({ name, wrote: true });
+        expect({ name, after: await snapshotOf(db, { users: true, memberships: true, apiKeys: true }) }).toEqual({ name, after: before });
+        expect({ name, last: await lastAuditEventId(db) }).toEqual({ name, last: mark });
+      }
+    });
+
+    it("cores composed in one transaction commit together, and caches are told once, when it ends", async () => {
+      const admin = await contextFor(db, "admin@acme.test", "acme");
+      let ended = 0;
+      const stop = onTransactionEnd(() => ended++);
+      try {
+        const { made, endedInside } = await db.transaction(async (tx) => {
+          const created = await createApiKeyInTx(tx, admin, { name: uniqueName("Made and revoked at once") });
+          await updateApiKeyInTx(tx, admin, created.key.id, { bearerAllowed: false });
+          await revokeApiKeyInTx(tx, admin, created.key.id);
+          return { made: created, endedInside: ended };
+        });
+        expect(endedInside).toBe(0);
+        expect(ended).toBe(1);
+        expect((await eventsFor(db, made.key.id)).map((e) => e.action)).toEqual(["api_key.created", "api_key.bearer_disabled", "api_key.revoked"]);
+        expect(await verdict(db, made.secret)).toBe("key_revoked");
+      } finally {
+        stop();
+      }
+    });
+  });
 });
 
 describe("revokeAllApiKeys (own database)", () => {
@@ -695,5 +800,64 @@ describe("revokeAllApiKeys (own database)", () => {
 
     // Nothing left to revoke: a second run revokes none.
     expect(await revokeAllApiKeys(db, ctx)).toEqual({ revoked: 0 });
+  });
+
+  /**
+   * The one api_key.revoked event a key has, checked field by field against the key's row and
+   * who acted: only the metadata (how it came about) differs between the ways of revoking.
+   */
+  async function expectRevokedRecord(keyId: string, by: WorkspaceContext, metadata: Record<string, unknown> | null) {
+    const row = await keyRow(db, keyId);
+    expect(row.revokedAt).toBeInstanceOf(Date);
+    expect(row.revokedById).toBe(by.userId);
+    const events = (await eventsFor(db, keyId)).filter((e) => e.action === "api_key.revoked");
+    expect(events).toEqual([
+      {
+        id: expect.any(Number),
+        createdAt: expect.any(Date),
+        workspaceId: row.workspaceId,
+        actorUserId: by.userId,
+        actorApiKeyId: null,
+        action: "api_key.revoked",
+        apiKeyId: row.id,
+        targetName: row.name,
+        changes: { revokedAt: { from: null, to: row.revokedAt!.toISOString() } },
+        metadata,
+        ip: by.ip,
+        userAgent: by.userAgent,
+      },
+    ]);
+  }
+
+  it("one key, revoke-all, Admin > Keys (workspace key and personal token) and deleting the owner leave the same record", async () => {
+    await setWorkspace(db, "acme", { personalTokensAllowed: true });
+    const admin = await contextFor(db, "admin@acme.test", "acme");
+    const globexAdmin = await contextFor(db, "admin@globex.test", "globex");
+    const global = await contextFor(db, "global@latchkey.test", "acme");
+    const globalUser = (await loadSessionUser(db, await userId(db, "global@latchkey.test")))!;
+
+    const one = await createApiKey(db, admin, { name: uniqueName("Revoked alone") });
+    await revokeApiKey(db, admin, one.key.id);
+    await expectRevokedRecord(one.key.id, admin, null);
+
+    const bulkKey = await createApiKey(db, globexAdmin, { name: uniqueName("Revoked in bulk") });
+    const bulkToken = await createMyToken(db, await contextFor(db, "member@acme.test", "acme"), { name: uniqueName("Token revoked in bulk") });
+    const bulk = await bulkChangeKeys(db, globalUser, "revoke", [bulkKey.key.id, bulkToken.token.id], { ip: global.ip, userAgent: global.userAgent });
+    expect(bulk).toMatchObject({ changed: 2 });
+    await expectRevokedRecord(bulkKey.key.id, global, null);
+    await expectRevokedRecord(bulkToken.token.id, global, { kind: "personal", via: "admin" });
+
+    // The owner's keys in two workspaces: each event lands in its key's workspace.
+    const owner = await addUser(db, { email: `owner${++seq}@acme.test`, name: "Olga Owner", memberships: [["acme", "member"], ["globex", "member"]] });
+    const ownedHere = await createApiKey(db, admin, { name: uniqueName("Owner's Acme key"), ownerId: owner });
+    const ownedThere = await createApiKey(db, globexAdmin, { name: uniqueName("Owner's Globex key"), ownerId: owner });
+    await deleteUser(db, global, owner);
+    for (const { key } of [ownedHere, ownedThere]) await expectRevokedRecord(key.id, global, { via: "user_deleted", userId: owner });
+
+    const mark = await lastAuditEventId(db);
+    const last = await createApiKey(db, admin, { name: uniqueName("Revoked with all") });
+    expect(await revokeAllApiKeys(db, admin)).toEqual({ revoked: 1 });
+    await expectRevokedRecord(last.key.id, admin, { via: "revoke_all" });
+    expect((await auditEventsAfter(db, mark)).map((e) => e.action)).toEqual(["api_key.created", "api_key.revoked", "api_key.revoked_all"]);
   });
 });
