@@ -1,3 +1,5 @@
+import { addHours, subMilliseconds } from "date-fns";
+import { millisecondsInDay, millisecondsInHour } from "date-fns/constants";
 import { and, count, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@/db";
@@ -25,7 +27,7 @@ export interface AccessLogPage {
 /** A key's access log, newest first; the key must be a live key of the caller's workspace. */
 export async function listAccessLogs(db: DbOrTx, ctx: WorkspaceContext, keyId: string, query: AccessLogQuery, now = new Date()): Promise<AccessLogPage> {
   await getApiKey(db, ctx, keyId); // permission + workspace check
-  const since = new Date(now.getTime() - ACCESS_LOG_RANGES[query.range] * 86_400_000);
+  const since = subMilliseconds(now, ACCESS_LOG_RANGES[query.range] * millisecondsInDay);
   const conds: SQL[] = [eq(accessLogs.apiKeyId, keyId), gte(accessLogs.at, since)];
   if (query.status === "success") conds.push(lt(accessLogs.status, 400));
   if (query.status === "refused") conds.push(gte(accessLogs.status, 400));
@@ -53,8 +55,10 @@ export interface UsageBucket {
 /** Requests per hour over the last 7 days, split by success and refusal; every hour present. */
 export async function usageByHour(db: DbOrTx, ctx: WorkspaceContext, keyId: string, now = new Date()): Promise<UsageBucket[]> {
   await getApiKey(db, ctx, keyId);
-  const end = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000 + 3_600_000);
-  const start = new Date(end.getTime() - 7 * 24 * 3_600_000);
+  // The buckets are UTC hours. Not date-fns's startOfHour: it rounds to the server's local hour,
+  // which in a zone like Asia/Kolkata (+05:30) begins half-way through a UTC hour.
+  const end = addHours(Math.floor(now.getTime() / millisecondsInHour) * millisecondsInHour, 1);
+  const start = subMilliseconds(end, 7 * millisecondsInDay);
   const hour = sql<string>`to_char(date_trunc('hour', ${accessLogs.at} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`;
   const rows = await db
     .select({
@@ -67,8 +71,8 @@ export async function usageByHour(db: DbOrTx, ctx: WorkspaceContext, keyId: stri
     .groupBy(hour);
   const byHour = new Map(rows.map((r) => [r.hour, r]));
   const out: UsageBucket[] = [];
-  for (let t = start.getTime(); t < end.getTime(); t += 3_600_000) {
-    const iso = new Date(t).toISOString().slice(0, 13) + ":00:00Z";
+  for (let t = start; t < end; t = addHours(t, 1)) {
+    const iso = t.toISOString().slice(0, 13) + ":00:00Z";
     const r = byHour.get(iso);
     out.push({ hour: iso, success: r?.success ?? 0, refused: r?.refused ?? 0 });
   }

@@ -1,3 +1,5 @@
+import { subMilliseconds } from "date-fns";
+import { millisecondsInDay, millisecondsInMinute } from "date-fns/constants";
 import { lt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import { accessLogs, type NewAccessLog } from "@/db/schema";
@@ -10,7 +12,7 @@ import { env } from "@/lib/env";
 export const FLUSH_INTERVAL_MS = 1000;
 const BATCH_SIZE = 500;
 const MAX_BUFFER = 20_000;
-const PURGE_EVERY_MS = 10 * 60_000;
+const PURGE_EVERY_MS = 10 * millisecondsInMinute;
 
 export const retentionDays = () => env().LATCHKEY_ACCESS_LOG_RETENTION_DAYS;
 
@@ -104,7 +106,7 @@ async function maybePurge(): Promise<void> {
 
 /** Deletes entries older than the retention period. Returns how many. */
 export async function purgeAccessLogs(db: Db, now = new Date(), days = retentionDays()): Promise<number> {
-  const cutoff = new Date(now.getTime() - days * 86_400_000);
+  const cutoff = subMilliseconds(now, days * millisecondsInDay);
   const old = lt(accessLogs.at, cutoff);
   const n = await db.$count(accessLogs, old);
   if (n > 0) await db.delete(accessLogs).where(old);

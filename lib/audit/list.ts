@@ -1,3 +1,5 @@
+import { addMilliseconds } from "date-fns";
+import { millisecondsInDay } from "date-fns/constants";
 import { and, asc, count, desc, eq, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "@/db";
@@ -92,7 +94,9 @@ const rowColumns = {
   userAgent: auditEvents.userAgent,
 };
 
-const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000);
+// A day of 24 hours, not addDays: that keeps the local time of day, so across a daylight-saving
+// change in the server's zone it would move the UTC midnight by an hour.
+const nextDay = (day: string) => addMilliseconds(new Date(`${day}T00:00:00.000Z`), millisecondsInDay);
 
 /** Conditions on audit_events alone (other tables through sub-selects), so the count needs no joins. */
 function conditions(workspaceId: string | null, f: AuditFilters): SQL | undefined {

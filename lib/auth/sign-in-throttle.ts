@@ -1,3 +1,5 @@
+import { addSeconds, differenceInSeconds, subSeconds } from "date-fns";
+import { millisecondsInMinute, secondsInDay, secondsInHour } from "date-fns/constants";
 import { and, eq, gt, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db";
@@ -24,9 +26,9 @@ export const ACCOUNT_FREE_FAILURES = 5;
 // Higher than an account's: many people can share one address (an office, a carrier's NAT).
 export const ADDRESS_FREE_FAILURES = 20;
 export const FIRST_DELAY_SECONDS = 60;
-export const MAX_DELAY_SECONDS = 60 * 60;
+export const MAX_DELAY_SECONDS = secondsInHour;
 // Longer than the longest block, or waiting a block out would also restore the free attempts.
-export const FORGET_AFTER_SECONDS = 24 * 60 * 60;
+export const FORGET_AFTER_SECONDS = secondsInDay;
 
 export const accountKey = (email: string) => `account:${email.trim().toLowerCase()}`;
 export const addressKey = (ip: string | null) => `ip:${rateLimitBucket(ip)}`;
@@ -43,7 +45,7 @@ export function throttleMessage(seconds: number): string {
   return `Too many attempts; try again in ${minutes} ${minutes === 1 ? "minute" : "minutes"}.`;
 }
 
-const secondsUntil = (until: Date, now: Date) => Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+const secondsUntil = (until: Date, now: Date) => Math.max(1, differenceInSeconds(until, now, { roundingMethod: "ceil" }));
 
 /** Seconds until every one of these keys may try again (0: none is blocked). */
 export async function signInBlockedFor(db: Db, keys: string[], now = new Date()): Promise<number> {
@@ -70,7 +72,7 @@ export async function recordSignInFailure(db: Db, keys: { key: string; free: num
         sql`(case when ${n} > ${free} then ${at} + make_interval(secs => least(${FIRST_DELAY_SECONDS} * power(2, least(${n} - ${free} - 1, 12)), ${MAX_DELAY_SECONDS})) end)`;
       const [row] = await db
         .insert(signInThrottle)
-        .values({ throttleKey: key, failures: 1, lastFailureAt: now, blockedUntil: delaySeconds(1, free) > 0 ? new Date(now.getTime() + delaySeconds(1, free) * 1000) : null })
+        .values({ throttleKey: key, failures: 1, lastFailureAt: now, blockedUntil: delaySeconds(1, free) > 0 ? addSeconds(now, delaySeconds(1, free)) : null })
         .onConflictDoUpdate({
           target: signInThrottle.throttleKey,
           set: { failures: count, lastFailureAt: now, blockedUntil: blockFor(count) },
@@ -90,7 +92,7 @@ export async function clearSignInFailures(db: Db, email: string): Promise<void> 
 
 /** Rows nobody has failed on for a day are no longer needed (the count would restart anyway). */
 export async function purgeSignInThrottle(db: Db, now = new Date()): Promise<void> {
-  await db.delete(signInThrottle).where(lt(signInThrottle.lastFailureAt, new Date(now.getTime() - FORGET_AFTER_SECONDS * 1000)));
+  await db.delete(signInThrottle).where(lt(signInThrottle.lastFailureAt, subSeconds(now, FORGET_AFTER_SECONDS)));
 }
 
 /** Both failure tables: the REST API's per-address windows and the sign-in throttle. */
@@ -109,7 +111,7 @@ function maybePurge(db: Db, now: Date): void {
 }
 
 /** Purges the failure tables every `everyMs`; the timer never keeps the process alive. */
-export function startThrottlePurge(getDb: () => Promise<Db>, everyMs = 10 * 60 * 1000): NodeJS.Timeout {
+export function startThrottlePurge(getDb: () => Promise<Db>, everyMs = 10 * millisecondsInMinute): NodeJS.Timeout {
   const run = () =>
     getDb()
       .then((db) => purgeThrottleTables(db))
