@@ -96,11 +96,17 @@ describe("the OpenAPI document", () => {
   it("has every route and method, and nothing else, each with a unique verb-noun operationId", () => {
     const found: [string, string, string][] = [];
     for (const [p, item] of Object.entries(paths))
-      for (const m of HTTP_METHODS) if (item[m]) found.push([m.toUpperCase(), p, (item[m] as Operation).operationId]);
+      for (const m of HTTP_METHODS) if (item[m] && m !== "head") found.push([m.toUpperCase(), p, (item[m] as Operation).operationId]);
     expect(found.sort()).toEqual([...EXPECTED].sort());
     const ids = found.map((f) => f[2]);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(id).toMatch(/^(get|list|create|search|update|revoke|delete|verify|revokeAll|deleteAll)[A-Z][A-Za-z]*$/);
+    // HEAD, as the dispatcher answers it: every path with a GET, and no other.
+    for (const [p, item] of Object.entries(paths)) {
+      const get = item.get as Operation | undefined;
+      expect((item.head as Operation | undefined)?.operationId, p).toBe(get ? `head${get.operationId[0].toUpperCase()}${get.operationId.slice(1)}` : undefined);
+      if (get) expect(Object.keys((item.head as Operation).responses).sort(), p).toEqual(Object.keys(get.responses).sort());
+    }
     expect(OPERATIONS.map((o) => [o.method, o.path, o.id]).sort()).toEqual([...EXPECTED].sort());
   });
 
@@ -176,9 +182,16 @@ describe("the OpenAPI document", () => {
     ];
     for (const [id, schema, required] of bodies) {
       const op = OPERATIONS.find((o) => o.id === id)!;
-      const body = operation(op.method, op.path)!.requestBody!;
+      const ref = (operation(op.method, op.path)!.requestBody as unknown as { $ref: string }).$ref;
+      const body = resolvePointer(ref) as { required: boolean; content: Record<string, { schema: { properties: Json; required?: string[] } }> };
       expect(Object.keys(body.content).sort()).toEqual(["application/json", "application/x-www-form-urlencoded"]);
-      const component = resolvePointer(body.content["application/json"].schema.$ref) as { properties: Json; required?: string[] };
+      // The credential a body may carry is documented beside the fields, and is not one of them.
+      const { API_Key: jsonKey, ...jsonFields } = body.content["application/json"].schema.properties;
+      const { key: formKey, ...formFields } = body.content["application/x-www-form-urlencoded"].schema.properties;
+      expect(jsonKey).toMatchObject({ type: "string" });
+      expect(formKey).toMatchObject({ type: "string" });
+      expect(formFields).toEqual(jsonFields);
+      const component = { ...body.content["application/json"].schema, properties: jsonFields };
       const direct = z.toJSONSchema(schema, { io: "input" }) as { properties: Json; required?: string[] };
       expect(component.required ?? [], id).toEqual(required);
       expect(direct.required ?? [], id).toEqual(required);
@@ -190,20 +203,22 @@ describe("the OpenAPI document", () => {
         Object.entries(component.properties as Record<string, Json>).map(([k, { description: _d, ...v }]) => [k, v]),
       );
       expect(withoutNotes, id).toEqual(direct.properties);
-      const name = body.content["application/json"].schema.$ref.split("/").pop()!;
+      const name = ref.split("/").pop()!;
       for (const k of Object.keys(component.properties)) expect((component.properties[k] as Json).description, `${id}.${k}`).toBe(fieldNote(name, k));
     }
     const list = operation("GET", "/api/data/api-keys")!;
-    expect(list.parameters!.map((p) => p.name).sort()).toEqual(Object.keys(listApiKeysSchema.shape).sort());
-    expect(list.parameters!.every((p) => p.in === "query" && !p.required)).toBe(true);
-    expect(list.parameters!.find((p) => p.name === "pageSize")!.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 100, default: 20 });
+    const query = list.parameters!.map((p) => deref<NonNullable<Operation["parameters"]>[number]>(p)).filter((p) => p.in === "query");
+    expect(query.map((p) => p.name).sort()).toEqual(Object.keys(listApiKeysSchema.shape).sort());
+    expect(query.every((p) => !p.required)).toBe(true);
+    expect(query.find((p) => p.name === "pageSize")!.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 100, default: 20 });
     // Every field note names a field some endpoint really takes.
     const fields = new Set(bodies.flatMap(([, schema]) => Object.keys((z.toJSONSchema(schema, { io: "input" }) as { properties: Json }).properties)));
     for (const k of Object.keys(FIELD_NOTES)) expect(fields.has(k), k).toBe(true);
-    const components = doc.components.schemas as Record<string, { properties?: Json }>;
+    const components = doc.components.requestBodies as Record<string, { content: Record<string, { schema: { properties?: Json } }> }>;
     for (const [component, notes] of Object.entries(FIELD_NOTE_OVERRIDES))
-      for (const k of Object.keys(notes)) expect(components[component]?.properties?.[k], `${component}.${k}`).toBeDefined();
-    expect(list.parameters!.find((p) => p.name === "ownerId")!.description).toBe(FIELD_NOTE_OVERRIDES.ListApiKeysRequest.ownerId);
+      for (const k of Object.keys(notes))
+        expect(components[component]?.content["application/json"].schema.properties?.[k], `${component}.${k}`).toBeDefined();
+    expect(query.find((p) => p.name === "ownerId")!.description).toBe(FIELD_NOTE_OVERRIDES.ListApiKeysRequest.ownerId);
   });
 
   it("has examples that pass the very schemas they illustrate, and no usable secret", () => {
@@ -291,7 +306,8 @@ describe("the OpenAPI document", () => {
           expect(typeof res.description).toBe("string");
           for (const media of Object.values(res.content ?? {})) expect(media.schema).toBeDefined();
         }
-        for (const param of op.parameters ?? []) {
+        for (const raw of op.parameters ?? []) {
+          const param = deref<NonNullable<Operation["parameters"]>[number]>(raw);
           expect(["query", "header", "path", "cookie"]).toContain(param.in);
           expect(param.schema).toBeDefined();
         }
@@ -465,6 +481,24 @@ describe("real responses match the documented schemas", () => {
     await expectDocumented("DELETE", "/api/data/me/tokens/{id}", { params: { id: (created.token as { id: string }).id } });
     await expectDocumented("POST", "/api/data/me/tokens", { body: { name: "Another" } });
     await expectDocumented("DELETE", "/api/data/me/tokens");
+  });
+
+  it("answers a 201 with the Location of what it created, as documented", async () => {
+    const key = await call("POST", "/api/data/api-keys", { body: { name: "Located key" } });
+    expect(key.res.status).toBe(201);
+    const keyId = (key.body as { data: { key: { id: string } } }).data.key.id;
+    expect(key.res.headers.get("location")).toBe(`/api/data/api-keys/${keyId}`);
+    const fetched = await call("GET", "/api/data/api-keys/{id}", { params: { id: keyId } });
+    expect(fetched.res.status).toBe(200);
+    const token = await call("POST", "/api/data/me/tokens", { body: { name: "Located token" } });
+    expect(token.res.headers.get("location")).toBe(`/api/data/me/tokens/${(token.body as { data: { token: { id: string } } }).data.token.id}`);
+    for (const id of ["createApiKey", "createMyToken"]) {
+      const op = OPERATIONS.find((o) => o.id === id)!;
+      expect(operation(op.method, op.path)!.responses["201"], id).toMatchObject({ headers: { Location: { schema: { type: "string" } } } });
+    }
+    // Nothing else is a 201, and nothing else says Location.
+    const listed = await call("GET", "/api/data/api-keys");
+    expect(listed.res.headers.get("location")).toBeNull();
   });
 
   it("errors: 400 validation, 401, 403 scope, 404", async () => {

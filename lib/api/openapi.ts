@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { MISSING_KEY } from "@/lib/api-keys/verify";
 import { INTERNAL_ERROR_MESSAGE, invalid } from "@/lib/errors";
-import { API_KEY_SCOPES, fieldErrorsOf, listApiKeysSchema, SCOPE_LABELS } from "@/lib/validations/api-keys";
+import { API_KEY_SCOPES, fieldErrorsOf, SCOPE_LABELS } from "@/lib/validations/api-keys";
 import {
   apiKeyViewSchema,
   envelopeErrorSchema,
@@ -269,15 +269,46 @@ const BODY_NOTE =
   "Send JSON or an application/x-www-form-urlencoded form (booleans as true/false, scopes as a repeated field). " +
   "The key may also travel in the body: as the form field `key`, or as the JSON root property `API_Key`; both are removed before the body is validated.";
 
+/** A request body schema with the credential property a body may carry (removed before validation). */
+function withBodyCredential(schema: JsonSchema, name: "API_Key" | "key"): JsonSchema {
+  const where = name === "key" ? "As a form field" : "As the JSON root property";
+  return {
+    ...schema,
+    properties: {
+      ...(schema.properties as Record<string, JsonSchema>),
+      [name]: { type: "string", description: `${where}: the API key, instead of a header. Removed before the body is validated.` },
+    },
+  };
+}
+
 /** The OpenAPI 3.1 document; `origin` (e.g. "https://keys.example.com") becomes the server URL. */
 export function buildOpenApiDocument(origin?: string) {
-  const requestComponents = Object.fromEntries(
+  // Request bodies live in components.requestBodies with their schemas inline: a field with a
+  // default is optional to send, and generators (openapi-typescript among them) read a default
+  // under components.schemas as "always present".
+  const requestSchemas = Object.fromEntries(
     Object.entries(
       componentsFrom(
         OPERATIONS.flatMap((op) => (op.scope !== null && op.body ? [[op.body.component, op.body.schema] as [string, z.ZodType]] : [])),
         "input",
       ),
     ).map(([name, schema]) => [name, annotate(name, schema)]),
+  );
+  const requestBodies = Object.fromEntries(
+    OPERATIONS.flatMap((op) => (op.scope !== null && op.body ? [op] : [])).map((op) => {
+      const schema = requestSchemas[op.body!.component];
+      return [
+        op.body!.component,
+        {
+          description: BODY_NOTE,
+          required: op.body!.required,
+          content: {
+            "application/json": { schema: withBodyCredential(schema, "API_Key"), ...(op.examples?.body ? { example: op.examples.body } : {}) },
+            "application/x-www-form-urlencoded": { schema: withBodyCredential(schema, "key") },
+          },
+        },
+      ];
+    }),
   );
   const responseComponents = componentsFrom(
     [
@@ -293,14 +324,20 @@ export function buildOpenApiDocument(origin?: string) {
     ],
     "output",
   );
-  const listQuery = annotate("ListApiKeysRequest", z.toJSONSchema(listApiKeysSchema, { io: "input" }) as JsonSchema);
+  /** A query's notes are those of the body component with the same schema (the list and its search). */
+  const queryComponent = (query: z.ZodObject): string => {
+    for (const o of OPERATIONS) if (o.scope !== null && o.body?.schema === query) return o.body.component;
+    return "";
+  };
 
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const b = op.scope === null ? { query: undefined, body: undefined, notFound: false } : op;
     const item = (paths[op.path] ??= {});
     const allowed = OPERATIONS.filter((x) => x.path === op.path).map((x) => x.method);
-    item.description = `Other methods on this path answer 405 (see components.responses.MethodNotAllowed) with Allow: ${allowed.join(", ")}.`;
+    item.description =
+      `Other methods on this path answer 405 (see components.responses.MethodNotAllowed) with Allow: ${allowed.join(", ")}. ` +
+      `OPTIONS answers 204 with that Allow header${allowed.includes("GET") ? "; HEAD answers as GET does, without a body" : ""}.`;
     if (op.path.includes("{id}"))
       item.parameters = [
         {
@@ -331,6 +368,9 @@ export function buildOpenApiDocument(origin?: string) {
     } else {
       responses[String(op.status)] = {
         description: op.status === 201 ? "Created." : "OK.",
+        ...(op.scope !== null && op.location
+          ? { headers: { Location: { description: "The path of the resource just created.", schema: { type: "string", format: "uri-reference" } } } }
+          : {}),
         content: { "application/json": { schema: schemaRef(envelopeName(op)), example: exampleResponseOf(op.id) } },
       };
     }
@@ -349,6 +389,7 @@ export function buildOpenApiDocument(origin?: string) {
       responses["401"] = responseRef("Unauthorized");
       responses["403"] = responseRef("Forbidden");
       if (b.notFound) responses["404"] = responseRef("NotFound");
+      responses["405"] = responseRef("MethodNotAllowed");
       if (op.method !== "GET") {
         responses["413"] = responseRef("PayloadTooLarge");
         responses["415"] = responseRef("UnsupportedMediaType");
@@ -357,28 +398,32 @@ export function buildOpenApiDocument(origin?: string) {
       responses["500"] = responseRef("InternalServerError");
     }
 
-    const exampleBody = op.examples?.body;
     item[op.method.toLowerCase()] = {
       operationId: op.id,
       summary: op.summary,
       description,
       tags: [op.tag],
       ...(authenticated ? { "x-required-scope": op.scope } : { security: [] }),
-      ...(b.query ? { parameters: queryParameters(listQuery) } : {}),
-      ...(b.body
+      ...(authenticated
         ? {
-            requestBody: {
-              required: b.body.required,
-              description: BODY_NOTE,
-              content: {
-                "application/json": { schema: schemaRef(b.body.component), ...(exampleBody ? { example: exampleBody } : {}) },
-                "application/x-www-form-urlencoded": { schema: schemaRef(b.body.component) },
-              },
-            },
+            parameters: [
+              ...(b.query ? queryParameters(annotate(queryComponent(b.query), z.toJSONSchema(b.query, { io: "input" }) as JsonSchema)) : []),
+              { $ref: "#/components/parameters/IntegrationName" },
+            ],
           }
         : {}),
+      ...(b.body ? { requestBody: { $ref: `#/components/requestBodies/${b.body.component}` } } : {}),
       responses,
     };
+    if (op.method === "GET")
+      item.head = {
+        operationId: `head${op.id[0].toUpperCase()}${op.id.slice(1)}`,
+        summary: `${op.summary}: headers only`,
+        description: `GET ${op.path} without the body: the same status and headers.`,
+        tags: [op.tag],
+        ...(authenticated ? { "x-required-scope": op.scope, parameters: [{ $ref: "#/components/parameters/IntegrationName" }] } : { security: [] }),
+        responses: Object.fromEntries(Object.keys(responses).map((status) => [status, { description: "As GET answers, without the body." }])),
+      };
   }
 
   return {
@@ -394,7 +439,18 @@ export function buildOpenApiDocument(origin?: string) {
     security: [{ bearerAuth: [] }, { apiKeyHeader: [] }, { apiKeyQuery: [] }],
     paths,
     components: {
-      schemas: { ...responseComponents, ...requestComponents },
+      schemas: responseComponents,
+      requestBodies,
+      parameters: {
+        IntegrationName: {
+          name: "x-integration-name",
+          in: "header",
+          required: false,
+          description:
+            "Names the system making the call (e.g. github-actions). Recorded, up to 200 characters, as the key's last-used integration and in its access log.",
+          schema: { type: "string", maxLength: 200 },
+        },
+      },
       responses: sharedResponses(),
       securitySchemes: {
         bearerAuth: {
