@@ -1,6 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import { trustedProxyHops } from "../lib/net/client-address";
-import { createKey, keyRow, openApiTab, signIn } from "./helpers";
+import { expect, test } from "./fixtures";
+import { LoginPage } from "./pages/login-page";
 
 // The console's security headers, and proof that every page still works under its CSP: a
 // violation anywhere (a script without the nonce, an inline style Radix or sonner needs, an eval)
@@ -102,32 +103,32 @@ test.describe("console security headers", () => {
     const frame = page.frames().find((f) => f !== page.mainFrame());
     expect(frame).toBeDefined();
     // Chromium swaps a refused frame for an error page: the sign-in form never shows in it.
-    expect(await frame!.locator("input[type=password]").count()).toBe(0);
+    expect(await LoginPage.passwordInputsIn(frame!).count()).toBe(0);
   });
 
-  test("the main pages run without a single CSP violation", async ({ page }) => {
+  test("the main pages run without a single CSP violation", async ({ page, loginPage, apiKeysPage: keys, keyDetailPage: detail }) => {
     test.slow();
     const violations = await watchViolations(page);
-    await signIn(page, "admin@acme.test");
+    await loginPage.signIn("admin@acme.test");
 
-    await openApiTab(page);
+    await keys.open();
     const name = `CSP check ${Date.now()}`;
-    await createKey(page, name); // Radix dialogs
-    const row = keyRow(page, name);
-    await row.getByRole("checkbox", { name: "Bearer token" }).click();
+    await keys.createKey(name); // Radix dialogs
+    const row = keys.row(name);
+    await row.bearer.click();
     await expect(page.getByText(`Bearer token no longer accepted for “${name}”.`)).toBeVisible(); // a sonner toast
-    await row.getByRole("link", { name }).click();
-    await expect(page.getByTestId("usage-chart")).toBeVisible(); // recharts
-    await expect(page.getByTestId("usage-chart").locator("svg").first()).toBeVisible();
+    await row.link(name).click();
+    await expect(detail.usageChart).toBeVisible(); // recharts
+    await expect(detail.usageChartDrawing).toBeVisible();
 
     for (const path of ["/w/acme/account/api/reference", "/w/acme/account/tokens", "/w/acme/audit", "/w/acme/settings"]) {
       await page.goto(path);
-      await expect(page.getByRole("heading").first(), path).toBeVisible();
+      await expect(keys.firstHeading(), path).toBeVisible();
     }
     // A client-side navigation and a menu: the runtime's chunks load under 'strict-dynamic'.
-    await page.getByRole("link", { name: "API", exact: true }).first().click();
+    await keys.apiLink.click();
     await expect(page).toHaveURL(/\/w\/acme\/account\/api$/);
-    await expect(keyRow(page, name)).toBeVisible();
+    await expect(row.root).toBeVisible();
     expect(violations).toEqual([]);
   });
 
@@ -139,12 +140,12 @@ test.describe("console security headers", () => {
     expect(violations).toEqual([]);
   });
 
-  test("the admin pages run without a CSP violation", async ({ page }) => {
+  test("the admin pages run without a CSP violation", async ({ page, loginPage }) => {
     const violations = await watchViolations(page);
-    await signIn(page, "global@latchkey.test");
+    await loginPage.signIn("global@latchkey.test");
     for (const path of ["/admin/keys", "/admin/audit"]) {
       await page.goto(path);
-      await expect(page.getByRole("table").first(), path).toBeVisible();
+      await expect(loginPage.tables.first(), path).toBeVisible();
     }
     expect(violations).toEqual([]);
   });

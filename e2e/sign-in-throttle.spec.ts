@@ -1,18 +1,16 @@
 import { randomInt } from "node:crypto";
-import { expect, test, type Page } from "@playwright/test";
-import { DEMO_PASSWORD, signIn } from "./helpers";
-import { createUserInDialog, unique } from "./users-helpers";
+import type { Page } from "@playwright/test";
+import { expect, screensOf, signedIn, test } from "./fixtures";
+import { DEMO_PASSWORD, unique } from "./helpers";
 
 // The e2e server trusts one proxy hop, so each test names its own client address and no
 // earlier spec's failures (or this one's) spill into another's budget.
 const address = () => `198.18.${randomInt(256)}.${1 + randomInt(254)}`;
 
 async function tryPassword(page: Page, email: string, password: string) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
+  const { loginPage } = screensOf(page);
+  await loginPage.attempt(email, password);
+  await expect(loginPage.signInButton).toBeEnabled();
 }
 
 const THROTTLED = /Too many attempts; try again in \d+ minutes?\./;
@@ -22,12 +20,10 @@ test("six wrong passwords for an account: the sixth says to wait, even with the 
   test.slow();
   // An account of this test's own (made in Admin > Users), so blocking it for an hour disturbs
   // no other spec; its one-time password is the right password.
-  const admin = await browser.newContext({ extraHTTPHeaders: { "x-forwarded-for": address() } });
-  const adminPage = await admin.newPage();
-  await signIn(adminPage, "global@latchkey.test");
+  const admin = await signedIn(browser, "global@latchkey.test", { extraHTTPHeaders: { "x-forwarded-for": address() } });
   const email = `${unique("throttled")}@example.test`;
-  const rightPassword = await createUserInDialog(adminPage, { name: "Theo Throttled", email });
-  await admin.close();
+  const rightPassword = await admin.adminUsersPage.createUser({ name: "Theo Throttled", email });
+  await admin.context.close();
   await page.setExtraHTTPHeaders({ "x-forwarded-for": address() });
   for (let i = 1; i <= 5; i++) {
     await tryPassword(page, email, `wrong-${i}`);
@@ -47,11 +43,7 @@ test("six wrong passwords for an account: the sixth says to wait, even with the 
   await tryPassword(other, email, rightPassword);
   await expect(other.getByText(THROTTLED)).toBeVisible();
   // Another account from that address signs in normally.
-  await other.goto("/login");
-  await other.getByLabel("Email").fill("member@acme.test");
-  await other.getByLabel("Password").fill(DEMO_PASSWORD);
-  await other.getByRole("button", { name: "Sign in" }).click();
-  await expect(other).not.toHaveURL(/\/login/);
+  await screensOf(other).loginPage.signIn("member@acme.test", DEMO_PASSWORD);
   await elsewhere.close();
 });
 

@@ -2,20 +2,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomInt } from "node:crypto";
 import { crc32 } from "node:zlib";
-import {
-  test as base,
-  expect,
-  type APIRequestContext,
-  type Browser,
-  type Page,
-  type PlaywrightWorkerArgs,
-  type WorkerInfo,
-} from "@playwright/test";
-import { createKey, openApiTab, signIn } from "../helpers";
+import type { APIRequestContext, Browser, PlaywrightWorkerArgs, WorkerInfo } from "@playwright/test";
+import { expect, screensOf, test as base } from "../fixtures";
 
 // Shared helpers for the REST API tests: one `api()` call that presents a key on any channel and
 // records every response for the secret scan in e2e/global-teardown.ts, envelope assertions,
-// worker fixtures holding an Admin key per workspace, and the settings-page steps.
+// and worker fixtures holding an Admin key per workspace (on top of the screens of e2e/fixtures.ts).
 
 export { expect };
 
@@ -330,17 +322,13 @@ export async function bootstrapWorkspace(
   adminEmail: string,
 ): Promise<WorkspaceFixture> {
   const context = await browser.newContext({ baseURL });
-  const page = await context.newPage();
-  await signIn(page, adminEmail);
-  await openApiTab(page, slug);
-  const secret = await createKey(page, uniqueName(`E2E API admin (${slug})`));
+  const { loginPage, apiKeysPage } = screensOf(await context.newPage());
+  await loginPage.signIn(adminEmail);
+  await apiKeysPage.open(slug);
+  const secret = await apiKeysPage.createKey(uniqueName(`E2E API admin (${slug})`));
   recordSecret(secret);
-  await page.getByRole("button", { name: "Create API key" }).click();
-  const owners = await page
-    .getByRole("dialog", { name: "Create API key" })
-    .getByLabel("Owner")
-    .locator("option")
-    .evaluateAll((options) => options.map((o) => ({ value: (o as HTMLOptionElement).value, text: o.textContent ?? "" })));
+  await apiKeysPage.createButton.click();
+  const owners = await apiKeysPage.ownerOptions();
   await context.close();
 
   const request = await playwright.request.newContext({ baseURL });
@@ -406,67 +394,3 @@ export const test = base.extend<{ revokeCreatedKeys: void }, { acme: WorkspaceFi
     { scope: "worker" },
   ],
 });
-
-// ── The settings page (/w/<slug>/settings, Admins only) ──────────────────────────────────────
-
-/** The save behind a settings control: a server action POSTed to the settings page. */
-function settingsSaved(page: Page, slug: string) {
-  return page.waitForResponse(
-    (r) => r.request().method() === "POST" && new URL(r.url()).pathname.startsWith(`/w/${slug}/settings`),
-  );
-}
-
-export async function openSettings(page: Page, slug = "acme"): Promise<void> {
-  await page.goto(`/w/${slug}/settings`);
-  await expect(page.getByRole("switch", { name: "API key authentication" })).toBeVisible();
-}
-
-/** Turns a settings switch on or off, waiting for the save and its toast. */
-export async function setSettingsSwitch(
-  page: Page,
-  name: "API key authentication" | "Allow personal tokens",
-  on: boolean,
-  slug = "acme",
-): Promise<void> {
-  const control = page.getByRole("switch", { name });
-  await expect(control).toBeVisible();
-  if ((await control.getAttribute("aria-checked")) === String(on)) return;
-  await Promise.all([settingsSaved(page, slug), control.click()]);
-  await expect(control).toHaveAttribute("aria-checked", String(on));
-  await expect(page.locator("[data-sonner-toast]").first()).toBeVisible();
-}
-
-export type RoleLabel = "Admin" | "Manager" | "Member" | "Guest";
-
-/** Changes a member's role in the Members table, waiting for the save. */
-export async function setMemberRole(page: Page, fullName: string, role: RoleLabel, slug = "acme"): Promise<void> {
-  const select = page.getByRole("table", { name: "Members" }).getByRole("combobox", { name: `Role for ${fullName}` });
-  await expect(select).toBeVisible();
-  if ((await select.locator("option:checked").textContent())?.trim() === role) return;
-  await Promise.all([settingsSaved(page, slug), select.selectOption({ label: role })]);
-  await expect(select.locator("option:checked")).toHaveText(role);
-}
-
-/** Removes a member through the confirmation, waiting for the save. */
-export async function removeMember(page: Page, fullName: string, slug = "acme"): Promise<void> {
-  await page.getByRole("table", { name: "Members" }).getByRole("button", { name: `Remove ${fullName}` }).click();
-  await Promise.all([settingsSaved(page, slug), page.getByRole("button", { name: "Yes, remove" }).click()]);
-  await expect(page.getByRole("button", { name: `Remove ${fullName}` })).toHaveCount(0);
-}
-
-/** Adds an existing user to the workspace through the Add member form, waiting for the save. */
-export async function addMember(page: Page, email: string, role: RoleLabel, fullName: string, slug = "acme"): Promise<void> {
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Role", { exact: true }).selectOption({ label: role });
-  await Promise.all([settingsSaved(page, slug), page.getByRole("button", { name: "Add member" }).click()]);
-  await expect(page.getByRole("table", { name: "Members" }).getByRole("button", { name: `Remove ${fullName}` })).toBeVisible();
-}
-
-/** Ticks or clears a member's Manage API Keys grant, waiting for the save. */
-export async function setManageGrant(page: Page, fullName: string, granted: boolean, slug = "acme"): Promise<void> {
-  const box = page.getByRole("table", { name: "Members" }).getByRole("checkbox", { name: `Manage API Keys for ${fullName}` });
-  await expect(box).toBeVisible();
-  if ((await box.isChecked()) === granted) return;
-  await Promise.all([settingsSaved(page, slug), box.click()]);
-  await expect(box).toBeChecked({ checked: granted });
-}

@@ -1,4 +1,3 @@
-import { signIn } from "../helpers";
 import {
   ALL_SCOPES,
   api,
@@ -8,12 +7,6 @@ import {
   expectOk,
   expectValidation,
   getApiKey,
-  openSettings,
-  removeMember,
-  addMember,
-  setManageGrant,
-  setMemberRole,
-  setSettingsSwitch,
   test,
   uniqueName,
   type ApiResponse,
@@ -151,28 +144,28 @@ test("another workspace's keys are not found, and verify reveals nothing of them
 
 // ── Through the settings page (/w/acme/settings) ─────────────────────────────────────────────
 
-test("demoting a key's owner takes effect on the very next request; promoting them adds nothing the key was not made with", async ({ page, request, acme }) => {
+test("demoting a key's owner takes effect on the very next request; promoting them adds nothing the key was not made with", async ({ request, acme, loginPage, settingsPage: settings }) => {
   const max = acme.memberIds["manager@acme.test"];
   const targets = [
     await createApiKey(request, acme.admin.secret, { name: uniqueName("Revoked by Max") }),
     await createApiKey(request, acme.admin.secret, { name: uniqueName("Kept from Max") }),
   ];
-  await signIn(page, "admin@acme.test");
-  await openSettings(page);
+  await loginPage.signIn("admin@acme.test");
+  await settings.open();
   try {
     // Made while Max holds the grant: the key may manage keys, no more.
-    await setManageGrant(page, "Max Manager", true);
+    await settings.setManageGrant("Max Manager", true);
     const maxKey = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's key"), ownerId: max });
     const revoke = (id: string) => api(request, "DELETE", `/api/data/api-keys/${id}/revoke`, { key: maxKey.secret });
     expectOk(await revoke(targets[0].key.id));
 
-    await setMemberRole(page, "Max Manager", "Guest");
+    await settings.setMemberRole("Max Manager", "Guest");
     expectError(await revoke(targets[1].key.id), 403, "forbidden");
     expect(expectOk(await me(request, maxKey.secret)).role).toBe("guest");
     expect((await getApiKey(request, acme.admin.secret, targets[1].key.id)).state).toBe("active");
 
     // Promoted to Admin later: the key still acts within what it was made with.
-    await setMemberRole(page, "Max Manager", "Admin");
+    await settings.setMemberRole("Max Manager", "Admin");
     const me2 = expectOk(await me(request, maxKey.secret));
     expect(me2.role).toBe("admin");
     expect(me2.permissions).not.toContain("audit.read");
@@ -181,20 +174,20 @@ test("demoting a key's owner takes effect on the very next request; promoting th
       expectValidation(await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("Service via promotion"), ownerId: null } })).ownerId[0],
     ).toMatch(/Only Admins can create workspace service keys/);
   } finally {
-    await setMemberRole(page, "Max Manager", "Manager");
-    await setManageGrant(page, "Max Manager", false);
+    await settings.setMemberRole("Max Manager", "Manager");
+    await settings.setManageGrant("Max Manager", false);
   }
 });
 
-test("a key acts within its owner's permissions when it was made: a grant given later adds nothing; owners are compared as permission sets", async ({ page, request, acme }) => {
+test("a key acts within its owner's permissions when it was made: a grant given later adds nothing; owners are compared as permission sets", async ({ request, acme, loginPage, settingsPage: settings }) => {
   const before = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's key before the grant"), ownerId: acme.memberIds["manager@acme.test"] });
   const list = (secret: string) => api(request, "GET", "/api/data/api-keys", { key: secret });
   expectError(await list(before.secret), 403, "forbidden");
 
-  await signIn(page, "admin@acme.test");
-  await openSettings(page);
+  await loginPage.signIn("admin@acme.test");
+  await settings.open();
   try {
-    await setManageGrant(page, "Max Manager", true);
+    await settings.setManageGrant("Max Manager", true);
     expectError(await list(before.secret), 403, "forbidden");
     const maxKey = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's grant key"), ownerId: acme.memberIds["manager@acme.test"] });
     expectOk(await list(maxKey.secret));
@@ -209,19 +202,19 @@ test("a key acts within its owner's permissions when it was made: a grant given 
       expectValidation(await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("For Ada"), ownerId: acme.admin.userId } })).ownerId[0],
     ).toMatch(/^The owner may do things you may not \(.*workspace\.settings.*\), so you cannot create a key for them\.$/);
 
-    await setManageGrant(page, "Max Manager", false);
+    await settings.setManageGrant("Max Manager", false);
     expectError(await list(maxKey.secret), 403, "forbidden");
   } finally {
-    await setManageGrant(page, "Max Manager", false);
+    await settings.setManageGrant("Max Manager", false);
   }
 });
 
-test("turning API key authentication off refuses the workspace's keys at once", async ({ page, request, acme, globex }) => {
+test("turning API key authentication off refuses the workspace's keys at once", async ({ request, acme, globex, loginPage, settingsPage: settings }) => {
   const service = await createApiKey(request, acme.admin.secret, { name: uniqueName("Service when off"), ownerId: null });
-  await signIn(page, "admin@acme.test");
-  await openSettings(page);
+  await loginPage.signIn("admin@acme.test");
+  await settings.open();
   try {
-    await setSettingsSwitch(page, "API key authentication", false);
+    await settings.setSwitch("API key authentication", false);
     for (const secret of [acme.admin.secret, service.secret])
       for (const via of ["bearer", "x-apikey", "query"] as const)
         expectError(await api(request, "GET", "/api/data/me", { key: secret, via }), 403, "api_keys_disabled");
@@ -229,7 +222,7 @@ test("turning API key authentication off refuses the workspace's keys at once", 
     // Other workspaces are not affected.
     expectOk(await me(request, globex.admin.secret));
   } finally {
-    await setSettingsSwitch(page, "API key authentication", true);
+    await settings.setSwitch("API key authentication", true);
   }
   expectOk(await me(request, acme.admin.secret));
   expectOk(await me(request, service.secret));
@@ -238,14 +231,14 @@ test("turning API key authentication off refuses the workspace's keys at once", 
 // The member is added back through the console at the end, so other specs still find them.
 const REMOVABLE = { name: "Gus Guest", email: "guest@acme.test" };
 
-test("removing a key's owner from the workspace refuses the key with owner_removed", async ({ page, request, acme }) => {
+test("removing a key's owner from the workspace refuses the key with owner_removed", async ({ request, acme, loginPage, settingsPage: settings }) => {
   const owner = acme.memberIds[REMOVABLE.email];
   const { key, secret } = await createApiKey(request, acme.admin.secret, { name: uniqueName("Owner leaves"), ownerId: owner, scopes: ["me:read"] });
   expect(expectOk(await me(request, secret)).user?.email).toBe(REMOVABLE.email);
 
-  await signIn(page, "admin@acme.test");
-  await openSettings(page);
-  await removeMember(page, REMOVABLE.name);
+  await loginPage.signIn("admin@acme.test");
+  await settings.open();
+  await settings.removeMember(REMOVABLE.name);
   try {
     const error = expectError(await me(request, secret), 403, "owner_removed");
     expect(error.message).toMatch(/no longer a member/);
@@ -257,7 +250,7 @@ test("removing a key's owner from the workspace refuses the key with owner_remov
     // The workspace's own keys still work.
     expectOk(await me(request, acme.admin.secret));
   } finally {
-    await addMember(page, REMOVABLE.email, "Guest", REMOVABLE.name);
+    await settings.addMember(REMOVABLE.email, "Guest", REMOVABLE.name);
   }
   // Back in the workspace, the key acts as its owner again.
   expect(expectOk(await me(request, secret)).user?.email).toBe(REMOVABLE.email);

@@ -1,5 +1,4 @@
-import { signIn } from "../helpers";
-import { createToken, openTokens, signedIn } from "../stories/story-helpers";
+import { signedIn } from "../fixtures";
 import {
   api,
   createApiKey,
@@ -7,9 +6,7 @@ import {
   expectError,
   expectOk,
   expectValidation,
-  openSettings,
   SECRET_RE,
-  setSettingsSwitch,
   test,
   uniqueName,
   type KeyPage,
@@ -31,11 +28,11 @@ interface TokenView {
 const TOKENS = "/api/data/me/tokens";
 const SOME_UUID = "00000000-0000-4000-8000-000000000000";
 
-test("while the workspace disallows personal tokens, every token endpoint is forbidden", async ({ page, request, acme }) => {
+test("while the workspace disallows personal tokens, every token endpoint is forbidden", async ({ request, acme, loginPage, settingsPage: settings }) => {
   // Off is the default; make sure of it whatever ran before.
-  await signIn(page, "admin@acme.test");
-  await openSettings(page);
-  await setSettingsSwitch(page, "Allow personal tokens", false);
+  await loginPage.signIn("admin@acme.test");
+  await settings.open();
+  await settings.setSwitch("Allow personal tokens", false);
   const calls = [
     api(request, "GET", TOKENS, { key: acme.admin.secret }),
     api(request, "POST", TOKENS, { key: acme.admin.secret, body: { name: "CLI" } }),
@@ -49,17 +46,17 @@ test("while the workspace disallows personal tokens, every token endpoint is for
   expectError(await api(request, "PUT", TOKENS, { key: acme.admin.secret }), 405, "method_not_allowed");
 });
 
-test("personal tokens, once allowed: validation, create, list, use, delete one, delete all", async ({ browser, page, request, acme }) => {
+test("personal tokens, once allowed: validation, create, list, use, delete one, delete all", async ({ browser, request, acme, loginPage, settingsPage: settings }) => {
   test.slow();
   const admin = acme.admin.secret;
   // Made by Ada *for* Mia: it must not let Ada reach Mia's own tokens.
   const keyForMia = await createApiKey(request, admin, { name: uniqueName("Ada's key for Mia"), ownerId: acme.memberIds["member@acme.test"], scopes: ["tokens:write", "me:read"] });
   const service = await createApiKey(request, admin, { name: uniqueName("Service, no tokens"), ownerId: null });
 
-  await signIn(page, "admin@acme.test");
-  await openSettings(page);
+  await loginPage.signIn("admin@acme.test");
+  await settings.open();
   try {
-    await setSettingsSwitch(page, "Allow personal tokens", true);
+    await settings.setSwitch("Allow personal tokens", true);
 
     // Validation, in TeamGantt's words.
     const create = (body: unknown, key = admin) => api<{ token: TokenView; secret: string }>(request, "POST", TOKENS, { key, body });
@@ -99,8 +96,8 @@ test("personal tokens, once allowed: validation, create, list, use, delete one, 
 
     // Mia's own token, made in the console, can; each user sees and deletes only their own.
     const mia = await signedIn(browser, "member@acme.test");
-    await openTokens(mia.page);
-    const miaSeed = await createToken(mia.page, uniqueName("Mia's console token"));
+    await mia.tokensPage.open();
+    const miaSeed = await mia.tokensPage.createToken(uniqueName("Mia's console token"));
     await mia.context.close();
     const miaKey = { secret: miaSeed };
     const miaToken = expectOk(await create({ name: "Mia's script" }, miaKey.secret), 201);
@@ -133,27 +130,27 @@ test("personal tokens, once allowed: validation, create, list, use, delete one, 
     expect(expectError(await create({ name: "Service's" }, service.secret), 403, "forbidden").message).toMatch(/service key/);
     expectError(await api(request, "GET", TOKENS, { key: service.secret }), 403, "forbidden");
   } finally {
-    await setSettingsSwitch(page, "Allow personal tokens", false);
+    await settings.setSwitch("Allow personal tokens", false);
   }
 });
 
-test("a personal token is refused with personal_tokens_disabled once the workspace disallows tokens", async ({ page, request, acme }) => {
-  await signIn(page, "admin@acme.test");
-  await openSettings(page);
+test("a personal token is refused with personal_tokens_disabled once the workspace disallows tokens", async ({ request, acme, loginPage, settingsPage: settings }) => {
+  await loginPage.signIn("admin@acme.test");
+  await settings.open();
   try {
-    await setSettingsSwitch(page, "Allow personal tokens", true);
+    await settings.setSwitch("Allow personal tokens", true);
     const token = expectOk(await api<{ token: TokenView; secret: string }>(request, "POST", TOKENS, { key: acme.admin.secret, body: { name: uniqueName("Soon refused") } }), 201);
     expectOk(await api(request, "GET", "/api/data/me", { key: token.secret }));
 
-    await setSettingsSwitch(page, "Allow personal tokens", false);
+    await settings.setSwitch("Allow personal tokens", false);
     const error = expectError(await api(request, "GET", "/api/data/me", { key: token.secret }), 403, "personal_tokens_disabled");
     expect(error.message).toMatch(/Personal tokens are turned off/);
     // Workspace keys are not affected.
     expectOk(await api(request, "GET", "/api/data/me", { key: acme.admin.secret }));
   } finally {
     // Leave no token behind: allow, delete all, disallow.
-    await setSettingsSwitch(page, "Allow personal tokens", true);
+    await settings.setSwitch("Allow personal tokens", true);
     expectOk(await api(request, "DELETE", TOKENS, { key: acme.admin.secret }));
-    await setSettingsSwitch(page, "Allow personal tokens", false);
+    await settings.setSwitch("Allow personal tokens", false);
   }
 });

@@ -1,5 +1,3 @@
-import type { Locator, Page } from "@playwright/test";
-import { createKey, keyRow, openApiTab, signIn } from "../helpers";
 import {
   api,
   createApiKey,
@@ -20,63 +18,38 @@ import { axeViolations } from "./story-helpers";
 
 const INTEGRATION = "story-test";
 
-function accessLog(page: Page) {
-  return page.getByRole("table", { name: "Access log" });
-}
-
-/** The access log's data rows (the header row excluded). */
-function logRows(page: Page): Locator {
-  return accessLog(page).locator("tbody").getByRole("row");
-}
-
-/** Reloads the detail page until the access log holds `count` rows (entries are written about once a second). */
-async function waitForLogRows(page: Page, count: number) {
-  await expect(async () => {
-    await page.reload();
-    await expect(logRows(page)).toHaveCount(count, { timeout: 1_000 });
-  }).toPass({ timeout: 20_000 });
-}
-
-/** Opens a row's logged headers and bodies and returns their text. */
-async function shownBodies(row: Locator): Promise<string> {
-  await row.getByText("Show", { exact: true }).click();
-  const blocks = row.locator("pre");
-  await expect(blocks.first()).toBeVisible();
-  return (await blocks.allTextContents()).join("\n");
-}
-
-test("an Admin turns on logging for a key and reads its access log, bodies redacted, filtered and charted", async ({ page, request }) => {
+test("an Admin turns on logging for a key and reads its access log, bodies redacted, filtered and charted", async ({ page, request, loginPage, apiKeysPage: keys, keyDetailPage: detail }) => {
   test.slow();
-  await signIn(page, "admin@acme.test");
-  await openApiTab(page);
+  await loginPage.signIn("admin@acme.test");
+  await keys.open();
   const name = uniqueName("Access log story");
-  const secret = await createKey(page, name);
+  const secret = await keys.createKey(name);
   let keyId: string | undefined;
   try {
     // Bearer is refused for this key, so one of the calls below is a refusal.
-    const row = keyRow(page, name);
-    await row.getByRole("checkbox", { name: "Bearer token" }).click();
+    const row = keys.row(name);
+    await row.bearer.click();
     await expect(page.getByText(`Bearer token no longer accepted for “${name}”.`)).toBeVisible();
 
     // The key's name in the grid leads to its page.
-    await row.getByRole("link", { name }).click();
+    await row.link(name).click();
     await expect(page).toHaveURL(/\/w\/acme\/account\/api\/[0-9a-f-]{36}$/);
     keyId = page.url().split("/").at(-1)!;
-    await expect(page.getByRole("heading", { level: 2, name })).toBeVisible();
+    await expect(detail.title(name)).toBeVisible();
     await expect(page.getByText(`${secret.slice(0, 11)}…`)).toBeVisible();
     await expect(page.getByText("Refused (X-ApiKey and the other forms only)")).toBeVisible();
     await expect(page.getByText("No requests match.")).toBeVisible();
-    await expect(page.getByTestId("usage-chart")).toHaveAttribute("aria-label", "Requests per hour over 7 days: 0 in all, 0 refused.");
+    await expect(detail.usageChart).toHaveAttribute("aria-label", "Requests per hour over 7 days: 0 in all, 0 refused.");
 
     // Logging is off by default; turn both on, and they stay on.
-    for (const label of ["Request logging", "Response logging"]) {
-      const control = page.getByRole("switch", { name: label });
+    for (const label of ["Request logging", "Response logging"] as const) {
+      const control = detail.loggingSwitch(label);
       await expect(control).toHaveAttribute("aria-checked", "false");
       await control.click();
       await expect(page.getByText(`${label} on.`)).toBeVisible();
     }
     await page.reload();
-    for (const label of ["Request logging", "Response logging"]) await expect(page.getByRole("switch", { name: label })).toHaveAttribute("aria-checked", "true");
+    for (const label of ["Request logging", "Response logging"] as const) await expect(detail.loggingSwitch(label)).toHaveAttribute("aria-checked", "true");
 
     // An integration calls the API with the key: four successes and two refusals.
     const from = randomAddress();
@@ -89,8 +62,8 @@ test("an Admin turns on logging for a key and reads its access log, bodies redac
     expect(expectValidation(await call("PATCH", `/api/data/api-keys/${keyId}`, { body: { name: "" } })).name).toBeDefined();
     expectError(await call("GET", "/api/data/me", { via: "bearer" }), 401, "bearer_not_allowed");
 
-    await waitForLogRows(page, 6);
-    const rows = logRows(page);
+    await detail.waitForLogRows(6);
+    const rows = detail.logRows;
     for (const r of await rows.all()) {
       await expect(r).toContainText(INTEGRATION);
       await expect(r).toContainText(from);
@@ -114,44 +87,44 @@ test("an Admin turns on logging for a key and reads its access log, bodies redac
     expect(await axeViolations(page)).toEqual([]);
 
     // Bodies: every secret replaced by [REDACTED], never shown.
-    const verifyBodies = await shownBodies(rows.filter({ hasText: "POST /api/data/verify" }));
+    const verifyBodies = await detail.shownBodies(rows.filter({ hasText: "POST /api/data/verify" }));
     expect(verifyBodies).toContain(`"x-apikey":"[REDACTED]"`);
     expect(verifyBodies).toContain(`"x-integration-name":"${INTEGRATION}"`);
     expect(verifyBodies).toContain(`"token":"[REDACTED]"`);
     expect(verifyBodies).toContain(`"valid":true`);
-    const createBodies = await shownBodies(rows.filter({ hasText: "POST /api/data/api-keys" }));
+    const createBodies = await detail.shownBodies(rows.filter({ hasText: "POST /api/data/api-keys" }));
     expect(createBodies).toContain(`"secret":"[REDACTED]"`);
     expect(createBodies).toContain(`"name":"${made.key.name}"`);
     // The created key's description survives redaction; only its secret is blanked.
     expect(createBodies).toContain(`"id":"${made.key.id}"`);
     // With the bodies open, the page still passes axe (the scrollable bodies are focusable).
     expect(await axeViolations(page)).toEqual([]);
-    const bearerBodies = await shownBodies(bearer);
+    const bearerBodies = await detail.shownBodies(bearer);
     expect(bearerBodies).toContain(`"authorization":"Bearer [REDACTED]"`);
     expect(bearerBodies).toContain("bearer_not_allowed");
     const html = await page.content();
     for (const s of [secret, made.secret]) expect(html).not.toContain(s);
 
     // The status filters live in the URL.
-    await page.getByRole("navigation", { name: "Filter by status" }).getByRole("link", { name: "Refused" }).click();
+    await detail.statusFilter("Refused").click();
     await expect(page).toHaveURL(/[?&]status=refused(&|$)/);
     await expect(rows).toHaveCount(2);
     await expect(rows.filter({ hasText: "400" })).toHaveCount(1);
     await expect(rows.filter({ hasText: "401" })).toHaveCount(1);
-    await expect(page.getByRole("link", { name: "Refused" })).toHaveAttribute("aria-current", "true");
-    await page.getByRole("link", { name: "Succeeded" }).click();
+    await expect(detail.statusFilter("Refused")).toHaveAttribute("aria-current", "true");
+    await detail.statusFilter("Succeeded").click();
     await expect(page).toHaveURL(/[?&]status=success(&|$)/);
     await expect(rows).toHaveCount(4);
     await expect(rows.filter({ hasText: /validation_failed|bearer_not_allowed/ })).toHaveCount(0);
-    await page.getByRole("navigation", { name: "Filter by time" }).getByRole("link", { name: "24 hours" }).click();
+    await detail.timeFilter("24 hours").click();
     await expect(page).toHaveURL(/[?&]range=24h(&|$)/);
     await expect(page).toHaveURL(/[?&]status=success(&|$)/);
     await expect(rows).toHaveCount(4);
-    await page.getByRole("link", { name: "All", exact: true }).click();
+    await detail.statusFilter("All").click();
     await expect(rows).toHaveCount(6);
 
     // The chart and its total agree with the log.
-    await expect(page.getByTestId("usage-chart")).toHaveAttribute("aria-label", "Requests per hour over 7 days: 6 in all, 2 refused.");
+    await expect(detail.usageChart).toHaveAttribute("aria-label", "Requests per hour over 7 days: 6 in all, 2 refused.");
     await expect(page.getByText("6 requests", { exact: true })).toBeVisible();
     // Last used names the integration and its address.
     await expect(page.getByText(`from ${from}`)).toBeVisible();
@@ -161,25 +134,20 @@ test("an Admin turns on logging for a key and reads its access log, bodies redac
   }
 });
 
-test("the detail page lists a key's effective permissions: its scopes, limited by its owner's role", async ({ page, request, acme }) => {
+test("the detail page lists a key's effective permissions: its scopes, limited by its owner's role", async ({ page, request, acme, loginPage, keyDetailPage: detail }) => {
   const mine = await createApiKey(request, acme.admin.secret, { name: uniqueName("Me only, Ada's"), scopes: ["me:read"] });
   const mias = await createApiKey(request, acme.admin.secret, {
     name: uniqueName("Mia's reader"),
     ownerId: acme.memberIds["member@acme.test"],
     scopes: ["me:read", "api_keys:read"],
   });
-  await signIn(page, "admin@acme.test");
+  await loginPage.signIn("admin@acme.test");
+  const permission = (scope: string) => detail.permission(scope);
 
-  const permission = (scope: string) =>
-    page
-      .getByRole("list", { name: "Effective permissions" })
-      .getByRole("listitem")
-      .filter({ has: page.getByText(scope, { exact: true }) });
-
-  await page.goto(`/w/acme/account/api/${mine.key.id}`);
-  await expect(page.getByRole("heading", { level: 2, name: mine.key.name })).toBeVisible();
+  await detail.goto(mine.key.id);
+  await expect(detail.title(mine.key.name)).toBeVisible();
   await expect(page.getByText("Ada Admin · admin@acme.test · Admin")).toBeVisible();
-  await expect(page.getByRole("list", { name: "Effective permissions" }).getByRole("listitem")).toHaveCount(6);
+  await expect(detail.permissionItems).toHaveCount(6);
   await expect(permission("me:read")).toContainText(": allowed.");
   await expect(permission("me:read")).toContainText("In scope.");
   for (const scope of ["api_keys:read", "api_keys:write", "tokens:write", "audit:read", "verify"]) {
@@ -188,7 +156,7 @@ test("the detail page lists a key's effective permissions: its scopes, limited b
   }
 
   // Mia's key has api_keys:read in scope, but a Member may not read keys.
-  await page.goto(`/w/acme/account/api/${mias.key.id}`);
+  await detail.goto(mias.key.id);
   await expect(page.getByText("Mia Member · member@acme.test · Member")).toBeVisible();
   await expect(permission("me:read")).toContainText(": allowed.");
   await expect(permission("api_keys:read")).toContainText(": not allowed.");

@@ -1,6 +1,6 @@
-import { signIn } from "../helpers";
-import { api, createApiKey, expect, expectOk, openSettings, setMemberRole, test, uniqueName, type KeyView } from "../api/api-helpers";
-import { nextServerAction, replayAction, signedIn } from "./story-helpers";
+import { api, createApiKey, expect, expectOk, test, uniqueName, type KeyView } from "../api/api-helpers";
+import { signedIn } from "../fixtures";
+import { nextServerAction, replayAction } from "./story-helpers";
 
 // What Managers (without the grant), Members and Guests cannot reach: the Global Admin pages
 // and exports (404, as if they did not exist), the workspace settings, and — posted by hand —
@@ -14,18 +14,17 @@ const PEOPLE = [
 const DEMO_EMAILS = ["global@latchkey.test", "admin@acme.test", "manager@acme.test", "member@acme.test", "guest@acme.test", "admin@globex.test"];
 
 for (const { role, email } of PEOPLE) {
-  test(`a ${role} gets 404 for the admin pages and exports, and no settings data`, async ({ page }) => {
-    await signIn(page, email);
+  test(`a ${role} gets 404 for the admin pages and exports, and no settings data`, async ({ page, loginPage, settingsPage }) => {
+    await loginPage.signIn(email);
     await expect(page.getByText(`You are a ${role} here.`)).toBeVisible();
-    const workspaceNav = page.getByRole("navigation", { name: "Workspace" });
-    await expect(workspaceNav.getByRole("link", { name: "API" })).toBeVisible();
-    await expect(workspaceNav.getByRole("link", { name: "Settings" })).toHaveCount(0);
-    await expect(page.getByRole("navigation", { name: "Admin", exact: true })).toHaveCount(0);
+    await expect(settingsPage.workspaceLink("API")).toBeVisible();
+    await expect(settingsPage.workspaceLink("Settings")).toHaveCount(0);
+    await expect(settingsPage.adminNav).toHaveCount(0);
 
     for (const path of ["/admin/keys", "/admin/audit"]) {
       const response = await page.goto(path);
       expect(response?.status(), path).toBe(404);
-      await expect(page.getByRole("table")).toHaveCount(0);
+      await expect(settingsPage.tables).toHaveCount(0);
       await expect(page.getByText("Billing sync")).toHaveCount(0);
     }
     for (const path of ["/admin/keys/export", "/admin/audit/export", "/admin/keys/export?state=all"]) {
@@ -38,13 +37,13 @@ for (const { role, email } of PEOPLE) {
 
     const settings = await page.goto("/w/acme/settings");
     expect(settings?.status()).toBe(200);
-    await expect(page.getByRole("heading", { name: "Settings are for workspace Admins" })).toBeVisible();
+    await expect(settingsPage.heading("Settings are for workspace Admins")).toBeVisible();
     await expect(page.getByText("Ask an Admin of Acme Inc. to change its settings or members.")).toBeVisible();
-    await expect(page.getByRole("switch")).toHaveCount(0);
-    await expect(page.getByRole("table", { name: "Members" })).toHaveCount(0);
-    await expect(page.getByLabel("Maximum key lifetime (days)")).toHaveCount(0);
-    await expect(page.getByRole("button", { name: "Add member" })).toHaveCount(0);
-    const main = (await page.locator("main").textContent()) ?? "";
+    await expect(settingsPage.switches).toHaveCount(0);
+    await expect(settingsPage.members).toHaveCount(0);
+    await expect(settingsPage.lifetimeField).toHaveCount(0);
+    await expect(settingsPage.addMemberButton).toHaveCount(0);
+    const main = (await settingsPage.main.textContent()) ?? "";
     for (const other of DEMO_EMAILS.filter((e) => e !== email)) expect(main, other).not.toContain(other);
   });
 }
@@ -58,11 +57,11 @@ test("a Member's forged replay of a Global Admin's Revoke selected is refused an
   const mia = await signedIn(browser, "member@acme.test");
   try {
     // Grace revokes one key; her browser's request is recorded.
-    await grace.page.goto(`/admin/keys?q=${encodeURIComponent(recordedTarget.key.name)}`);
-    await grace.page.getByRole("checkbox", { name: `Select ${recordedTarget.key.name} (Acme Inc.)` }).click();
-    await grace.page.getByRole("button", { name: "Revoke selected" }).click();
-    const confirm = grace.page.getByRole("alertdialog", { name: "Revoke 1 key?" });
-    const [recorded] = await Promise.all([nextServerAction(grace.page), confirm.getByRole("button", { name: "Revoke 1 key" }).click()]);
+    const keys = grace.adminKeysPage;
+    await keys.goto(`q=${encodeURIComponent(recordedTarget.key.name)}`);
+    await keys.select(recordedTarget.key.name, "Acme Inc.").click();
+    await keys.revokeSelectedButton.click();
+    const [recorded] = await Promise.all([nextServerAction(grace.page), keys.confirmButton("Revoke 1 key?", "Revoke 1 key").click()]);
     await expect(grace.page.getByText("Revoked 1 key.")).toBeVisible();
     expect(recorded.postData()).toContain(recordedTarget.key.id);
     const verify = async (token: string) =>
@@ -74,8 +73,8 @@ test("a Member's forged replay of a Global Admin's Revoke selected is refused an
     const forged = await replayAction(recorded, mia.page, aimed);
     expect(forged.body).toContain("Only Global Admins can change keys across workspaces.");
     expect(await verify(forgedTarget.secret)).toMatchObject({ valid: true, key: { id: forgedTarget.key.id } });
-    await grace.page.goto(`/admin/keys?q=${encodeURIComponent(forgedTarget.key.name)}`);
-    await expect(grace.page.getByRole("table", { name: "All API keys" }).getByRole("row").filter({ hasText: forgedTarget.key.name })).toContainText("Active");
+    await keys.goto(`q=${encodeURIComponent(forgedTarget.key.name)}`);
+    await expect(keys.rows(forgedTarget.key.name)).toContainText("Active");
 
     // The same request with Grace's cookies does revoke it: only the caller made the difference.
     const genuine = await replayAction(recorded, grace.page, aimed);
@@ -87,21 +86,21 @@ test("a Member's forged replay of a Global Admin's Revoke selected is refused an
   }
 });
 
-test("a Manager's forged replay of the Admin's role change cannot make him an Admin", async ({ browser, page, request, acme }) => {
+test("a Manager's forged replay of the Admin's role change cannot make him an Admin", async ({ browser, page, request, acme, loginPage, settingsPage: settings }) => {
   test.slow();
   const max = await signedIn(browser, "manager@acme.test");
   const maxKey = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's key while forging"), ownerId: acme.memberIds["manager@acme.test"], scopes: ["me:read"] });
   const role = async () => expectOk(await api<{ role: string }>(request, "GET", "/api/data/me", { key: maxKey.secret })).role;
-  await signIn(page, "admin@acme.test");
-  await openSettings(page);
-  const roleOfMax = page.getByRole("table", { name: "Members" }).getByRole("combobox", { name: "Role for Max Manager" });
+  await loginPage.signIn("admin@acme.test");
+  await settings.open();
+  const roleOfMax = settings.roleOf("Max Manager");
   try {
-    await expect(roleOfMax.locator("option:checked")).toHaveText("Manager");
+    await expect(roleOfMax).toHaveText("Manager");
     // The Admin makes Max an Admin (recorded), then puts him back.
-    const [recorded] = await Promise.all([nextServerAction(page), setMemberRole(page, "Max Manager", "Admin")]);
+    const [recorded] = await Promise.all([nextServerAction(page), settings.setMemberRole("Max Manager", "Admin")]);
     expect(recorded.postData()).toContain(acme.memberIds["manager@acme.test"]);
     expect(await role()).toBe("admin");
-    await setMemberRole(page, "Max Manager", "Manager");
+    await settings.setMemberRole("Max Manager", "Manager");
     expect(await role()).toBe("manager");
 
     // Max replays it with his own cookies.
@@ -109,12 +108,12 @@ test("a Manager's forged replay of the Admin's role change cannot make him an Ad
     expect(forged.body).toContain("Only workspace Admins can manage members.");
     expect(await role()).toBe("manager");
     await page.reload();
-    await expect(roleOfMax.locator("option:checked")).toHaveText("Manager");
+    await expect(roleOfMax).toHaveText("Manager");
     await max.page.goto("/w/acme/settings");
     await expect(max.page.getByText("You are a Manager here.")).toBeVisible();
-    await expect(max.page.getByRole("heading", { name: "Settings are for workspace Admins" })).toBeVisible();
+    await expect(max.settingsPage.heading("Settings are for workspace Admins")).toBeVisible();
   } finally {
-    await setMemberRole(page, "Max Manager", "Manager");
+    await settings.setMemberRole("Max Manager", "Manager");
     await max.context.close();
   }
 });

@@ -1,58 +1,10 @@
 import AxeBuilder from "@axe-core/playwright";
-import type { APIRequestContext, Browser, BrowserContext, Page, Request } from "@playwright/test";
-import { SECRET_RE, signIn } from "../helpers";
-import { api, expect, expectOk, recordSecret, type KeyPage } from "../api/api-helpers";
+import type { APIRequestContext, Page, Request } from "@playwright/test";
+import { api, expectOk, type KeyPage } from "../api/api-helpers";
 
-// Steps shared by the user stories (e2e/stories): a second person in a browser of their own,
-// the Personal tokens page, and replaying a recorded server-action call as someone else.
-
-export interface Person {
-  context: BrowserContext;
-  page: Page;
-}
-
-/** Another person, signed in in a browser context of their own (their own cookies). */
-export async function signedIn(browser: Browser, email: string, options: Parameters<Browser["newContext"]>[0] = {}): Promise<Person> {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  await signIn(page, email);
-  return { context, page };
-}
-
-// ── Account > Personal tokens ────────────────────────────────────────────────────────────────
-
-export async function openTokens(page: Page, slug = "acme"): Promise<void> {
-  await page.goto(`/w/${slug}/account/tokens`);
-  await expect(page.getByRole("heading", { level: 2 }).first()).toBeVisible();
-}
-
-export function tokensTable(page: Page) {
-  return page.getByRole("table", { name: "Personal tokens" });
-}
-
-/** The row of a personal token, found by its name. */
-export function tokenRow(page: Page, name: string) {
-  return tokensTable(page).getByRole("row").filter({ has: page.getByRole("cell", { name, exact: true }) });
-}
-
-/** The cells of a token row, by column. */
-export const TOKEN_COLUMNS = { name: 0, token: 1, created: 2, expires: 3, lastUsed: 4 } as const;
-
-/** Creates a personal token through the dialog; returns its secret, read from the show-once dialog. */
-export async function createToken(page: Page, name: string): Promise<string> {
-  await page.getByRole("button", { name: "Create token" }).click();
-  const dialog = page.getByRole("dialog", { name: "Create personal token" });
-  await dialog.getByLabel("Name").fill(name);
-  await dialog.getByRole("button", { name: "Create token" }).click();
-  const created = page.getByRole("dialog", { name: "Personal token created" });
-  await expect(created).toBeVisible();
-  const secret = await created.getByLabel("Secret").inputValue();
-  expect(secret).toMatch(SECRET_RE);
-  recordSecret(secret);
-  await created.getByRole("button", { name: "Done" }).click();
-  await expect(created).toBeHidden();
-  return secret;
-}
+// Steps shared by the user stories (e2e/stories) that are not a screen's (those are in
+// e2e/pages; a second person in a browser of their own is `signedIn` in e2e/fixtures.ts):
+// replaying a recorded server-action call as someone else, clean-up, and axe.
 
 // ── Forged server-action calls ───────────────────────────────────────────────────────────────
 
