@@ -1,5 +1,7 @@
 "use client";
 
+import { addMilliseconds } from "date-fns";
+import { millisecondsInDay } from "date-fns/constants";
 import { useActionState, useState } from "react";
 import { Plus } from "lucide-react";
 import { createApiKeyAction, type CreatedKeyResult } from "@/lib/api-keys/actions";
@@ -12,7 +14,8 @@ import type { ActionResult } from "@/lib/actions";
 import type { WorkspaceMemberOption } from "@/lib/api-keys/core";
 import { ROLE_LABELS } from "@/lib/auth/permissions";
 import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
-import { Field, fieldAria, selectClassName } from "./field";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { Field, fieldAria } from "./field";
 import { ScopesFieldset } from "./scopes-fieldset";
 
 export interface CreateApiKeyDialogProps {
@@ -26,7 +29,7 @@ export interface CreateApiKeyDialogProps {
   onCreated: (created: CreatedKeyResult) => void;
 }
 
-const tomorrow = () => new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+const tomorrow = () => addMilliseconds(Date.now(), millisecondsInDay).toISOString().slice(0, 10);
 
 export function CreateApiKeyDialog(props: CreateApiKeyDialogProps) {
   const [open, setOpen] = useState(false);
@@ -87,18 +90,20 @@ function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, m
         <Input id="key-name" name="name" required maxLength={200} autoComplete="off" autoFocus {...fieldAria("key-name", errors.name, true)} />
       </Field>
       <Field id="key-owner" label="Owner" errors={errors.ownerId} hint="The key acts as this user, with their role in this workspace.">
-        <select
-          id="key-owner"
-          name="ownerId"
-          defaultValue={me ? "me" : canCreateServiceKeys ? "none" : others[0]?.id} className={selectClassName} {...fieldAria("key-owner", errors.ownerId, true)}>
-          {me ? <option value="me">Me ({me.name})</option> : null}
-          {others.map((o) => (
-            <option key={o.id} value={o.id}>
-              {o.name} · {o.email} · {ROLE_LABELS[o.role]}
-            </option>
-          ))}
-          {canCreateServiceKeys ? <option value="none">None — workspace service key (acts as Admin)</option> : null}
-        </select>
+        <Select name="ownerId" defaultValue={me ? "me" : canCreateServiceKeys ? "none" : others[0]?.id}>
+          <SelectTrigger id="key-owner" className="w-full" {...fieldAria("key-owner", errors.ownerId, true)}>
+            <SelectValue />
+          </SelectTrigger>
+          <SelectContent>
+            {me ? <SelectItem value="me">Me ({me.name})</SelectItem> : null}
+            {others.map((o) => (
+              <SelectItem key={o.id} value={o.id}>
+                {o.name} · {o.email} · {ROLE_LABELS[o.role]}
+              </SelectItem>
+            ))}
+            {canCreateServiceKeys ? <SelectItem value="none">None — workspace service key (acts as Admin)</SelectItem> : null}
+          </SelectContent>
+        </Select>
       </Field>
       <Field id="key-description" label="Description (optional)" errors={errors.description}>
         <Textarea id="key-description" name="description" rows={2} maxLength={1000} {...fieldAria("key-description", errors.description)} />

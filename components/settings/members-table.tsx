@@ -3,18 +3,23 @@
 import { useState, useTransition } from "react";
 import { toast } from "sonner";
 import { addMemberAction, changeRoleAction, countUserKeysAction, deleteUserAction, removeMemberAction, setGrantAction } from "@/lib/workspaces/actions";
-import { Field, fieldAria, selectClassName } from "@/components/api-keys/field";
+import { Field, fieldAria } from "@/components/api-keys/field";
 import { Input } from "@/components/ui/input";
 import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import type { Role } from "@/db/schema";
 import { ROLE_LABELS } from "@/lib/auth/permissions";
-import { cn } from "@/lib/utils";
 import type { MemberView } from "@/lib/workspaces/core";
 
 const ROLES: Role[] = ["admin", "manager", "member", "guest"];
+const ROLE_ITEMS = ROLES.map((r) => (
+  <SelectItem key={r} value={r}>
+    {ROLE_LABELS[r]}
+  </SelectItem>
+));
 
 function MemberRow({
   slug,
@@ -40,13 +45,11 @@ function MemberRow({
         <div className="text-xs text-muted-foreground">{member.email}</div>
       </TableCell>
       <TableCell>
-        <select
-          aria-label={`Role for ${member.name}`}
-          className={cn(selectClassName, "w-32")}
+        <Select
           value={member.role}
           disabled={pending}
-          onChange={(e) => {
-            const role = e.target.value as Role;
+          onValueChange={(value) => {
+            const role = value as Role;
             startTransition(async () => {
               const result = await changeRoleAction(slug, member.userId, role);
               if (result.ok) toast.success(`${member.name} is now ${/^[AEIOU]/.test(ROLE_LABELS[role]) ? "an" : "a"} ${ROLE_LABELS[role]}.`);
@@ -54,12 +57,12 @@ function MemberRow({
             });
           }}
         >
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {ROLE_LABELS[r]}
-            </option>
-          ))}
-        </select>
+          <SelectTrigger aria-label={`Role for ${member.name}`} className="w-32">
+            {/* Explicit text: Radix fills an empty <SelectValue /> only after hydration. */}
+            <SelectValue>{ROLE_LABELS[member.role]}</SelectValue>
+          </SelectTrigger>
+          <SelectContent>{ROLE_ITEMS}</SelectContent>
+        </Select>
       </TableCell>
       <TableCell>
         <Checkbox
@@ -94,6 +97,8 @@ function MemberRow({
 function AddMemberForm({ slug }: { slug: string }) {
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const [pending, startTransition] = useTransition();
+  // Held here so the server render shows it; form.reset() puts the select back to Member.
+  const [role, setRole] = useState<Role>("member");
   return (
     <form
       className="flex flex-wrap items-start gap-3 rounded-lg border bg-card p-4"
@@ -115,13 +120,12 @@ function AddMemberForm({ slug }: { slug: string }) {
         <Input id="add-member-email" name="email" type="email" autoComplete="off" placeholder="someone@example.com" {...fieldAria("add-member-email", errors.email)} />
       </Field>
       <Field id="add-member-role" label="Role" errors={errors.role}>
-        <select id="add-member-role" name="role" defaultValue="member" className={cn(selectClassName, "w-36")}>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {ROLE_LABELS[r]}
-            </option>
-          ))}
-        </select>
+        <Select name="role" value={role} onValueChange={(value) => setRole(value as Role)}>
+          <SelectTrigger id="add-member-role" className="w-36">
+            <SelectValue>{ROLE_LABELS[role]}</SelectValue>
+          </SelectTrigger>
+          <SelectContent>{ROLE_ITEMS}</SelectContent>
+        </Select>
       </Field>
       <Button type="submit" variant="outline" className="mt-6" disabled={pending}>
         {pending ? "Adding…" : "Add member"}

@@ -2,12 +2,13 @@
 
 import { useState, useTransition } from "react";
 import { UserPlus } from "lucide-react";
-import { Field, fieldAria, selectClassName } from "@/components/api-keys/field";
+import { Field, fieldAria } from "@/components/api-keys/field";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { createUserAction } from "@/lib/admin/users-actions";
 import { ROLE_OPTIONS } from "@/lib/admin/users-params";
 import type { FieldErrors } from "@/lib/errors";
@@ -62,30 +63,35 @@ function CreateUserForm({ workspaces, onCreated }: { workspaces: { slug: string;
       </div>
       <div className="grid gap-4 sm:grid-cols-2">
         <Field id="new-user-workspace" label="Workspace" hint="Optional." errors={errors.workspace} className="content-start">
-          <select
-            id="new-user-workspace"
-            name="workspace"
-            className={selectClassName}
-            value={workspace}
-            onChange={(e) => setWorkspace(e.target.value)}
-            {...fieldAria("new-user-workspace", errors.workspace, true)}
-          >
-            <option value="">No workspace yet</option>
-            {workspaces.map((w) => (
-              <option key={w.slug} value={w.slug}>
-                {w.name}
-              </option>
-            ))}
-          </select>
+          {/* Radix items cannot have an empty value: "none" stands for no workspace, and the form posts "". */}
+          <Select value={workspace || "none"} onValueChange={(value) => setWorkspace(value === "none" ? "" : value)}>
+            <SelectTrigger id="new-user-workspace" className="w-full" {...fieldAria("new-user-workspace", errors.workspace, true)}>
+              <SelectValue />
+            </SelectTrigger>
+            <SelectContent>
+              <SelectItem value="none">No workspace yet</SelectItem>
+              {workspaces.map((w) => (
+                <SelectItem key={w.slug} value={w.slug}>
+                  {w.name}
+                </SelectItem>
+              ))}
+            </SelectContent>
+          </Select>
+          <input type="hidden" name="workspace" value={workspace} />
         </Field>
         <Field id="new-user-role" label="Role" errors={errors.role} className="content-start">
-          <select id="new-user-role" name="role" className={`${selectClassName} disabled:cursor-not-allowed disabled:opacity-50`} defaultValue="member" disabled={!workspace} {...fieldAria("new-user-role", errors.role)}>
-            {ROLE_OPTIONS.map((r) => (
-              <option key={r.value} value={r.value}>
-                {r.label}
-              </option>
-            ))}
-          </select>
+          <Select name="role" defaultValue="member" disabled={!workspace}>
+            <SelectTrigger id="new-user-role" className="w-full" {...fieldAria("new-user-role", errors.role)}>
+              <SelectValue />
+            </SelectTrigger>
+            <SelectContent>
+              {ROLE_OPTIONS.map((r) => (
+                <SelectItem key={r.value} value={r.value}>
+                  {r.label}
+                </SelectItem>
+              ))}
+            </SelectContent>
+          </Select>
         </Field>
       </div>
       {formError ? (
