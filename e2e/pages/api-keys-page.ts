@@ -85,7 +85,7 @@ export class ApiKeysPage extends Screen {
   }
 
   get ownerField(): Locator {
-    return this.createDialog.getByLabel("Owner");
+    return this.createDialog.getByLabel("Owner", { exact: true });
   }
 
   get generateButton(): Locator {
