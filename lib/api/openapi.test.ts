@@ -44,6 +44,7 @@ const EXPECTED: [method: string, path: string, operationId: string][] = [
   ["DELETE", "/api/data/me/tokens", "deleteAllMyTokens"],
   ["DELETE", "/api/data/me/tokens/{id}", "deleteMyToken"],
   ["POST", "/api/data/verify", "verifyApiKey"],
+  ["GET", "/api/data/audit", "listAuditEvents"],
 ];
 const UNAUTHENTICATED = new Set(["/api/health", "/api/openapi.json"]);
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -73,23 +73,32 @@ export type AdminKeyFilters = z.output<typeof adminKeyFiltersSchema>;
 const isoDay = (label: string) =>
   z.preprocess(blank, z.iso.date({ error: `${label} must be a date (YYYY-MM-DD).` }).optional());
 
-export const auditFiltersSchema = z
-  .object({
-    page,
-    pageSize,
-    dir,
-    /** Workspace slug (global audit log only). */
-    workspace: z.preprocess(blank, z.string().trim().max(100).optional()),
-    /** Part of the actor's email. */
-    actor: searchText("Actor"),
-    action: z.preprocess(blank, z.enum(AUDIT_ACTIONS, { error: "Choose an action from the list." }).optional()),
-    /** A key id, or the start of the key's name or display prefix. */
-    key: searchText("Key"),
-    /** Inclusive UTC days. */
-    from: isoDay("From"),
-    to: isoDay("To"),
-  })
-  .refine((f) => !f.from || !f.to || f.from <= f.to, { path: ["to"], message: "“To” must be on or after “From”." });
+const auditFilterFields = {
+  page,
+  pageSize,
+  dir,
+  /** Workspace slug (global audit log only). */
+  workspace: z.preprocess(blank, z.string().trim().max(100).optional()),
+  /** Part of the actor's email. */
+  actor: searchText("Actor"),
+  action: z.preprocess(blank, z.enum(AUDIT_ACTIONS, { error: "Choose an action from the list." }).optional()),
+  /** A key id, or the start of the key's name or display prefix. */
+  key: searchText("Key"),
+  /** Inclusive UTC days. */
+  from: isoDay("From"),
+  to: isoDay("To"),
+};
+const fromBeforeTo = (f: { from?: string; to?: string }) => !f.from || !f.to || f.from <= f.to;
+const FROM_BEFORE_TO = { path: ["to"], message: "“To” must be on or after “From”." };
+
+export const auditFiltersSchema = z.object(auditFilterFields).refine(fromBeforeTo, FROM_BEFORE_TO);
+
+/**
+ * The workspace audit log's filters over REST: no workspace (the key's own), and the key filter
+ * named apiKey, since ?key= is where a request may carry its credential.
+ */
+const { workspace: _workspace, key: keyFilter, ...restAuditFields } = auditFilterFields;
+export const restAuditFiltersSchema = z.object({ ...restAuditFields, apiKey: keyFilter }).refine(fromBeforeTo, FROM_BEFORE_TO);
 export type AuditFiltersInput = z.input<typeof auditFiltersSchema>;
 export type AuditFilters = z.output<typeof auditFiltersSchema>;
 

@@ -203,6 +203,38 @@ export const verifyResultSchema = z.discriminatedUnion("valid", [
 
 const DATABASE_KINDS = ["pglite", "postgres"] as const satisfies readonly DatabaseKind[];
 
+// ── The audit log ───────────────────────────────────────────────────────────────────────────
+
+export const auditEventSchema = z.strictObject({
+  id: z.number().int(),
+  createdAt: isoDateTime,
+  workspaceId: id.nullable(),
+  workspaceSlug: z.string().nullable(),
+  workspaceName: z.string().nullable(),
+  actorUserId: id.nullable().meta({ description: "The person who acted; null for a system change." }),
+  actorName: z.string().nullable(),
+  actorEmail: z.string().nullable(),
+  actorApiKeyId: id.nullable().meta({ description: "The key the change was made through, if it was made over the API." }),
+  actorKeyPrefix: z.string().nullable(),
+  action: z.string().meta({ description: 'What happened, e.g. "api_key.created" or "api_key.revoked".' }),
+  apiKeyId: id.nullable().meta({ description: "The key the event is about, if any." }),
+  targetName: z.string().nullable(),
+  changes: z
+    .record(z.string(), z.strictObject({ from: z.unknown(), to: z.unknown() }))
+    .nullable()
+    .meta({ description: "Field → its value before and after, for changes." }),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+});
+
+export const auditEventPageSchema = z.strictObject({
+  items: z.array(auditEventSchema),
+  total: z.number().int().min(0),
+  page: z.number().int().min(1),
+  pageSize: z.number().int().min(1),
+});
+
 export const healthSchema = z.strictObject({
   status: z.literal("ok"),
   database: z.strictObject({ kind: z.enum(DATABASE_KINDS), reachable: z.literal(true) }),

@@ -13,6 +13,7 @@ export const API_TAGS = [
   { name: "Personal tokens", description: "The calling user's own personal access tokens, where the workspace allows them." },
   { name: "Caller", description: "Who the presented key acts as." },
   { name: "Verification", description: "For integrating services: is a key presented to you good?" },
+  { name: "Audit log", description: "Who did what to which key, when and from where." },
   { name: "Service", description: "Health and this description; no authentication." },
 ] as const;
 export type ApiTag = (typeof API_TAGS)[number]["name"];

@@ -7,6 +7,7 @@ import {
   searchApiKeysOperation,
   updateApiKeyOperation,
 } from "./api-keys";
+import { listAuditEventsOperation } from "./audit";
 import { getMeOperation } from "./caller";
 import type { Operation } from "./define";
 import { getHealthOperation, getOpenApiDocumentOperation } from "./service";
@@ -35,6 +36,7 @@ export const OPERATIONS: readonly Operation[] = [
   deleteAllMyTokensOperation,
   deleteMyTokenOperation,
   verifyApiKeyOperation,
+  listAuditEventsOperation,
   getHealthOperation,
   getOpenApiDocumentOperation,
 ];
