@@ -80,7 +80,7 @@ async function signedInCaller(db: Db, need: Requirement | undefined, opts: { pas
   return { user, userId: user.id, isGlobalAdmin: user.isGlobalAdmin, ...(await requestMeta()) };
 }
 
-async function workspaceCaller(db: Db, slug: unknown, need: Requirement | undefined): Promise<WorkspaceContext> {
+async function workspaceCaller(db: Db, slug: unknown, need: Requirement): Promise<WorkspaceContext> {
   const user = await requireSessionUser(db);
   if (typeof slug !== "string") throw notFound("Workspace not found.");
   const ctx = await resolveWorkspaceContext(db, { user, slug, ...(await requestMeta()) });
