@@ -40,6 +40,3 @@ export function fieldAria(id: string, errors?: string[], hint?: boolean) {
   const describedBy = [errors?.length ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(" ");
   return { "aria-invalid": errors?.length ? true : undefined, "aria-describedby": describedBy || undefined };
 }
-
-export const selectClassName =
-  "h-9 w-full rounded-md border border-input bg-background px-3 text-sm shadow-xs outline-none focus-visible:ring-2 focus-visible:ring-ring aria-invalid:border-destructive";

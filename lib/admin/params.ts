@@ -13,7 +13,6 @@ export const ADMIN_KEY_STATE_LABELS: Record<AdminKeyStateFilter, string> = {
 };
 
 export const ADMIN_KEY_SORTS = ["name", "workspace", "owner", "created", "expires", "lastUsed"] as const;
-export type AdminKeySort = (typeof ADMIN_KEY_SORTS)[number];
 
 /** The URL params the key filters use (besides paging and sorting), in toolbar order. */
 export const ADMIN_KEY_FILTER_PARAMS = ["q", "workspace", "owner", "state", "expiringWithin", "idleFor", "neverUsed", "noExpiry"] as const;

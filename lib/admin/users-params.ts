@@ -10,7 +10,6 @@ export const ADMIN_USER_STATE_LABELS: Record<AdminUserStateFilter, string> = {
 };
 
 export const ADMIN_USER_SORTS = ["name", "email", "created"] as const;
-export type AdminUserSort = (typeof ADMIN_USER_SORTS)[number];
 
 /** The filter params (besides paging and sorting), in toolbar order. */
 export const ADMIN_USER_FILTER_PARAMS = ["q", "state", "workspace"] as const;
