@@ -4,7 +4,10 @@ import { CredentialChannels } from "./credential-channels";
 import { InlineCode } from "./inline-code";
 import { ReferenceSection, TextAndCode } from "./reference-section";
 
-/** How to present a key, the scopes, and the failure rate limit. */
+// The handler keeps this much of the header (lib/api/handler.ts).
+const INTEGRATION_NAME_MAX = 200;
+
+/** How to present a key, the scopes, naming the caller, and the failure rate limit. */
 export function AuthenticationSection({ origin }: { origin: string }) {
   return (
     <ReferenceSection id="authentication" title="Authentication">
@@ -35,6 +38,11 @@ export function AuthenticationSection({ origin }: { origin: string }) {
                 </div>
               ))}
             </dl>
+            <p>
+              Optionally, name the calling system in an <InlineCode>X-Integration-Name</InlineCode> header (up to {INTEGRATION_NAME_MAX}{" "}
+              characters are kept). It is recorded as the key&apos;s last-used integration, shown on the key&apos;s page and in its access
+              log, so you can tell which of your systems used a key.
+            </p>
             <p className="text-muted-foreground">
               Repeated failed authentications from one address are rate limited: <InlineCode>429</InlineCode> with a{" "}
               <InlineCode>Retry-After</InlineCode> header in seconds.

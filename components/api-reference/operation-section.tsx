@@ -7,7 +7,7 @@ import { operationFields } from "./fields";
 import { InlineCode } from "./inline-code";
 import { MethodBadge } from "./method-badge";
 import { TextAndCode } from "./reference-section";
-import { errorStatusesOf } from "./responses";
+import { errorStatusesOf, exampleLocationOf } from "./responses";
 
 /** The path with its {parameters} picked out. */
 function PathText({ path }: { path: string }) {
@@ -30,6 +30,7 @@ function PathText({ path }: { path: string }) {
 export function OperationSection({ op, origin }: { op: Operation; origin: string }) {
   const { path, query, body } = operationFields(op);
   const errors = errorStatusesOf(op);
+  const location = exampleLocationOf(op);
   const example = exampleResponseOf(op.id);
   return (
     <section id={op.id} aria-labelledby={`${op.id}-title`} className="scroll-mt-20 border-t pt-6">
@@ -76,6 +77,17 @@ export function OperationSection({ op, origin }: { op: Operation; origin: string
                   </>
                 ) : null}
               </dd>
+              {location ? (
+                <>
+                  <dt className="text-muted-foreground">Location</dt>
+                  <dd className="grid gap-0.5">
+                    <span className="font-mono text-[0.8125rem] break-all">{location}</span>
+                    <span className="text-muted-foreground">
+                      The {op.status} answer&apos;s <InlineCode>Location</InlineCode> header: where the new resource lives.
+                    </span>
+                  </dd>
+                </>
+              ) : null}
             </dl>
             <FieldTable title="Path parameters" fields={path} />
             <FieldTable title="Query parameters" fields={query} />

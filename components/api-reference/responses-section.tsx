@@ -11,7 +11,7 @@ function missingKeyEnvelope() {
   return { success: false, hasError: true, statusCode: "Unauthorized", error: { message, code, technicalError: hint } };
 }
 
-/** The envelope every answer shares and what errors carry. */
+/** The envelope every answer shares, what errors carry, and what every path answers besides its own methods. */
 export function ResponsesSection() {
   return (
     <ReferenceSection id="responses" title="Responses">
@@ -30,6 +30,16 @@ export function ResponsesSection() {
               <InlineCode>error.technicalError</InlineCode>, when present, hints at the fix. Invalid input answers{" "}
               <InlineCode>400 validation_failed</InlineCode> with <InlineCode>error.validationErrors</InlineCode>: the messages per field.
               Nothing is changed by a request that fails.
+            </p>
+            <p>
+              A <InlineCode>201 Created</InlineCode> answer carries a <InlineCode>Location</InlineCode> header with the path of the new key
+              or token.
+            </p>
+            <p>
+              Every <InlineCode>GET</InlineCode> also answers <InlineCode>HEAD</InlineCode>: the same status and headers, no body.{" "}
+              <InlineCode>OPTIONS</InlineCode> on any path answers <InlineCode>204</InlineCode> with an <InlineCode>Allow</InlineCode>{" "}
+              header naming the methods the path supports; any other method answers <InlineCode>405 method_not_allowed</InlineCode>, also
+              with <InlineCode>Allow</InlineCode>.
             </p>
             <p className="text-muted-foreground">
               Times are ISO 8601 strings in UTC. A secret appears only in the response that creates it.

@@ -10,3 +10,9 @@ export function errorStatusesOf(op: Operation): number[] {
   if (op.scope === null) return op.id === "getHealth" ? [503] : [];
   return [400, 401, 403, ...(op.notFound ? [404] : []), 405, ...(op.method === "GET" ? [] : [413, 415]), 429, 500];
 }
+
+/** The Location header of a 201, as the handler would send it for the operation's example. */
+export function exampleLocationOf(op: Operation): string | undefined {
+  if (op.scope === null || !op.location) return undefined;
+  return op.location(op.output.schema.parse(op.output.example));
+}
