@@ -5,7 +5,13 @@ import { ReferenceSection } from "./reference-section";
 export function ErrorCodesSection() {
   return (
     <ReferenceSection id="errors" title="Errors">
-      <div className="overflow-x-auto rounded-md border">
+      {/* Scrolls sideways on a phone: focusable, so a keyboard can scroll it too. */}
+      <div
+        role="region"
+        aria-label="Error codes"
+        tabIndex={0}
+        className="overflow-x-auto rounded-md border outline-none focus-visible:ring-2 focus-visible:ring-ring"
+      >
         <table className="w-full text-sm">
           <caption className="sr-only">Error codes</caption>
           <thead className="bg-muted/50 text-left text-xs text-muted-foreground">
