@@ -8,7 +8,13 @@ import { checkEnv, env } from "./env";
 import { ensureAuthSecret } from "./startup";
 
 export async function boot(): Promise<void> {
-  checkEnv();
+  try {
+    checkEnv();
+  } catch (err) {
+    // Next would log this with a stack trace and go on answering every request with a 500.
+    console.error((err as Error).message);
+    process.exit(1);
+  }
   const secret = ensureAuthSecret();
   const database = await getDatabase();
   const { db, kind, location } = database;
