@@ -1,4 +1,4 @@
-// npx tsx bench/api.ts [--db pglite|postgres|both] [--transport listener|next|both] [--keys 100000] [--duration 10] [--connections 50]
+// npx tsx --conditions=react-server bench/api.ts [--db pglite|postgres|both] [--transport listener|next|both] [--keys 100000] [--duration 10] [--connections 50]
 // On-demand REST API benchmark (see bench/README.md): seeds a throwaway database with N keys,
 // starts the production server on it, and measures /api/health against the two authenticated
 // hot paths with autocannon. Needs a prior `npm run build`. Never touches a developer's data.
@@ -63,7 +63,7 @@ function parseOptions(): Options {
   });
   if (values.help) {
     console.log(
-      "Usage: npx tsx bench/api.ts [--db pglite|postgres|both] [--transport listener|next|both] [--keys 100000] [--duration 10] [--connections 50]",
+      "Usage: npx tsx --conditions=react-server bench/api.ts [--db pglite|postgres|both] [--transport listener|next|both] [--keys 100000] [--duration 10] [--connections 50]",
     );
     console.log("--transport next runs the server with LATCHKEY_API_LISTENER=0: the REST API through Next's own pipeline.");
     console.log(`PostgreSQL runs create a throwaway database on BENCH_ADMIN_URL (default ${DEFAULT_ADMIN_URL}).`);

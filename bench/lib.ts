@@ -40,7 +40,7 @@ export function adminUrlFromEnv(): string {
 /** Exits unless run from the repository root with a production build present. */
 export function requireRepoRootAndBuild(script: string): void {
   if (!fs.existsSync(path.join(ROOT, "db", "migrations")) || !fs.existsSync(SERVER_SCRIPT))
-    fail(`run this from the repository root (npx tsx ${script}).`);
+    fail(`run this from the repository root (npx tsx --conditions=react-server ${script}).`);
   if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID")))
     fail("no production build found: run `npm run build` first, then run the benchmark again.");
 }

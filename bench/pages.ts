@@ -1,4 +1,4 @@
-// npx tsx bench/pages.ts [--db postgres|pglite|both] [--keys 100000] [--audit 1000000] [--access-logs 200000]
+// npx tsx --conditions=react-server bench/pages.ts [--db postgres|pglite|both] [--keys 100000] [--audit 1000000] [--access-logs 200000]
 //                        [--runs 20] [--warmup 3] [--only <text>] [--explain slow|all] [--sql <file>] [--wait-idle 90] [--keep]
 // On-demand benchmark of the console pages at scale (see bench/README.md): seeds a throwaway
 // database with 100,000 keys, 1,000,000 audit events and a busy key's 200,000 access-log rows,
@@ -72,7 +72,7 @@ interface Options {
   adminUrl: string;
 }
 
-const USAGE = `Usage: npx tsx bench/pages.ts [options]
+const USAGE = `Usage: npx tsx --conditions=react-server bench/pages.ts [options]
   --db postgres|pglite|both  database(s) to measure (default postgres)
   --keys N                   API keys to seed (default 100000)
   --audit N                  audit events to seed (default 1000000)

@@ -1,3 +1,4 @@
+import "server-only";
 import { addHours, subMilliseconds } from "date-fns";
 import { millisecondsInDay, millisecondsInHour } from "date-fns/constants";
 import { and, count, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";

@@ -1,3 +1,5 @@
+import "server-only";
+
 // Access-log bodies are stored only when a key's logging is on, capped and with every secret removed.
 
 export const BODY_CAP_BYTES = 8 * 1024;

@@ -1,3 +1,4 @@
+import "server-only";
 import { subMilliseconds } from "date-fns";
 import { millisecondsInDay, millisecondsInMinute } from "date-fns/constants";
 import { lt, sql } from "drizzle-orm";

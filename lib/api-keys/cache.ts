@@ -1,3 +1,4 @@
+import "server-only";
 import { onTransactionEnd, type OpenDatabase } from "@/db";
 
 // Verified keys are cached per instance so the hot path usually needs no query at all.

@@ -1,3 +1,4 @@
+import "server-only";
 import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { apiKeys, memberships, users, workspaces, type ApiKey, type Role, type Workspace } from "@/db/schema";

@@ -1,3 +1,4 @@
+import "server-only";
 import { addMilliseconds } from "date-fns";
 import { millisecondsInDay } from "date-fns/constants";
 import { and, asc, count, desc, eq, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";

@@ -1,3 +1,4 @@
+import "server-only";
 import type { DbOrTx } from "@/db";
 import { auditEvents, type AuditChanges } from "@/db/schema";
 import type { WorkspaceContext } from "@/lib/auth/context";

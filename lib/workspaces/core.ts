@@ -1,3 +1,4 @@
+import "server-only";
 import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { apiKeys, memberships, users, workspaces, type Role, type Workspace } from "@/db/schema";
