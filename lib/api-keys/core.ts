@@ -417,6 +417,8 @@ export interface RevokeAudit {
  * Callers check permission (and lock a single key they answer about) first.
  */
 export async function revokeKeysInTx(tx: Tx, ctx: WorkspaceContext, where: SQL | undefined, audit: RevokeAudit = {}): Promise<ApiKey[]> {
+  // and() of nothing is undefined, which would revoke every key of every workspace.
+  if (!where) throw new Error("revokeKeysInTx needs a condition naming the keys to revoke.");
   const revokedAt = new Date();
   const revokedById = audit.revokedById === undefined ? ctx.humanId : audit.revokedById;
   const revoked = await tx
