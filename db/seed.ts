@@ -1,4 +1,4 @@
-import { addDays } from "date-fns";
+import { addUtcDays } from "@/lib/dates";
 import { count } from "drizzle-orm";
 import type { Db } from "./index";
 import { memberships, users, workspaces, type Role } from "./schema";
@@ -67,7 +67,7 @@ export async function seedDemo(db: Db): Promise<void> {
           description: k.description,
           ownerId: k.owner ? byEmail[k.owner].id : null,
           // Omitted: the workspace's maximum lifetime, as the create dialog offers.
-          expiresAt: k.days === undefined ? undefined : addDays(now, k.days).toISOString(),
+          expiresAt: k.days === undefined ? undefined : addUtcDays(now, k.days).toISOString(),
           enabled: k.enabled ?? true,
           bearerAllowed: k.bearer ?? true,
         });

@@ -1,11 +1,10 @@
 "use client";
 
-import { addMilliseconds } from "date-fns";
-import { millisecondsInDay } from "date-fns/constants";
 import { useActionState, useState } from "react";
 import { Plus } from "lucide-react";
 import { createApiKeyAction, type CreatedKeyResult } from "@/lib/api-keys/actions";
 import { Button } from "@/components/ui/button";
+import { addUtcDays } from "@/lib/dates";
 import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
@@ -29,7 +28,7 @@ export interface CreateApiKeyDialogProps {
   onCreated: (created: CreatedKeyResult) => void;
 }
 
-const tomorrow = () => addMilliseconds(Date.now(), millisecondsInDay).toISOString().slice(0, 10);
+const tomorrow = () => addUtcDays(Date.now(), 1).toISOString().slice(0, 10);
 
 export function CreateApiKeyDialog(props: CreateApiKeyDialogProps) {
   const [open, setOpen] = useState(false);

@@ -1,9 +1,10 @@
 import "server-only";
-import { addHours, subMilliseconds } from "date-fns";
-import { millisecondsInDay, millisecondsInHour } from "date-fns/constants";
+import { addHours } from "date-fns";
+import { millisecondsInHour } from "date-fns/constants";
 import { and, count, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@/db";
+import { subUtcDays } from "@/lib/dates";
 import { accessLogs, type AccessLog } from "@/db/schema";
 import { getApiKey } from "@/lib/api-keys/core";
 import type { WorkspaceContext } from "@/lib/auth/context";
@@ -28,7 +29,7 @@ export interface AccessLogPage {
 /** A key's access log, newest first; the key must be a live key of the caller's workspace. */
 export async function listAccessLogs(db: DbOrTx, ctx: WorkspaceContext, keyId: string, query: AccessLogQuery, now = new Date()): Promise<AccessLogPage> {
   await getApiKey(db, ctx, keyId); // permission + workspace check
-  const since = subMilliseconds(now, ACCESS_LOG_RANGES[query.range] * millisecondsInDay);
+  const since = subUtcDays(now, ACCESS_LOG_RANGES[query.range]);
   const conds: SQL[] = [eq(accessLogs.apiKeyId, keyId), gte(accessLogs.at, since)];
   if (query.status === "success") conds.push(lt(accessLogs.status, 400));
   if (query.status === "refused") conds.push(gte(accessLogs.status, 400));
@@ -59,7 +60,7 @@ export async function usageByHour(db: DbOrTx, ctx: WorkspaceContext, keyId: stri
   // The buckets are UTC hours. Not date-fns's startOfHour: it rounds to the server's local hour,
   // which in a zone like Asia/Kolkata (+05:30) begins half-way through a UTC hour.
   const end = addHours(Math.floor(now.getTime() / millisecondsInHour) * millisecondsInHour, 1);
-  const start = subMilliseconds(end, 7 * millisecondsInDay);
+  const start = subUtcDays(end, 7);
   const hour = sql<string>`to_char(date_trunc('hour', ${accessLogs.at} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`;
   const rows = await db
     .select({

@@ -1,9 +1,9 @@
 import "server-only";
-import { subMilliseconds } from "date-fns";
-import { millisecondsInDay, millisecondsInMinute } from "date-fns/constants";
+import { millisecondsInMinute } from "date-fns/constants";
 import { lt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import { accessLogs, type NewAccessLog } from "@/db/schema";
+import { subUtcDays } from "@/lib/dates";
 import { env } from "@/lib/env";
 
 // Access-log entries are buffered in memory and written in batches, so logging never adds a
@@ -107,7 +107,7 @@ async function maybePurge(): Promise<void> {
 
 /** Deletes entries older than the retention period. Returns how many. */
 export async function purgeAccessLogs(db: Db, now = new Date(), days = retentionDays()): Promise<number> {
-  const cutoff = subMilliseconds(now, days * millisecondsInDay);
+  const cutoff = subUtcDays(now, days);
   const old = lt(accessLogs.at, cutoff);
   const n = await db.$count(accessLogs, old);
   if (n > 0) await db.delete(accessLogs).where(old);

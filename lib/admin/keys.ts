@@ -1,4 +1,4 @@
-import { addDays, subDays } from "date-fns";
+import { addUtcDays, subUtcDays } from "@/lib/dates";
 import { and, asc, count, desc, eq, gt, ilike, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { apiKeys, users, workspaces, type ApiKey } from "@/db/schema";
@@ -116,10 +116,10 @@ export function adminKeyConditions(f: AdminKeyFilters, now: Date): SQL | undefin
     conds.push(anyOf(apiKeys.ownerId, sql`select ${users.id} from ${users} where ${ilike(users.email, contains(f.owner))}`));
   }
   if (f.expiringWithin !== undefined) {
-    conds.push(gt(apiKeys.expiresAt, now), lte(apiKeys.expiresAt, addDays(now, f.expiringWithin)));
+    conds.push(gt(apiKeys.expiresAt, now), lte(apiKeys.expiresAt, addUtcDays(now, f.expiringWithin)));
   }
   if (f.idleFor !== undefined) {
-    const before = subDays(now, f.idleFor);
+    const before = subUtcDays(now, f.idleFor);
     conds.push(or(lt(apiKeys.lastUsedAt, before), and(isNull(apiKeys.lastUsedAt), lt(apiKeys.createdAt, before))));
   }
   if (f.neverUsed) conds.push(isNull(apiKeys.lastUsedAt));

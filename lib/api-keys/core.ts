@@ -1,4 +1,4 @@
-import { addDays } from "date-fns";
+import { addUtcDays } from "@/lib/dates";
 import { and, asc, count, desc, eq, gt, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
@@ -115,7 +115,7 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
 
 /** The latest expiry the workspace allows for a key created now; null when there is no maximum. */
 export function maxExpiryFor(workspace: Pick<Workspace, "maxKeyLifetimeDays">, now = new Date()): Date | null {
-  return workspace.maxKeyLifetimeDays == null ? null : addDays(now, workspace.maxKeyLifetimeDays);
+  return workspace.maxKeyLifetimeDays == null ? null : addUtcDays(now, workspace.maxKeyLifetimeDays);
 }
 
 /** Checks an expiry against "in the future" and the workspace's maximum lifetime. */

@@ -1,9 +1,8 @@
 import "server-only";
-import { addMilliseconds } from "date-fns";
-import { millisecondsInDay } from "date-fns/constants";
 import { and, asc, count, desc, eq, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "@/db";
+import { addUtcDays } from "@/lib/dates";
 import { apiKeys, auditEvents, users, workspaces, type AuditChanges } from "@/db/schema";
 import { isUuid } from "@/lib/api-keys/core";
 import type { WorkspaceContext } from "@/lib/auth/context";
@@ -95,9 +94,7 @@ const rowColumns = {
   userAgent: auditEvents.userAgent,
 };
 
-// A day of 24 hours, not addDays: that keeps the local time of day, so across a daylight-saving
-// change in the server's zone it would move the UTC midnight by an hour.
-const nextDay = (day: string) => addMilliseconds(new Date(`${day}T00:00:00.000Z`), millisecondsInDay);
+const nextDay = (day: string) => addUtcDays(new Date(`${day}T00:00:00.000Z`), 1);
 
 /** Conditions on audit_events alone (other tables through sub-selects), so the count needs no joins. */
 function conditions(workspaceId: string | null, f: AuditFilters): SQL | undefined {
