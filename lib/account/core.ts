@@ -1,12 +1,13 @@
 import { aliasedTable, and, desc, eq, isNull } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { apiKeys, memberships, users, workspaces, type ApiKey } from "@/db/schema";
-import { isUuid, stateOf, type ApiKeyState } from "@/lib/api-keys/core";
+import { isUuid, revokeKeysInTx, stateOf, type ApiKeyState } from "@/lib/api-keys/core";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { ACCOUNT_FREE_FAILURES, accountKey, clearSignInFailures, recordSignInFailure, signInBlockedFor, throttleMessage } from "@/lib/auth/sign-in-throttle";
 import { AppError, invalid, notFound } from "@/lib/errors";
 import { fieldErrorsOf } from "@/lib/validations/api-keys";
-import { recordAccountAudit, type AccountActor } from "./audit";
+import type { AccountActor } from "./audit";
+import { recordAudit } from "@/lib/audit/record";
 import { changePasswordSchema, profileSchema, type ChangePasswordInput, type ProfileInput } from "./validation";
 
 // A signed-in person's own account: profile, password, sessions and the keys that act as
@@ -62,7 +63,7 @@ export async function updateProfile(db: Db, actor: AccountActor, rawInput: Profi
     if (!before) throw new AppError("unauthenticated", ACCOUNT_GONE);
     if (before.name === name) return { name };
     await tx.update(users).set({ name }).where(eq(users.id, actor.userId));
-    await recordAccountAudit(tx, actor, {
+    await recordAudit(tx, actor, {
       action: "user.profile_updated",
       workspaceId: null,
       targetName: name,
@@ -109,7 +110,7 @@ export async function changePassword(
       .where(and(eq(users.id, actor.userId), eq(users.passwordHash, current.passwordHash), isNull(users.deletedAt), isNull(users.disabledAt)))
       .returning({ email: users.email });
     if (done.length === 0) throw new AppError("conflict", "Your password was changed somewhere else meanwhile. Nothing was changed here.");
-    await recordAccountAudit(tx, actor, {
+    await recordAudit(tx, actor, {
       action: "user.password_changed",
       workspaceId: null,
       targetName: current.name,
@@ -128,7 +129,7 @@ export async function signOutEverywhere(db: Db, actor: AccountActor, now = new D
       .where(and(eq(users.id, actor.userId), isNull(users.deletedAt)))
       .returning({ name: users.name });
     if (done.length === 0) throw new AppError("unauthenticated", ACCOUNT_GONE);
-    await recordAccountAudit(tx, actor, {
+    await recordAudit(tx, actor, {
       action: "user.signed_out_everywhere",
       workspaceId: null,
       targetName: done[0].name,
@@ -196,22 +197,12 @@ export async function listKeysActingAs(db: DbOrTx, actor: AccountActor, now = ne
  */
 export async function revokeKeyActingAsMe(db: Db, actor: AccountActor, keyId: unknown): Promise<{ id: string; name: string }> {
   if (!isUuid(keyId)) throw notFound("Key not found.");
-  const revokedAt = new Date();
   return db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(apiKeys)
-      .set({ revokedAt, revokedById: actor.userId, updatedAt: revokedAt })
-      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.ownerId, actor.userId), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id, name: apiKeys.name, kind: apiKeys.kind, workspaceId: apiKeys.workspaceId });
+    // Only a live key that acts as the actor; locked, so of two revokes the second finds none.
+    const mine = and(eq(apiKeys.id, keyId), eq(apiKeys.ownerId, actor.userId), isNull(apiKeys.revokedAt));
+    const [row] = await tx.select({ kind: apiKeys.kind }).from(apiKeys).where(mine).for("update");
     if (!row) throw notFound("Key not found.");
-    await recordAccountAudit(tx, actor, {
-      action: "api_key.revoked",
-      workspaceId: row.workspaceId,
-      apiKeyId: row.id,
-      targetName: row.name,
-      changes: { revokedAt: { from: null, to: revokedAt } },
-      metadata: { via: "owner", kind: row.kind },
-    });
-    return { id: row.id, name: row.name };
+    const [revoked] = await revokeKeysInTx(tx, actor, mine, { metadata: { via: "owner", kind: row.kind } });
+    return { id: revoked.id, name: revoked.name };
   });
 }

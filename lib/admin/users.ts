@@ -4,7 +4,8 @@ import { and, asc, count, desc, eq, ilike, inArray, isNotNull, isNull, or, sql, 
 import { z } from "zod";
 import type { Db, DbOrTx } from "@/db";
 import { apiKeys, memberships, roleEnum, users, workspaces, type Role } from "@/db/schema";
-import { recordAccountAudit, type AccountActor } from "@/lib/account/audit";
+import { type AccountActor } from "@/lib/account/audit";
+import { recordAudit } from "@/lib/audit/record";
 import { personName } from "@/lib/account/validation";
 import { isUuid } from "@/lib/api-keys/core";
 import type { WorkspaceContext } from "@/lib/auth/context";
@@ -12,7 +13,7 @@ import { hashPassword } from "@/lib/auth/password";
 import { forbidden, invalid, isUniqueViolation, notFound } from "@/lib/errors";
 import { anyOf, contains } from "@/lib/like";
 import { fieldErrorsOf } from "@/lib/validations/api-keys";
-import { deleteUser } from "@/lib/workspaces/users";
+import { deleteUserInTx } from "@/lib/workspaces/users";
 import { ADMIN_USER_SORTS, ADMIN_USER_STATES } from "./users-params";
 
 // Admin > Users: every person who can sign in, for Global Admins only. Each function checks
@@ -203,7 +204,7 @@ export async function createUser(db: Db, actor: AccountActor, rawInput: CreateUs
         .insert(users)
         .values({ name: input.name, email: input.email, isGlobalAdmin: input.isGlobalAdmin, passwordHash, mustChangePassword: true })
         .returning({ id: users.id, name: users.name, email: users.email, isGlobalAdmin: users.isGlobalAdmin });
-      await recordAccountAudit(tx, actor, {
+      await recordAudit(tx, actor, {
         action: "user.created",
         workspaceId: null,
         targetName: user.name,
@@ -212,7 +213,7 @@ export async function createUser(db: Db, actor: AccountActor, rawInput: CreateUs
       });
       if (workspace) {
         await tx.insert(memberships).values({ workspaceId: workspace.id, userId: user.id, role });
-        await recordAccountAudit(tx, actor, {
+        await recordAudit(tx, actor, {
           action: "member.added",
           workspaceId: workspace.id,
           targetName: user.name,
@@ -262,7 +263,7 @@ export async function disableUser(db: Db, actor: AccountActor, userId: unknown, 
     if (target.disabledAt) throw invalid({ userId: [`${target.name} is already disabled.`] }, `${target.name} is already disabled.`);
     if (isLastActiveGlobalAdmin) throw lastGlobalAdmin();
     await tx.update(users).set({ disabledAt: now, sessionsValidAfter: now }).where(eq(users.id, target.id));
-    await recordAccountAudit(tx, actor, {
+    await recordAudit(tx, actor, {
       action: "user.disabled",
       workspaceId: null,
       targetName: target.name,
@@ -280,7 +281,7 @@ export async function enableUser(db: Db, actor: AccountActor, userId: unknown): 
     const { target } = await lockTarget(tx, actor, userId, "re-enable");
     if (!target.disabledAt) throw invalid({ userId: [`${target.name} is not disabled.`] }, `${target.name} is not disabled.`);
     await tx.update(users).set({ disabledAt: null }).where(eq(users.id, target.id));
-    await recordAccountAudit(tx, actor, {
+    await recordAudit(tx, actor, {
       action: "user.enabled",
       workspaceId: null,
       targetName: target.name,
@@ -313,9 +314,8 @@ export async function deleteUserAsAdmin(db: Db, actor: AccountActor, userId: unk
       ip: actor.ip ?? null,
       userAgent: actor.userAgent ?? null,
     } as unknown as WorkspaceContext;
-    // A transaction is a database handle too: deleteUser's own transaction becomes a savepoint.
-    const result = await deleteUser(tx as unknown as Db, ctx, target.id);
-    await recordAccountAudit(tx, actor, {
+    const result = await deleteUserInTx(tx, ctx, target.id);
+    await recordAudit(tx, actor, {
       action: "user.deleted",
       workspaceId: null,
       targetName: target.name,

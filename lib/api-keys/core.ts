@@ -5,7 +5,7 @@ import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { apiKeys, memberships, users, type ApiKey, type Role, type Workspace } from "@/db/schema";
 import { assertCan, type WorkspaceContext } from "@/lib/auth/context";
 import { can, credentialExceeds, permissionsOf, PERMISSIONS, type Permission, type Principal } from "@/lib/auth/permissions";
-import { recordAudit, diffFields, type AuditAction } from "@/lib/audit/record";
+import { recordAudit, diffFields, type AuditAction, type AuditActor } from "@/lib/audit/record";
 import { AppError, forbidden, invalid, isUniqueViolation, notFound, type FieldErrors } from "@/lib/errors";
 import {
   API_KEY_SCOPES,
@@ -416,11 +416,16 @@ export interface RevokeAudit {
  * and one audit event, in that key's own workspace, so each path leaves the same record.
  * Callers check permission (and lock a single key they answer about) first.
  */
-export async function revokeKeysInTx(tx: Tx, ctx: WorkspaceContext, where: SQL | undefined, audit: RevokeAudit = {}): Promise<ApiKey[]> {
+export async function revokeKeysInTx(
+  tx: Tx,
+  ctx: AuditActor & { humanId?: string | null },
+  where: SQL | undefined,
+  audit: RevokeAudit = {},
+): Promise<ApiKey[]> {
   // and() of nothing is undefined, which would revoke every key of every workspace.
   if (!where) throw new Error("revokeKeysInTx needs a condition naming the keys to revoke.");
   const revokedAt = new Date();
-  const revokedById = audit.revokedById === undefined ? ctx.humanId : audit.revokedById;
+  const revokedById = audit.revokedById === undefined ? (ctx.humanId ?? ctx.userId) : audit.revokedById;
   const revoked = await tx
     .update(apiKeys)
     .set({ revokedAt, revokedById, updatedAt: revokedAt })

@@ -1,7 +1,6 @@
 import "server-only";
 import type { DbOrTx } from "@/db";
 import { auditEvents, type AuditChanges } from "@/db/schema";
-import type { WorkspaceContext } from "@/lib/auth/context";
 
 export const AUDIT_ACTIONS = [
   "api_key.created",
@@ -32,31 +31,45 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
   action: AuditAction;
-  /** The event's workspace when it is not the context's: deleting a user revokes keys in every workspace. */
-  workspaceId?: string;
+  /**
+   * The event's workspace when it is not the actor's (deleting a user revokes keys in every
+   * workspace); null for an event of no workspace (an account change: the global log lists it).
+   */
+  workspaceId?: string | null;
   apiKeyId?: string | null;
   targetName?: string | null;
   changes?: AuditChanges | null;
   metadata?: Record<string, unknown> | null;
 }
 
+/** Who acted and from where: a workspace context, or a signed-in person outside any workspace. */
+export interface AuditActor {
+  userId: string | null;
+  /** The key the change was made through, over the API. */
+  apiKeyId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  /** The workspace an entry belongs to when it names none. */
+  workspace?: { id: string };
+}
+
 /** Writes audit events with the caller's transaction, so the record and the change commit together. */
-export async function recordAudit(tx: DbOrTx, ctx: WorkspaceContext, entries: AuditEntry | AuditEntry[]): Promise<void> {
+export async function recordAudit(tx: DbOrTx, actor: AuditActor, entries: AuditEntry | AuditEntry[]): Promise<void> {
   const list = Array.isArray(entries) ? entries : [entries];
   // Batches keep a revoke-all of thousands of keys under the parameter limit of one statement.
   for (let i = 0; i < list.length; i += 1000) {
     await tx.insert(auditEvents).values(
       list.slice(i, i + 1000).map((e) => ({
-        workspaceId: e.workspaceId ?? ctx.workspace.id,
-        actorUserId: ctx.userId,
-        actorApiKeyId: ctx.apiKeyId,
+        workspaceId: e.workspaceId === undefined ? (actor.workspace?.id ?? null) : e.workspaceId,
+        actorUserId: actor.userId,
+        actorApiKeyId: actor.apiKeyId ?? null,
         action: e.action,
         apiKeyId: e.apiKeyId ?? null,
         targetName: e.targetName ?? null,
         changes: e.changes ?? null,
         metadata: e.metadata ?? null,
-        ip: ctx.ip,
-        userAgent: ctx.userAgent,
+        ip: actor.ip ?? null,
+        userAgent: actor.userAgent ?? null,
       })),
     );
   }
