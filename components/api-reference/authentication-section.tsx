@@ -1,11 +1,9 @@
+import { INTEGRATION_NAME_MAX } from "@/lib/api/limits";
 import { API_KEY_SCOPES, SCOPE_LABELS } from "@/lib/validations/api-keys";
 import { CodeBlock } from "./code-block";
 import { CredentialChannels } from "./credential-channels";
 import { InlineCode } from "./inline-code";
 import { ReferenceSection, TextAndCode } from "./reference-section";
-
-// The handler keeps this much of the header (lib/api/handler.ts).
-const INTEGRATION_NAME_MAX = 200;
 
 /** How to present a key, the scopes, naming the caller, and the failure rate limit. */
 export function AuthenticationSection({ origin }: { origin: string }) {

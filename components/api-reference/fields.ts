@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { fieldNote } from "@/lib/api/openapi";
-import { OPERATIONS, type Operation } from "@/lib/api/operations";
+import { fieldNote, queryNotesComponent } from "@/lib/api/openapi";
+import type { Operation } from "@/lib/api/operations";
 
 // The reference page's field tables, read from each operation's own zod schemas (as the handler
 // parses its input: io "input"), so a field, limit or default cannot be documented here without
@@ -79,16 +79,6 @@ function objectRows(schema: z.ZodType, component: string): FieldRow[] {
   );
 }
 
-/**
- * The request component a schema is published as. A query schema has no name of its own; when an
- * operation takes the same schema as its body (GET /api-keys and POST /api-keys/search), the
- * OpenAPI document publishes it once, under that name, and its field notes are that component's.
- */
-function componentOf(schema: z.ZodType): string {
-  for (const op of OPERATIONS) if (op.scope !== null && op.body?.schema === schema) return op.body.component;
-  return "";
-}
-
 const cache = new WeakMap<Operation, OperationFields>();
 
 /** Path parameters, query parameters and body fields of an operation. */
@@ -103,7 +93,7 @@ export function operationFields(op: Operation): OperationFields {
     notes: [],
     description,
   }));
-  const query = op.scope !== null && op.query ? objectRows(op.query, componentOf(op.query)) : [];
+  const query = op.scope !== null && op.query ? objectRows(op.query, queryNotesComponent(op)) : [];
   const body = op.scope !== null && op.body ? objectRows(op.body.schema, op.body.component) : [];
   const fields = { path, query, body };
   cache.set(op, fields);

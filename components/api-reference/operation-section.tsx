@@ -7,7 +7,8 @@ import { operationFields } from "./fields";
 import { InlineCode } from "./inline-code";
 import { MethodBadge } from "./method-badge";
 import { TextAndCode } from "./reference-section";
-import { errorStatusesOf, exampleLocationOf } from "./responses";
+import { errorStatusesOf } from "@/lib/api/openapi";
+import { exampleLocationOf } from "./responses";
 
 /** The path with its {parameters} picked out. */
 function PathText({ path }: { path: string }) {

@@ -3,12 +3,12 @@
 import { workspaceAction, type ActionResult, type Requirement } from "@/lib/actions";
 import { AppError } from "@/lib/errors";
 import type { UpdateApiKeyInput } from "@/lib/validations/api-keys";
-import { createApiKey, revokeAllApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "./core";
+import { createApiKey, MANAGE_DENIED, revokeAllApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "./core";
 
 // Thin adapters: the wrapper checks session, membership and the permission; the core function
 // checks the permission again and the input, writes the change and its audit event.
 
-const MANAGE: Requirement = { permission: "api_keys.manage", denied: "You don't have permission to manage API keys in this workspace." };
+const MANAGE: Requirement = { permission: "api_keys.manage", denied: MANAGE_DENIED };
 
 const apiPage = (slug: string) => ({ revalidate: { path: `/w/${slug}/account/api` } });
 

@@ -67,8 +67,8 @@ export function stateOf(key: Pick<ApiKey, "revokedAt" | "expiresAt" | "enabled">
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: unknown): s is string => typeof s === "string" && UUID_RE.test(s);
 
-const MANAGE_DENIED = "You don't have permission to manage API keys in this workspace.";
-const KEY_NOT_FOUND = "API key not found.";
+export const MANAGE_DENIED = "You don't have permission to manage API keys in this workspace.";
+export const KEY_NOT_FOUND = "API key not found.";
 const IMPORT_REFUSED = "This secret cannot be imported. Generate a new key instead, or import another secret.";
 const TOKEN_REVOKE_DENIED = "Only Global Admins can revoke another user's personal token.";
 

@@ -57,6 +57,8 @@ export type VerifyResult =
   | { ok: true; value: VerifiedKey }
   | { ok: false; code: VerifyFailureCode; status: 401 | 403; message: string; hint?: string; found?: VerifiedKey };
 
+export const KEY_DISABLED = { message: "This API key is disabled.", hint: "A workspace admin can re-enable it on the API tab." } as const;
+
 const fail = (code: VerifyFailureCode, status: 401 | 403, message: string, hint?: string, found?: VerifiedKey): VerifyResult => ({
   ok: false,
   code,
@@ -145,7 +147,7 @@ function evaluate({ ownerGone, ownerDisabled, ...found }: Found, via: PresentedV
   if (key.revokedAt) return fail("key_revoked", 401, "This API key has been revoked.", undefined, found);
   if (key.expiresAt && key.expiresAt <= now)
     return fail("key_expired", 401, `This API key expired on ${key.expiresAt.toISOString().slice(0, 10)}.`, undefined, found);
-  if (!key.enabled) return fail("key_disabled", 401, "This API key is disabled.", "A workspace admin can re-enable it on the API tab.", found);
+  if (!key.enabled) return fail("key_disabled", 401, KEY_DISABLED.message, KEY_DISABLED.hint, found);
   if (via === "bearer" && !key.bearerAllowed)
     return fail(
       "bearer_not_allowed",

@@ -6,6 +6,7 @@ import { bodyInput, readBody, type ParsedBody } from "./body";
 import { extractCredential } from "./credentials";
 import { ApiError, bearerChallenge, errorCodeOf, errorResponse, okText } from "./envelope";
 import { ERROR_MESSAGES } from "./errors";
+import { INTEGRATION_NAME_MAX } from "./limits";
 import type { KeyOperation, OperationOutput } from "./operations/define";
 import { enqueueAccessLog } from "@/lib/access-log/writer";
 import { redactBody, redactHeaders, redactPath } from "@/lib/access-log/redact";
@@ -72,7 +73,7 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
       if (!auth.key.scopes.includes(op.scope))
         throw new ApiError(403, "scope_missing", ERROR_MESSAGES.scopeMissing(op.scope), { technicalError: ERROR_MESSAGES.scopesHeld(auth.key.scopes) });
 
-      const integration = req.headers.get("x-integration-name")?.slice(0, 200) ?? null;
+      const integration = req.headers.get("x-integration-name")?.slice(0, INTEGRATION_NAME_MAX) ?? null;
       recordKeyUse(db, auth.key.id, { ip, integration });
 
       const ctx: WorkspaceContext = {
@@ -140,7 +141,7 @@ async function logAccess(
     durationMs: Math.round(performance.now() - r.started),
     reason: r.reason,
     ip: r.ip,
-    integration: r.req.headers.get("x-integration-name")?.slice(0, 200) ?? null,
+    integration: r.req.headers.get("x-integration-name")?.slice(0, INTEGRATION_NAME_MAX) ?? null,
     requestHeaders: key.logRequests ? redactHeaders(r.req.headers) : null,
     requestBody: key.logRequests && r.body.kind !== "none" ? redactBody(r.body.text, r.req.headers.get("content-type")) : null,
     // Reading a clone costs a copy of the body, paid only by keys with response logging on.

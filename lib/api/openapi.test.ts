@@ -216,9 +216,14 @@ describe("the OpenAPI document", () => {
     const fields = new Set(bodies.flatMap(([, schema]) => Object.keys((z.toJSONSchema(schema, { io: "input" }) as { properties: Json }).properties)));
     for (const k of Object.keys(FIELD_NOTES)) expect(fields.has(k), k).toBe(true);
     const components = doc.components.requestBodies as Record<string, { content: Record<string, { schema: { properties?: Json } }> }>;
-    for (const [component, notes] of Object.entries(FIELD_NOTE_OVERRIDES))
-      for (const k of Object.keys(notes))
-        expect(components[component]?.content["application/json"].schema.properties?.[k], `${component}.${k}`).toBeDefined();
+    for (const [component, notes] of Object.entries(FIELD_NOTE_OVERRIDES)) {
+      // A request body's notes, or the notes of an operation's query (kept under its id).
+      const query = OPERATIONS.find((o) => o.id === component && o.scope !== null && o.query);
+      const fieldsOf = query && query.scope !== null ? query.query!.shape : components[component]?.content["application/json"].schema.properties;
+      for (const k of Object.keys(notes)) expect(fieldsOf?.[k], `${component}.${k}`).toBeDefined();
+    }
+    const auditQuery = operation("GET", "/api/data/audit")!.parameters!.map((p) => deref<NonNullable<Operation["parameters"]>[number]>(p));
+    expect(auditQuery.find((p) => p.name === "pageSize")!.description).toBe(FIELD_NOTE_OVERRIDES.listAuditEvents.pageSize);
     expect(query.find((p) => p.name === "ownerId")!.description).toBe(FIELD_NOTE_OVERRIDES.ListApiKeysRequest.ownerId);
   });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { MISSING_KEY } from "@/lib/api-keys/verify";
+import { KEY_NOT_FOUND, MANAGE_DENIED } from "@/lib/api-keys/core";
+import { KEY_DISABLED, MISSING_KEY } from "@/lib/api-keys/verify";
 import { INTERNAL_ERROR_MESSAGE, invalid } from "@/lib/errors";
 import { API_KEY_SCOPES, fieldErrorsOf, SCOPE_LABELS } from "@/lib/validations/api-keys";
 import {
@@ -10,9 +11,9 @@ import {
   personalTokenViewSchema,
   successEnvelope,
 } from "@/lib/validations/responses";
-import { MAX_BODY_BYTES } from "./limits";
+import { INTEGRATION_NAME_MAX, MAX_BODY_BYTES } from "./limits";
 import { OPERATIONS, API_TAGS, operationById, type Operation } from "./operations";
-import { API_ERROR_CODES } from "./errors";
+import { API_ERROR_CODES, ERROR_MESSAGES } from "./errors";
 
 export { API_ERROR_CODES };
 
@@ -109,7 +110,26 @@ export const FIELD_NOTE_OVERRIDES: Record<string, Record<string, string>> = {
   CreateTokenRequest: {
     name: "Trimmed. Unique, ignoring case, among your live tokens.",
   },
+  listAuditEvents: {
+    pageSize: "Events per page.",
+    dir: "Newest first (desc) or oldest first (asc).",
+    actor: "Part of the acting person's email.",
+    action: "Only events of this action.",
+    apiKey: "A key's id, or the start of its name or display prefix.",
+    from: "First day (UTC, YYYY-MM-DD), inclusive.",
+    to: "Last day (UTC, YYYY-MM-DD), inclusive.",
+  },
 };
+
+/**
+ * The name a query's field notes are kept under: the body component with the same schema (the
+ * key list and its search share theirs), else the operation's id.
+ */
+export function queryNotesComponent(op: Operation): string {
+  if (op.scope === null || !op.query) return op.id;
+  for (const o of OPERATIONS) if (o.scope !== null && o.body?.schema === op.query) return o.body.component;
+  return op.id;
+}
 
 /** The note for a request field of a component. */
 export const fieldNote = (component: string, field: string): string | undefined => FIELD_NOTE_OVERRIDES[component]?.[field] ?? FIELD_NOTES[field];
@@ -185,43 +205,36 @@ const MISSING = (() => {
 function sharedResponses() {
   return {
     BadRequest: errorResponse(`A malformed request: ${codesWith(400, ["validation_failed"])}, or \`malformed_key\` when API_Key is not a string.`, {
-      conflicting_credentials: {
-        message: "The request carries more than one API key (bearer, x-apikey). Send exactly one.",
-        code: "conflicting_credentials",
-      },
-      invalid_json: { message: "The request body is not valid JSON.", code: "invalid_json" },
+      conflicting_credentials: { message: ERROR_MESSAGES.conflictingCredentials(["bearer", "x-apikey"]), code: "conflicting_credentials" },
+      invalid_json: { message: ERROR_MESSAGES.invalidJson, code: "invalid_json" },
     }, "BadRequest"),
     Unauthorized: errorResponse(`No usable key: ${codesWith(401)}.`, {
       missing_key: { message: MISSING.message, code: MISSING.code, technicalError: MISSING.hint },
-      key_disabled: {
-        message: "This API key is disabled.",
-        code: "key_disabled",
-        technicalError: "A workspace admin can re-enable it on the API tab.",
-      },
+      key_disabled: { message: KEY_DISABLED.message, code: "key_disabled", technicalError: KEY_DISABLED.hint },
     }, "Unauthorized"),
     Forbidden: errorResponse(`The key is good but may not do this: ${codesWith(403)}.`, {
       scope_missing: {
-        message: "This API key lacks the api_keys:write scope.",
+        message: ERROR_MESSAGES.scopeMissing("api_keys:write"),
         code: "scope_missing",
-        technicalError: "The key's scopes are: api_keys:read, me:read.",
+        technicalError: ERROR_MESSAGES.scopesHeld(["api_keys:read", "me:read"]),
       },
-      forbidden: { message: "You don't have permission to manage API keys in this workspace.", code: "forbidden" },
+      forbidden: { message: MANAGE_DENIED, code: "forbidden" },
     }, "Forbidden"),
     NotFound: errorResponse("No such key or token in this workspace (`not_found`).", {
-      not_found: { message: "API key not found.", code: "not_found" },
+      not_found: { message: KEY_NOT_FOUND, code: "not_found" },
     }, "NotFound"),
     MethodNotAllowed: errorResponse(
       "The path exists but does not support this method (`method_not_allowed`). The Allow header lists the methods it supports.",
-      { method_not_allowed: { message: "Use GET or POST on this endpoint.", code: "method_not_allowed" } },
+      { method_not_allowed: { message: ERROR_MESSAGES.methodNotAllowed(["GET", "POST"]), code: "method_not_allowed" } },
       "MethodNotAllowed",
       { Allow: { description: "The methods this path supports.", schema: { type: "string" }, example: "GET, POST" } },
     ),
     PayloadTooLarge: errorResponse(`The body is larger than ${MAX_BODY_BYTES / 1024} KiB (\`payload_too_large\`).`, {
-      payload_too_large: { message: `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`, code: "payload_too_large" },
+      payload_too_large: { message: ERROR_MESSAGES.payloadTooLarge, code: "payload_too_large" },
     }, "PayloadTooLarge"),
     UnsupportedMediaType: errorResponse("The body is neither JSON nor a urlencoded form (`unsupported_media_type`).", {
       unsupported_media_type: {
-        message: "Send the body as application/json or application/x-www-form-urlencoded, not text/plain.",
+        message: ERROR_MESSAGES.unsupportedMediaType("text/plain"),
         code: "unsupported_media_type",
       },
     }, "UnsupportedMediaType"),
@@ -229,7 +242,7 @@ function sharedResponses() {
       "Too many failed authentications from this address (`rate_limited`). Wait the number of seconds in Retry-After.",
       {
         rate_limited: {
-          message: "Too many failed authentication attempts from this address. Try again in 42 seconds.",
+          message: ERROR_MESSAGES.rateLimited(42),
           code: "rate_limited",
         },
       },
@@ -240,7 +253,7 @@ function sharedResponses() {
       internal_error: { message: INTERNAL_ERROR_MESSAGE, code: "internal_error" },
     }, "InternalServerError"),
     ServiceUnavailable: errorResponse("The database is not reachable (`database_unreachable`).", {
-      database_unreachable: { message: "The database is not reachable.", code: "database_unreachable" },
+      database_unreachable: { message: ERROR_MESSAGES.databaseUnreachable, code: "database_unreachable" },
     }, "ServiceUnavailable"),
   };
 }
@@ -268,6 +281,43 @@ function queryParameters(schema: JsonSchema) {
 const BODY_NOTE =
   "Send JSON or an application/x-www-form-urlencoded form (booleans as true/false, scopes as a repeated field). " +
   "The key may also travel in the body: as the form field `key`, or as the JSON root property `API_Key`; both are removed before the body is validated.";
+
+/** The shared response (components.responses) each error status is described by. */
+const SHARED_RESPONSE: Record<number, string> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  405: "MethodNotAllowed",
+  413: "PayloadTooLarge",
+  415: "UnsupportedMediaType",
+  429: "TooManyRequests",
+  500: "InternalServerError",
+  503: "ServiceUnavailable",
+};
+
+/**
+ * The error statuses an operation may answer, in the order the document and the reference page
+ * list them: every keyed call can fail input, authentication, scope or permission, method, rate
+ * limit or the server; a path parameter may name nothing; a body may be too large or of the
+ * wrong type. A public operation names its own.
+ */
+export function errorStatusesOf(op: Operation): number[] {
+  if (op.scope === null) return [...(op.errorStatuses ?? [])];
+  return [400, 401, 403, ...(op.notFound ? [404] : []), 405, ...(op.method === "GET" ? [] : [413, 415]), 429, 500];
+}
+
+/** A 400 for an operation that takes input: a real validation failure of it, and the other 400s. */
+function validationResponse(schema: z.ZodType, invalidExample: unknown) {
+  return errorResponse(
+    `Invalid input (\`validation_failed\`, with \`error.validationErrors\`), or a malformed request: ${codesWith(400, ["validation_failed"])}.`,
+    {
+      validation_failed: validationExample(schema, invalidExample ?? { pageSize: "500" }),
+      conflicting_credentials: { message: ERROR_MESSAGES.conflictingCredentials(["bearer", "x-apikey"]), code: "conflicting_credentials" },
+    },
+    "BadRequest",
+  );
+}
 
 /** A request body schema with the credential property a body may carry (removed before validation). */
 function withBodyCredential(schema: JsonSchema, name: "API_Key" | "key"): JsonSchema {
@@ -324,11 +374,7 @@ export function buildOpenApiDocument(origin?: string) {
     ],
     "output",
   );
-  /** A query's notes are those of the body component with the same schema (the list and its search). */
-  const queryComponent = (query: z.ZodObject): string => {
-    for (const o of OPERATIONS) if (o.scope !== null && o.body?.schema === query) return o.body.component;
-    return "";
-  };
+
 
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
@@ -374,29 +420,9 @@ export function buildOpenApiDocument(origin?: string) {
         content: { "application/json": { schema: schemaRef(envelopeName(op)), example: exampleResponseOf(op.id) } },
       };
     }
-    if (op.id === "getHealth") responses["503"] = responseRef("ServiceUnavailable");
-
-    if (authenticated) {
-      responses["400"] = b.body || b.query
-        ? errorResponse(`Invalid input (\`validation_failed\`, with \`error.validationErrors\`), or a malformed request: ${codesWith(400, ["validation_failed"])}.`, {
-            validation_failed: validationExample(b.body?.schema ?? b.query!, b.body?.invalidExample ?? { pageSize: "500" }),
-            conflicting_credentials: {
-              message: "The request carries more than one API key (bearer, x-apikey). Send exactly one.",
-              code: "conflicting_credentials",
-            },
-          }, "BadRequest")
-        : responseRef("BadRequest");
-      responses["401"] = responseRef("Unauthorized");
-      responses["403"] = responseRef("Forbidden");
-      if (b.notFound) responses["404"] = responseRef("NotFound");
-      responses["405"] = responseRef("MethodNotAllowed");
-      if (op.method !== "GET") {
-        responses["413"] = responseRef("PayloadTooLarge");
-        responses["415"] = responseRef("UnsupportedMediaType");
-      }
-      responses["429"] = responseRef("TooManyRequests");
-      responses["500"] = responseRef("InternalServerError");
-    }
+    for (const status of errorStatusesOf(op))
+      responses[String(status)] =
+        status === 400 && (b.body || b.query) ? validationResponse(b.body?.schema ?? b.query!, b.body?.invalidExample) : responseRef(SHARED_RESPONSE[status]);
 
     item[op.method.toLowerCase()] = {
       operationId: op.id,
@@ -407,7 +433,7 @@ export function buildOpenApiDocument(origin?: string) {
       ...(authenticated
         ? {
             parameters: [
-              ...(b.query ? queryParameters(annotate(queryComponent(b.query), z.toJSONSchema(b.query, { io: "input" }) as JsonSchema)) : []),
+              ...(b.query ? queryParameters(annotate(queryNotesComponent(op), z.toJSONSchema(b.query, { io: "input" }) as JsonSchema)) : []),
               { $ref: "#/components/parameters/IntegrationName" },
             ],
           }
@@ -447,8 +473,8 @@ export function buildOpenApiDocument(origin?: string) {
           in: "header",
           required: false,
           description:
-            "Names the system making the call (e.g. github-actions). Recorded, up to 200 characters, as the key's last-used integration and in its access log.",
-          schema: { type: "string", maxLength: 200 },
+            `Names the system making the call (e.g. github-actions). Recorded, up to ${INTEGRATION_NAME_MAX} characters, as the key's last-used integration and in its access log.`,
+          schema: { type: "string", maxLength: INTEGRATION_NAME_MAX },
         },
       },
       responses: sharedResponses(),

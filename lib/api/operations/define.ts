@@ -78,6 +78,8 @@ export interface PublicOperation extends Common {
   /** The enveloped data; absent when the handler answers with its own Response. */
   output?: OperationOutput;
   status: 200;
+  /** The error statuses it may answer (it has no key to refuse). */
+  errorStatuses?: number[];
   handler(req: Request): Promise<unknown>;
 }
 

@@ -16,6 +16,7 @@ export const getHealthOperation = defineOperation({
   permission: null,
   output: { component: "Health", schema: healthSchema, example: { status: "ok", database: { kind: "postgres", reachable: true } } },
   status: 200,
+  errorStatuses: [503],
   async handler() {
     try {
       const { db, kind } = await getDatabase();
