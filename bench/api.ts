@@ -325,7 +325,8 @@ async function confirmTransport(server: Server, transport: Transport): Promise<v
     const ready = log.split("\n").find((l) => l.includes("Latchkey: ready on"));
     if (ready) {
       const throughNext = ready.includes("LATCHKEY_API_LISTENER=0");
-      if (throughNext !== (transport === "next")) throw new Error(`expected the REST API through ${describeTransport(transport)}, but the server said: ${ready}`);
+      if (throughNext !== (transport === "next"))
+        throw new Error(`expected the REST API through ${describeTransport(transport)}, but the server said: ${ready}`);
       return;
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -347,9 +348,7 @@ function printTable(result: DatabaseResult, opts: Options): void {
       r.ratioToHealth === null ? "—" : `${r.ratioToHealth.toFixed(2)}×`,
     ]),
   );
-  console.log(
-    `target: authenticated routes ≥ ${TARGET_RATIO}× /api/health — ${result.targetMet ? "MET" : "NOT MET"}`,
-  );
+  console.log(`target: authenticated routes ≥ ${TARGET_RATIO}× /api/health — ${result.targetMet ? "MET" : "NOT MET"}`);
 }
 
 async function main(): Promise<void> {

@@ -148,9 +148,30 @@ interface Fixture {
 }
 
 const NAME_WORDS = [
-  "billing", "deploy", "reporting", "analytics", "backup", "crm", "etl", "monitoring", "payments", "search",
-  "inventory", "mobile", "partner", "payroll", "sync", "webhook", "import", "export", "ci", "dashboard",
-  "ledger", "support", "marketing", "warehouse",
+  "billing",
+  "deploy",
+  "reporting",
+  "analytics",
+  "backup",
+  "crm",
+  "etl",
+  "monitoring",
+  "payments",
+  "search",
+  "inventory",
+  "mobile",
+  "partner",
+  "payroll",
+  "sync",
+  "webhook",
+  "import",
+  "export",
+  "ci",
+  "dashboard",
+  "ledger",
+  "support",
+  "marketing",
+  "warehouse",
 ];
 const FIRST_NAMES = ["Alex", "Bo", "Cleo", "Dev", "Eli", "Fay", "Gio", "Hana", "Ivo", "Jun", "Kai", "Lea", "Milo", "Nia", "Oli", "Pia", "Quin"];
 const LAST_NAMES = ["Archer", "Brook", "Castell", "Dunn", "Ellis", "Frost", "Grant", "Hale", "Ives", "Joss", "Kerr", "Lund"];
@@ -651,7 +672,9 @@ async function signIn(server: Server, email: string, password: string): Promise<
   await res.arrayBuffer();
   jar.absorb(res);
   if (!jar.has(/session-token/))
-    throw new Error(`signing in as ${email} set no session cookie (HTTP ${res.status}, location ${res.headers.get("location") ?? "none"}).\n${server.logTail()}`);
+    throw new Error(
+      `signing in as ${email} set no session cookie (HTTP ${res.status}, location ${res.headers.get("location") ?? "none"}).\n${server.logTail()}`,
+    );
 
   const check = await fetch(`${server.baseUrl}/admin/keys`, { headers: { cookie: jar.header() }, redirect: "manual" });
   const html = await check.text();
@@ -712,7 +735,10 @@ async function timePage(server: Server, cookie: string, page: Page): Promise<Sam
   const tHeaders = performance.now();
   const body = await res.text();
   const t1 = performance.now();
-  if (res.status !== 200) throw new Error(`${page.path} answered HTTP ${res.status}${res.headers.get("location") ? ` → ${res.headers.get("location")}` : ""}.\n${server.logTail()}`);
+  if (res.status !== 200)
+    throw new Error(
+      `${page.path} answered HTTP ${res.status}${res.headers.get("location") ? ` → ${res.headers.get("location")}` : ""}.\n${server.logTail()}`,
+    );
   const missing = page.mustContain.filter((s) => !body.includes(s));
   if (missing.length) throw new Error(`${page.path}: the HTML lacks ${missing.map((m) => JSON.stringify(m)).join(", ")}.`);
   return { totalMs: t1 - t0, ttfbMs: tHeaders - t0, bytes: Buffer.byteLength(body) };
@@ -858,12 +884,23 @@ async function explainPages(url: string, items: { label: string; path: string; q
       for (const q of [...captured]) {
         const id = q.sql + JSON.stringify(q.params);
         // Skip the permission look-ups every page makes (workspace context, the key's own row).
-        if (seen.has(id) || /from "workspaces" left join "memberships"/.test(q.sql) || /^select "id", "email", "name", "is_global_admin" from "users"/.test(q.sql)) continue;
+        if (
+          seen.has(id) ||
+          /from "workspaces" left join "memberships"/.test(q.sql) ||
+          /^select "id", "email", "name", "is_global_admin" from "users"/.test(q.sql)
+        )
+          continue;
         seen.add(id);
         const rows = await client.unsafe(`explain (analyze, buffers) ${q.sql}`, q.params as never[]);
         const plan = rows.map((r) => String((r as Record<string, unknown>)["QUERY PLAN"])).join("\n");
         const ms = (re: RegExp) => Number(re.exec(plan)?.[1] ?? NaN);
-        statements.push({ sql: q.sql, params: q.params, executionMs: ms(/Execution Time: ([\d.]+) ms/), planningMs: ms(/Planning Time: ([\d.]+) ms/), plan });
+        statements.push({
+          sql: q.sql,
+          params: q.params,
+          executionMs: ms(/Execution Time: ([\d.]+) ms/),
+          planningMs: ms(/Planning Time: ([\d.]+) ms/),
+          plan,
+        });
       }
       out.push({ label: item.label, path: item.path, statements });
     }
@@ -1020,7 +1057,14 @@ function printResults(r: DatabaseResult, opts: Options): void {
     console.log("\nCSV exports (not subject to the target): time to first byte and to the first data row");
     printTable(
       ["export", "TTFB p50", "TTFB p95", "1st row p50", "1st row p95", "1st row max"],
-      r.exports.map((e) => [e.path, formatMs(e.ttfbP50Ms), formatMs(e.ttfbP95Ms), formatMs(e.firstRowP50Ms), formatMs(e.firstRowP95Ms), formatMs(e.firstRowMaxMs)]),
+      r.exports.map((e) => [
+        e.path,
+        formatMs(e.ttfbP50Ms),
+        formatMs(e.ttfbP95Ms),
+        formatMs(e.firstRowP50Ms),
+        formatMs(e.firstRowP95Ms),
+        formatMs(e.firstRowMaxMs),
+      ]),
     );
   }
   if (r.fullKeysExport) {

@@ -36,7 +36,14 @@ async function legacyKey(ownerId: string | null, name: string) {
   const secret = generateSecret();
   const [row] = await handle.db
     .insert(apiKeys)
-    .values({ workspaceId: await workspaceId(handle.db, "acme"), ownerId, name, secretHash: hashSecret(secret), prefix: displayPrefix(secret), scopes: [...API_KEY_SCOPES] })
+    .values({
+      workspaceId: await workspaceId(handle.db, "acme"),
+      ownerId,
+      name,
+      secretHash: hashSecret(secret),
+      prefix: displayPrefix(secret),
+      scopes: [...API_KEY_SCOPES],
+    })
     .returning({ id: apiKeys.id });
   return row.id;
 }
@@ -62,7 +69,10 @@ describe("migration 0007's ceiling backfill", () => {
     for (const [label, owner] of cases) ids.set(label, await legacyKey(owner, `Legacy ${label}`));
     await db.execute(sql.raw(backfill));
     for (const [label, , standing] of cases) {
-      const [row] = await db.select({ ceiling: apiKeys.permissionCeiling }).from(apiKeys).where(eq(apiKeys.id, ids.get(label)!));
+      const [row] = await db
+        .select({ ceiling: apiKeys.permissionCeiling })
+        .from(apiKeys)
+        .where(eq(apiKeys.id, ids.get(label)!));
       expect(row.ceiling, label).toEqual(listOf(standing));
     }
     // The admin set the SQL writes is the role table's.
@@ -72,7 +82,10 @@ describe("migration 0007's ceiling backfill", () => {
   it("leaves keys that already have a ceiling alone", async () => {
     const db = handle.db;
     const id = await legacyKey(await userId(db, "admin@acme.test"), "Already limited");
-    await db.update(apiKeys).set({ permissionCeiling: ["tokens.own"] }).where(eq(apiKeys.id, id));
+    await db
+      .update(apiKeys)
+      .set({ permissionCeiling: ["tokens.own"] })
+      .where(eq(apiKeys.id, id));
     await db.execute(sql.raw(backfill));
     const [row] = await db.select({ ceiling: apiKeys.permissionCeiling }).from(apiKeys).where(eq(apiKeys.id, id));
     expect(row.ceiling).toEqual(["tokens.own"]);

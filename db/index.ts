@@ -116,7 +116,11 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; migra
       location: describeUrl(opts.url),
       // postgres.js keeps a dedicated connection for LISTEN and re-subscribes after a reconnect.
       listen: async (channel, onNotify, onReady) => {
-        await client.listen(channel, (payload) => onNotify(payload), () => onReady?.());
+        await client.listen(
+          channel,
+          (payload) => onNotify(payload),
+          () => onReady?.(),
+        );
       },
       close: () => client.end({ timeout: 5 }),
     };

@@ -17,7 +17,15 @@ export const DEMO_USERS: { email: string; name: string; global?: boolean; member
   { email: "admin@globex.test", name: "Hank Scorpio", memberships: [["globex", "admin"]] },
 ];
 
-const DEMO_KEYS: { workspace: string; owner: string | null; name: string; description?: string; days?: number; enabled?: boolean; bearer?: boolean }[] = [
+const DEMO_KEYS: {
+  workspace: string;
+  owner: string | null;
+  name: string;
+  description?: string;
+  days?: number;
+  enabled?: boolean;
+  bearer?: boolean;
+}[] = [
   { workspace: "acme", owner: "admin@acme.test", name: "Billing sync", description: "Nightly invoice export to the ledger." },
   { workspace: "acme", owner: null, name: "CI deploy bot", description: "Service key used by the deploy pipeline.", bearer: false },
   { workspace: "acme", owner: "manager@acme.test", name: "Reporting dashboard", days: 20 },
@@ -53,9 +61,9 @@ export async function seedDemo(db: Db): Promise<void> {
       .values(DEMO_USERS.map((u) => ({ email: u.email, name: u.name, passwordHash, isGlobalAdmin: !!u.global })))
       .returning();
     const byEmail = Object.fromEntries(us.map((u) => [u.email, u]));
-    await tx.insert(memberships).values(
-      DEMO_USERS.flatMap((u) => u.memberships.map(([slug, role]) => ({ workspaceId: wsId[slug], userId: byEmail[u.email].id, role }))),
-    );
+    await tx
+      .insert(memberships)
+      .values(DEMO_USERS.flatMap((u) => u.memberships.map(([slug, role]) => ({ workspaceId: wsId[slug], userId: byEmail[u.email].id, role }))));
     const creators = { acme: "admin@acme.test", globex: "admin@globex.test" } as const;
     const now = new Date();
     for (const slug of Object.keys(creators) as (keyof typeof creators)[]) {

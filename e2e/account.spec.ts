@@ -21,7 +21,11 @@ async function freshUser(browser: Browser, page: Page): Promise<{ email: string;
 }
 
 test.describe("Your account", () => {
-  test("change password: this session carries on, every other one ends, the old password stops working", async ({ page, browser, accountPage: account }) => {
+  test("change password: this session carries on, every other one ends, the old password stops working", async ({
+    page,
+    browser,
+    accountPage: account,
+  }) => {
     // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
     test.slow();
     const { email, password } = await freshUser(browser, page);
@@ -82,7 +86,13 @@ test.describe("Your account", () => {
     await other.context.close();
   });
 
-  test("revoke a key that acts as you, from whichever workspace it is in", async ({ page, request, loginPage, apiKeysPage, accountPage: account }) => {
+  test("revoke a key that acts as you, from whichever workspace it is in", async ({
+    page,
+    request,
+    loginPage,
+    apiKeysPage,
+    accountPage: account,
+  }) => {
     await loginPage.signIn("admin@acme.test");
     await apiKeysPage.open();
     const name = unique("Acts as me");

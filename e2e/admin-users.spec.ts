@@ -16,7 +16,12 @@ async function firstSignIn(page: Page, email: string, otp: string): Promise<stri
 }
 
 test.describe("Admin > Users", () => {
-  test("create a user → one-time password → they sign in and must choose their own first", async ({ page, browser, loginPage, adminUsersPage: users }) => {
+  test("create a user → one-time password → they sign in and must choose their own first", async ({
+    page,
+    browser,
+    loginPage,
+    adminUsersPage: users,
+  }) => {
     // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
     test.slow();
     await loginPage.signIn("global@latchkey.test");
@@ -61,7 +66,12 @@ test.describe("Admin > Users", () => {
     await again.close();
   });
 
-  test("disable → their session ends and their sign-in is refused; re-enable lets them back", async ({ page, browser, loginPage, adminUsersPage: users }) => {
+  test("disable → their session ends and their sign-in is refused; re-enable lets them back", async ({
+    page,
+    browser,
+    loginPage,
+    adminUsersPage: users,
+  }) => {
     // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
     test.slow();
     await loginPage.signIn("global@latchkey.test");
@@ -94,7 +104,12 @@ test.describe("Admin > Users", () => {
     await them.close();
   });
 
-  test("a deleted user's live session lands on the login page once, with a message, instead of looping", async ({ page, browser, loginPage, adminUsersPage: users }) => {
+  test("a deleted user's live session lands on the login page once, with a message, instead of looping", async ({
+    page,
+    browser,
+    loginPage,
+    adminUsersPage: users,
+  }) => {
     // Many sign-ins, each a deliberate half-second of scrypt (N=2^17) on a shared machine.
     test.slow();
     await loginPage.signIn("global@latchkey.test");

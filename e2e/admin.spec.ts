@@ -41,7 +41,9 @@ test.describe("Admin > Keys as a Global Admin", () => {
     expect(header).toBe(KEYS_HEADER);
     expect(records).toHaveLength(shown);
     const line = records.find((r) => r.includes(",Reporting dashboard,"));
-    expect(line).toMatch(/^Acme Inc\.,Reporting dashboard,workspace,manager@acme\.test,lk_[0-9A-Za-z]{8}…,active,\d{4}-\d{2}-\d{2}T[\d:.]+Z,\d{4}-\d{2}-\d{2}T[\d:.]+Z,$/);
+    expect(line).toMatch(
+      /^Acme Inc\.,Reporting dashboard,workspace,manager@acme\.test,lk_[0-9A-Za-z]{8}…,active,\d{4}-\d{2}-\d{2}T[\d:.]+Z,\d{4}-\d{2}-\d{2}T[\d:.]+Z,$/,
+    );
     const expires = Date.parse(line!.split(",")[7]);
     expect(expires - Date.now()).toBeLessThan(30 * 86_400_000);
     expect(csv).not.toContain("Billing sync");
@@ -68,7 +70,12 @@ test.describe("Admin > Keys as a Global Admin", () => {
     await expect(keys.nameCells.first()).toHaveText(names[names.length - 1]);
   });
 
-  test("bulk-revokes selected keys after a confirmation that counts them; the audit log shows who, what and when", async ({ page, browser, adminKeysPage: keys, auditPage: audit }) => {
+  test("bulk-revokes selected keys after a confirmation that counts them; the audit log shows who, what and when", async ({
+    page,
+    browser,
+    adminKeysPage: keys,
+    auditPage: audit,
+  }) => {
     await createAcmeKeys(browser, ["Bulk revoke one", "Bulk revoke two"]);
     await keys.goto("q=bulk%20revoke");
     await expect(keys.rows()).toHaveCount(3);

@@ -37,7 +37,12 @@ export type Screens = ReturnType<typeof screensOf>;
 /** Another person, signed in in a browser context of their own (their own cookies), with their screens. */
 export type Person = Screens & { context: BrowserContext; page: Page };
 
-export async function signedIn(browser: Browser, email: string, options: Parameters<Browser["newContext"]>[0] = {}, password?: string): Promise<Person> {
+export async function signedIn(
+  browser: Browser,
+  email: string,
+  options: Parameters<Browser["newContext"]>[0] = {},
+  password?: string,
+): Promise<Person> {
   const context = await browser.newContext(options);
   const page = await context.newPage();
   const screens = screensOf(page);

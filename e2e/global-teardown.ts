@@ -29,16 +29,21 @@ function base62(value: number): string {
 
 /** Any token in Latchkey's format with a correct checksum (what a secret scanner would flag). */
 function wellFormedTokens(text: string): string[] {
-  return [...text.matchAll(/lk_([0-9A-Za-z]{32})([0-9A-Za-z]{6})(?![0-9A-Za-z])/g)]
-    .filter((m) => base62(crc32(m[1])) === m[2])
-    .map((m) => m[0]);
+  return [...text.matchAll(/lk_([0-9A-Za-z]{32})([0-9A-Za-z]{6})(?![0-9A-Za-z])/g)].filter((m) => base62(crc32(m[1])) === m[2]).map((m) => m[0]);
 }
 
 const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split("\n").length;
 const masked = (secret: string) => `${secret.slice(0, 11)}…`;
 
 export default async function globalTeardown(): Promise<void> {
-  const secrets = [...new Set(read(SECRETS).split("\n").map((s) => s.trim()).filter(Boolean))];
+  const secrets = [
+    ...new Set(
+      read(SECRETS)
+        .split("\n")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   const serverLog = read(SERVER_LOG);
   const responses = read(RESPONSES);
   const leaks: string[] = [];

@@ -34,12 +34,17 @@ beforeAll(async () => {
   opened = await createTestDatabase();
   await seedFixtures(opened.db);
   g.__latchkeyDb = Promise.resolve(opened);
-  ({ key: { id: keyId } } = await createApiKey(opened.db, await contextFor(opened.db, "admin@acme.test", "acme"), { name: "Gate target" }));
+  ({
+    key: { id: keyId },
+  } = await createApiKey(opened.db, await contextFor(opened.db, "admin@acme.test", "acme"), { name: "Gate target" }));
   memberId = await userId(opened.db, "member@acme.test");
   await addUser(opened.db, { email: "disabled@acme.test", name: "Dee Disabled", isGlobalAdmin: true, memberships: [["acme", "admin"]] });
   await opened.db.update(users).set({ disabledAt: new Date() }).where(eq(users.email, "disabled@acme.test"));
   await addUser(opened.db, { email: "cutoff@acme.test", name: "Cy Cutoff", isGlobalAdmin: true, memberships: [["acme", "admin"]] });
-  await opened.db.update(users).set({ sessionsValidAfter: new Date(Date.now() + 60_000) }).where(eq(users.email, "cutoff@acme.test"));
+  await opened.db
+    .update(users)
+    .set({ sessionsValidAfter: new Date(Date.now() + 60_000) })
+    .where(eq(users.email, "cutoff@acme.test"));
   await addUser(opened.db, { email: "onetime@acme.test", name: "Olly Onetime", isGlobalAdmin: true, memberships: [["acme", "admin"]] });
   await opened.db.update(users).set({ mustChangePassword: true }).where(eq(users.email, "onetime@acme.test"));
 });
@@ -65,7 +70,11 @@ const REFUSED = [
   { who: "no session", email: null, error: ENDED },
   { who: "a disabled user", email: "disabled@acme.test", error: ENDED },
   { who: "a session cut off by sign-out-everywhere", email: "cutoff@acme.test", error: ENDED },
-  { who: "a user who must first replace a one-time password", email: "onetime@acme.test", error: "Choose a new password on your account page first." },
+  {
+    who: "a user who must first replace a one-time password",
+    email: "onetime@acme.test",
+    error: "Choose a new password on your account page first.",
+  },
 ] as const;
 
 describe("workspaceAction", () => {

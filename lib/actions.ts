@@ -14,9 +14,7 @@ import { clientAddressFrom } from "@/lib/net/client-address";
 // to the core, which checks its permission again). Anyone can POST to a server action or GET a
 // route; the UI hiding a button proves nothing.
 
-export type ActionResult<T = undefined> =
-  | { ok: true; data: T }
-  | { ok: false; error: string; fieldErrors?: FieldErrors };
+export type ActionResult<T = undefined> = { ok: true; data: T } | { ok: false; error: string; fieldErrors?: FieldErrors };
 
 export interface RequestMeta {
   ip: string | null;
@@ -168,8 +166,15 @@ export function consoleRoute(
   const required = (permission: Permission): Requirement => ({ permission, denied: "Not found." });
   return async (request, context) => {
     const db = await getDb();
-    if ("globalAdmin" in need) return orNotFound(() => signedInCaller(db, required("users.manage"), {}), (caller) => handler(request, caller as never, db));
+    if ("globalAdmin" in need)
+      return orNotFound(
+        () => signedInCaller(db, required("users.manage"), {}),
+        (caller) => handler(request, caller as never, db),
+      );
     const slug = (await context?.params)?.slug;
-    return orNotFound(() => workspaceCaller(db, slug, required(need.permission)), (ctx) => handler(request, ctx as never, db));
+    return orNotFound(
+      () => workspaceCaller(db, slug, required(need.permission)),
+      (ctx) => handler(request, ctx as never, db),
+    );
   };
 }

@@ -35,9 +35,7 @@ export async function boot(): Promise<void> {
     `Latchkey: database ${kind === "pglite" ? "embedded (PGlite)" : "PostgreSQL"} at ${location}; migrations applied.`,
     secret === "generated" ? "Latchkey: generated AUTH_SECRET into .env.local." : null,
     seeded ? "Latchkey: created demo data (workspaces acme and globex)." : null,
-    wantDemo || seeded
-      ? `Latchkey: demo sign-in: ${DEMO_USERS.map((u) => u.email).join(", ")}; password "${DEMO_PASSWORD}".`
-      : null,
+    wantDemo || seeded ? `Latchkey: demo sign-in: ${DEMO_USERS.map((u) => u.email).join(", ")}; password "${DEMO_PASSWORD}".` : null,
     demo.exposed
       ? `Latchkey: ${demo.emails.length} demo account(s) still use the published password, so npm start answers only this machine (others get 403) until their passwords are changed.`
       : null,

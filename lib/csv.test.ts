@@ -66,7 +66,7 @@ describe("csvCell", () => {
   });
 
   it.each([
-    ["after a semicolon", "Sync;=HYPERLINK(\"http://evil.example\",\"x\")"],
+    ["after a semicolon", 'Sync;=HYPERLINK("http://evil.example","x")'],
     ["after a comma", "Sync,=cmd|' /C calc'!A0"],
     ["after a tab", "Sync\t+1+1"],
     ["after a semicolon and spaces", "Sync;  @SUM(A1)"],

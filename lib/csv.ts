@@ -32,7 +32,11 @@ export function csvRow(values: readonly unknown[]): string {
  * A byte stream of a header row and then one batch of records per pull, so the database is
  * read only as fast as the client downloads.
  */
-export function csvStream<T>(header: readonly string[], batches: AsyncIterator<T[]>, toRecord: (row: T) => readonly unknown[]): ReadableStream<Uint8Array> {
+export function csvStream<T>(
+  header: readonly string[],
+  batches: AsyncIterator<T[]>,
+  toRecord: (row: T) => readonly unknown[],
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>({
     start(controller) {

@@ -31,15 +31,20 @@ export async function checkDemoExposure(db: Db): Promise<DemoExposure> {
     .from(users)
     .where(
       and(
-        inArray(sql`lower(${users.email})`, DEMO_USERS.map((u) => u.email.toLowerCase())),
+        inArray(
+          sql`lower(${users.email})`,
+          DEMO_USERS.map((u) => u.email.toLowerCase()),
+        ),
         isNull(users.deletedAt),
         isNull(users.disabledAt),
       ),
     );
   const verdict = new Map<string, boolean>();
-  for (const { passwordHash } of rows)
-    if (!verdict.has(passwordHash)) verdict.set(passwordHash, await verifyPassword(DEMO_PASSWORD, passwordHash));
-  const emails = rows.filter((r) => verdict.get(r.passwordHash)).map((r) => r.email.toLowerCase()).sort();
+  for (const { passwordHash } of rows) if (!verdict.has(passwordHash)) verdict.set(passwordHash, await verifyPassword(DEMO_PASSWORD, passwordHash));
+  const emails = rows
+    .filter((r) => verdict.get(r.passwordHash))
+    .map((r) => r.email.toLowerCase())
+    .sort();
   return { exposed: emails.length > 0, emails };
 }
 
@@ -98,7 +103,7 @@ export function demoRefusal(socketAddress: string | undefined, url: string): Dem
       '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
       "<title>Latchkey: only this machine</title></head>" +
       '<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;line-height:1.5">' +
-      "<h1 style=\"font-size:1.25rem\">This Latchkey server only answers its own machine</h1>" +
+      '<h1 style="font-size:1.25rem">This Latchkey server only answers its own machine</h1>' +
       `<p>${DEMO_REFUSAL_MESSAGE}</p>` +
       "<p>The demo accounts and their password are listed in the README.</p></body></html>",
   };

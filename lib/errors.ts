@@ -38,7 +38,11 @@ export const invalid = (fieldErrors: FieldErrors, message = "Please correct the 
 
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   // postgres.js and PGlite both surface the SQLSTATE as `code`; drizzle may wrap it in `cause`.
-  for (let e = err as { code?: string; constraint_name?: string; constraint?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+  for (
+    let e = err as { code?: string; constraint_name?: string; constraint?: string; message?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
     if (e.code === "23505") {
       if (!constraint) return true;
       const name = e.constraint_name ?? e.constraint ?? "";
@@ -54,7 +58,18 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
  * may wrap it in `cause`.
  */
 export function isConnectionFailure(err: unknown): boolean {
-  const codes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED"]);
+  const codes = new Set([
+    "ECONNREFUSED",
+    "ECONNRESET",
+    "EPIPE",
+    "ETIMEDOUT",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "CONNECT_TIMEOUT",
+    "CONNECTION_CLOSED",
+    "CONNECTION_ENDED",
+    "CONNECTION_DESTROYED",
+  ]);
   for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     const code = typeof e.code === "string" ? e.code : "";
     if (codes.has(code) || /^08/.test(code) || /^57P0[123]$/.test(code)) return true;
@@ -70,4 +85,5 @@ export const databaseUnavailable = () => new AppError("unavailable", DATABASE_UN
 export const outcomeUnknown = () => new AppError("outcome_unknown", OUTCOME_UNKNOWN, undefined, "outcome_unknown");
 
 /** For failures nobody foresaw: they may have happened after a change was saved, so no promise. */
-export const INTERNAL_ERROR_MESSAGE = "Something went wrong on our side. If you were changing something, check whether it took effect before trying again.";
+export const INTERNAL_ERROR_MESSAGE =
+  "Something went wrong on our side. If you were changing something, check whether it took effect before trying again.";

@@ -34,14 +34,22 @@ async function ask(question: string, secret = false): Promise<string> {
 
 async function main() {
   const email = z.email("That is not an email address.").parse(values.email ?? (await ask("Email: ")));
-  const name = z.string().trim().min(1, "A name is required.").max(100).parse(values.name ?? (await ask("Name: ")));
+  const name = z
+    .string()
+    .trim()
+    .min(1, "A name is required.")
+    .max(100)
+    .parse(values.name ?? (await ask("Name: ")));
   const password = await ask("Password (at least 12 characters): ", true);
   if (password.length < 12) throw new Error("The password must be at least 12 characters.");
   if (process.stdin.isTTY && (await ask("Repeat the password: ", true)) !== password) throw new Error("The passwords differ.");
 
   const { db, location, close } = await openDatabase({ url: process.env.DATABASE_URL || undefined, dataDir: defaultDataDir() });
   try {
-    const [existing] = await db.select({ id: users.id }).from(users).where(sql`lower(${users.email}) = lower(${email})`);
+    const [existing] = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(sql`lower(${users.email}) = lower(${email})`);
     if (existing) throw new Error(`A user with the email ${email} already exists.`);
     await db.insert(users).values({ email, name, passwordHash: await hashPassword(password), isGlobalAdmin: true });
     console.log(`Created Global Admin ${email} in ${location}. Sign in at /login.`);

@@ -45,7 +45,10 @@ function internalError(res, err) {
       success: false,
       hasError: true,
       statusCode: "InternalServerError",
-      error: { message: "Something went wrong on our side. If you were changing something, check whether it took effect before trying again.", code: "internal_error" },
+      error: {
+        message: "Something went wrong on our side. If you were changing something, check whether it took effect before trying again.",
+        code: "internal_error",
+      },
     }),
   );
 }
@@ -59,7 +62,11 @@ function demoRefusal(req) {
   const gate = globalThis.__latchkeyDemoGate;
   if (typeof gate === "function") return gate(req.socket.remoteAddress, req.url ?? "/");
   if (isLoopback(req.socket.remoteAddress)) return null;
-  return { status: 503, headers: { "retry-after": "2", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" }, body: "Latchkey is starting; try again in a moment.\n" };
+  return {
+    status: 503,
+    headers: { "retry-after": "2", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
+    body: "Latchkey is starting; try again in a moment.\n",
+  };
 }
 
 const server = createServer((req, res) => {
@@ -75,7 +82,9 @@ const server = createServer((req, res) => {
   );
 });
 server.on("error", (err) => {
-  console.error(`Latchkey: cannot listen on ${hostname ?? "every interface"}, port ${port}: ${err.code === "EADDRINUSE" ? "the port is in use" : err.message}.`);
+  console.error(
+    `Latchkey: cannot listen on ${hostname ?? "every interface"}, port ${port}: ${err.code === "EADDRINUSE" ? "the port is in use" : err.message}.`,
+  );
   process.exit(1);
 });
 server.listen(port, hostname, async () => {
@@ -84,7 +93,9 @@ server.listen(port, hostname, async () => {
   // One request through Next boots Latchkey now rather than on a user's first request.
   const res = await fetch(`http://${host}:${bound}/api/health`).catch((err) => err);
   if (useListener && typeof listener() !== "function")
-    console.warn(`Latchkey: the REST API listener did not register (${res instanceof Error ? res.message : `health answered ${res.status}`}); Next serves /api.`);
+    console.warn(
+      `Latchkey: the REST API listener did not register (${res instanceof Error ? res.message : `health answered ${res.status}`}); Next serves /api.`,
+    );
   const local = hostname === "127.0.0.1" && !values.hostname && !process.env.LATCHKEY_HOSTNAME;
   console.log(
     `Latchkey: ready on http://${local ? "localhost" : host}:${bound}${local ? " (this machine only: -H or LATCHKEY_HOSTNAME to listen on others)" : ""}${useListener ? "" : " (REST API through Next: LATCHKEY_API_LISTENER=0)"}`,

@@ -22,9 +22,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
           <span className="text-muted-foreground" aria-hidden="true">
             /
           </span>
-          <WorkspaceSwitcher
-            workspaces={workspaces.map((w) => ({ slug: w.slug, name: w.name, roleLabel: w.role ? ROLE_LABELS[w.role] : null }))}
-          />
+          <WorkspaceSwitcher workspaces={workspaces.map((w) => ({ slug: w.slug, name: w.name, roleLabel: w.role ? ROLE_LABELS[w.role] : null }))} />
           {user.isGlobalAdmin ? (
             <>
               <span className="hidden text-border sm:inline" aria-hidden="true">

@@ -7,9 +7,7 @@ export default async function Home() {
   return (
     <div className="mx-auto max-w-md py-16 text-center">
       <h1 className="text-xl font-semibold">No workspace yet</h1>
-      <p className="mt-2 text-sm text-muted-foreground">
-        You are not a member of any workspace. Ask a workspace Admin to add you.
-      </p>
+      <p className="mt-2 text-sm text-muted-foreground">You are not a member of any workspace. Ask a workspace Admin to add you.</p>
     </div>
   );
 }

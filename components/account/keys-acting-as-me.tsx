@@ -69,9 +69,7 @@ export function KeysActingAsMe({ rows, userId }: { rows: KeyActingAsRow[]; userI
                       <span className="block max-w-40 truncate" title={`${k.workspaceName} (${k.workspaceSlug})`}>
                         {k.workspaceName}
                       </span>
-                      {k.memberOfWorkspace ? null : (
-                        <span className="block text-xs text-muted-foreground">You left; refused until you are back</span>
-                      )}
+                      {k.memberOfWorkspace ? null : <span className="block text-xs text-muted-foreground">You left; refused until you are back</span>}
                     </TableCell>
                     <TableCell>
                       <code className="font-mono text-xs whitespace-nowrap">{k.prefix}</code>
@@ -112,8 +110,9 @@ export function KeysActingAsMe({ rows, userId }: { rows: KeyActingAsRow[]; userI
         title={`Revoke ${revoking?.name ?? "key"}?`}
         description={
           <>
-            Anything using this {revoking?.kind === "personal" ? "token" : "key"} in <span className="font-medium text-foreground">{revoking?.workspaceName}</span>{" "}
-            is refused from its next request. Revoking is permanent; the workspace&apos;s audit log keeps a record.
+            Anything using this {revoking?.kind === "personal" ? "token" : "key"} in{" "}
+            <span className="font-medium text-foreground">{revoking?.workspaceName}</span> is refused from its next request. Revoking is permanent;
+            the workspace&apos;s audit log keeps a record.
           </>
         }
         confirmLabel="Revoke"

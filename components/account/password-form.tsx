@@ -66,10 +66,22 @@ export function PasswordForm({ email, forced = false, after = "/account" }: { em
         />
       </Field>
       <Field id="new-password" label="New password" hint={`At least ${MIN_PASSWORD_LENGTH} characters.`} errors={errors.newPassword}>
-        <Input id="new-password" name="newPassword" type="password" autoComplete="new-password" {...fieldAria("new-password", errors.newPassword, true)} />
+        <Input
+          id="new-password"
+          name="newPassword"
+          type="password"
+          autoComplete="new-password"
+          {...fieldAria("new-password", errors.newPassword, true)}
+        />
       </Field>
       <Field id="confirm-password" label="Confirm new password" errors={errors.confirmPassword}>
-        <Input id="confirm-password" name="confirmPassword" type="password" autoComplete="new-password" {...fieldAria("confirm-password", errors.confirmPassword)} />
+        <Input
+          id="confirm-password"
+          name="confirmPassword"
+          type="password"
+          autoComplete="new-password"
+          {...fieldAria("confirm-password", errors.confirmPassword)}
+        />
       </Field>
       {formError ? (
         <p role="alert" className="text-sm font-medium text-destructive">

@@ -36,7 +36,14 @@ export function ProfileForm({ name, email }: { name: string; email: string }) {
   return (
     <form onSubmit={onSubmit} className="grid gap-4" noValidate aria-labelledby="profile-title">
       <Field id="profile-name" label="Name" errors={errors.name}>
-        <Input id="profile-name" name="name" defaultValue={name} autoComplete="name" maxLength={MAX_NAME_LENGTH + 20} {...fieldAria("profile-name", errors.name)} />
+        <Input
+          id="profile-name"
+          name="name"
+          defaultValue={name}
+          autoComplete="name"
+          maxLength={MAX_NAME_LENGTH + 20}
+          {...fieldAria("profile-name", errors.name)}
+        />
       </Field>
       <Field id="profile-email" label="Email" hint="Your sign-in name; it cannot be changed here.">
         <Input id="profile-email" value={email} readOnly disabled aria-describedby="profile-email-hint" />

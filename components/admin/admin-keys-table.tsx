@@ -4,12 +4,7 @@ import { useMemo, useRef, useState } from "react";
 import { Download, KeyRound } from "lucide-react";
 import { toast } from "sonner";
 import { bulkDisableKeysAction, bulkRevokeKeysAction } from "@/lib/admin/keys-actions";
-import {
-  createDataTableColumnHelper,
-  DataTable,
-  DataTableColumnHeader,
-  type DataTableRowSelection,
-} from "@/components/data-table";
+import { createDataTableColumnHelper, DataTable, DataTableColumnHeader, type DataTableRowSelection } from "@/components/data-table";
 import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Badge, type BadgeVariant } from "@/components/ui/badge";
 import { Button, buttonVariants } from "@/components/ui/button";
@@ -52,9 +47,7 @@ const columns = col.columns([
     id: "kind",
     header: "Kind",
     enableSorting: false,
-    cell: ({ getValue }) => (
-      <span className="text-muted-foreground">{getValue() === "personal" ? "Personal token" : "Workspace key"}</span>
-    ),
+    cell: ({ getValue }) => <span className="text-muted-foreground">{getValue() === "personal" ? "Personal token" : "Workspace key"}</span>,
   }),
   col.accessor("ownerEmail", {
     id: "owner",
@@ -146,7 +139,9 @@ export function AdminKeysTable({ rows, total, workspaces, values, errors, export
   const stateOptions = ADMIN_KEY_STATES.map((s) => ({ value: s, label: ADMIN_KEY_STATE_LABELS[s] }));
 
   async function run(operation: Operation): Promise<string | void> {
-    const result = await (operation === "revoke" ? bulkRevokeKeysAction(selected.map((r) => r.id)) : bulkDisableKeysAction(selected.map((r) => r.id)));
+    const result = await (operation === "revoke"
+      ? bulkRevokeKeysAction(selected.map((r) => r.id))
+      : bulkDisableKeysAction(selected.map((r) => r.id)));
     if (!result.ok) return result.error;
     setSelection({});
     announce(operation, result.data);
@@ -170,8 +165,26 @@ export function AdminKeysTable({ rows, total, workspaces, values, errors, export
         <FilterSelect name="workspace" label="Workspace" options={workspaceOptions} defaultValue={values.workspace || ANY} error={errors.workspace} />
         <FilterInput name="owner" label="Owner email" placeholder="e.g. ada@" defaultValue={values.owner} error={errors.owner} type="search" />
         <FilterSelect name="state" label="State" options={stateOptions} defaultValue={values.state || "live"} error={errors.state} />
-        <FilterInput name="expiringWithin" label="Expiring within (days)" inputMode="numeric" type="number" min={1} max={3650} defaultValue={values.expiringWithin} error={errors.expiringWithin} />
-        <FilterInput name="idleFor" label="Idle for (days)" inputMode="numeric" type="number" min={1} max={3650} defaultValue={values.idleFor} error={errors.idleFor} />
+        <FilterInput
+          name="expiringWithin"
+          label="Expiring within (days)"
+          inputMode="numeric"
+          type="number"
+          min={1}
+          max={3650}
+          defaultValue={values.expiringWithin}
+          error={errors.expiringWithin}
+        />
+        <FilterInput
+          name="idleFor"
+          label="Idle for (days)"
+          inputMode="numeric"
+          type="number"
+          min={1}
+          max={3650}
+          defaultValue={values.idleFor}
+          error={errors.idleFor}
+        />
         <div className="flex flex-wrap items-end gap-x-5 gap-y-2 pb-1.5 sm:col-span-2">
           <FilterCheckbox name="neverUsed" label="Never used" defaultChecked={values.neverUsed === "1"} />
           <FilterCheckbox name="noExpiry" label="No expiry" defaultChecked={values.noExpiry === "1"} />
@@ -187,12 +200,7 @@ export function AdminKeysTable({ rows, total, workspaces, values, errors, export
           </Button>
         ) : null}
         {/* aria-disabled, not disabled: after a bulk action the button keeps keyboard focus. */}
-        <Button
-          variant="outline"
-          size="sm"
-          aria-disabled={selected.length === 0 || undefined}
-          onClick={(e) => open("disable", e.currentTarget)}
-        >
+        <Button variant="outline" size="sm" aria-disabled={selected.length === 0 || undefined} onClick={(e) => open("disable", e.currentTarget)}>
           Disable selected
         </Button>
         <Button
@@ -268,8 +276,8 @@ export function AdminKeysTable({ rows, total, workspaces, values, errors, export
         </ul>
         {confirming === "disable" && selectedTokens > 0 ? (
           <p className="text-sm text-muted-foreground">
-            {plural(selectedTokens, "personal token")} will be left as {selectedTokens === 1 ? "it is" : "they are"}: tokens cannot be
-            disabled, only revoked.
+            {plural(selectedTokens, "personal token")} will be left as {selectedTokens === 1 ? "it is" : "they are"}: tokens cannot be disabled, only
+            revoked.
           </p>
         ) : null}
       </ConfirmDialog>

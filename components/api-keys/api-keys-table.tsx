@@ -39,15 +39,7 @@ function useKeyFlag(slug: string, key: ApiKeyView, field: "enabled" | "bearerAll
 
 function EnabledCell({ slug, apiKey }: { slug: string; apiKey: ApiKeyView }) {
   const [value, set, pending] = useKeyFlag(slug, apiKey, "enabled");
-  return (
-    <Switch
-      checked={value}
-      onCheckedChange={set}
-      disabled={pending}
-      aria-label="Enabled"
-      aria-describedby={`key-name-${apiKey.id}`}
-    />
-  );
+  return <Switch checked={value} onCheckedChange={set} disabled={pending} aria-label="Enabled" aria-describedby={`key-name-${apiKey.id}`} />;
 }
 
 function BearerCell({ slug, apiKey }: { slug: string; apiKey: ApiKeyView }) {
@@ -142,7 +134,13 @@ function buildColumns({ slug, onEdit, onRevoke }: RowActions) {
       id: "lastUsed",
       header: ({ column }) => <DataTableColumnHeader column={column} title="Last used" />,
       cell: ({ row }) => (
-        <span title={row.original.lastUsedIp ? `From ${row.original.lastUsedIp}${row.original.lastUsedIntegration ? ` (${row.original.lastUsedIntegration})` : ""}` : undefined}>
+        <span
+          title={
+            row.original.lastUsedIp
+              ? `From ${row.original.lastUsedIp}${row.original.lastUsedIntegration ? ` (${row.original.lastUsedIntegration})` : ""}`
+              : undefined
+          }
+        >
           <RelativeTime value={row.original.lastUsedAt} className="whitespace-nowrap" />
         </span>
       ),

@@ -73,7 +73,7 @@ function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, m
     return result;
   }, null);
   const [never, setNever] = useState(false);
-  const errors = state && !state.ok ? state.fieldErrors ?? {} : {};
+  const errors = state && !state.ok ? (state.fieldErrors ?? {}) : {};
 
   const me = owners.find((o) => o.id === currentUserId);
   const others = owners.filter((o) => o.id !== currentUserId);
@@ -150,8 +150,8 @@ function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, m
         <details className="rounded-md border p-3 text-sm">
           <summary className="cursor-pointer font-medium">Import an existing secret</summary>
           <p className="mt-2 text-xs text-muted-foreground">
-            Migrating from another system? Paste its key (at least 32 characters) and Latchkey will accept it instead of
-            generating a new one. Only its hash is stored.
+            Migrating from another system? Paste its key (at least 32 characters) and Latchkey will accept it instead of generating a new one. Only
+            its hash is stored.
           </p>
           <Field id="key-import" label="Existing secret" errors={errors.importedSecret} className="mt-2">
             <Input

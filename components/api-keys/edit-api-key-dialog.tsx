@@ -19,7 +19,15 @@ export interface EditableKey {
   scopes: ApiKeyScope[];
 }
 
-export function EditApiKeyDialog({ slug, apiKey, onOpenChange }: { slug: string; apiKey: EditableKey | null; onOpenChange: (open: boolean) => void }) {
+export function EditApiKeyDialog({
+  slug,
+  apiKey,
+  onOpenChange,
+}: {
+  slug: string;
+  apiKey: EditableKey | null;
+  onOpenChange: (open: boolean) => void;
+}) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [pending, startTransition] = useTransition();
@@ -68,7 +76,13 @@ export function EditApiKeyDialog({ slug, apiKey, onOpenChange }: { slug: string;
               <Input id="edit-name" name="name" defaultValue={apiKey.name} autoComplete="off" {...fieldAria("edit-name", errors.name)} />
             </Field>
             <Field id="edit-description" label="Description (optional)" errors={errors.description}>
-              <Textarea id="edit-description" name="description" rows={2} defaultValue={apiKey.description ?? ""} {...fieldAria("edit-description", errors.description)} />
+              <Textarea
+                id="edit-description"
+                name="description"
+                rows={2}
+                defaultValue={apiKey.description ?? ""}
+                {...fieldAria("edit-description", errors.description)}
+              />
             </Field>
             <ScopesFieldset idPrefix="edit" defaultValue={apiKey.scopes} errors={errors.scopes} />
             <DialogFooter>

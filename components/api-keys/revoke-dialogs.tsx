@@ -25,8 +25,8 @@ export function RevokeApiKeyDialog({
       title={<>Revoke “{apiKey?.name}”?</>}
       description={
         <>
-          Integrations using <span className="font-mono">{apiKey?.prefix}</span> will be refused from their next request.
-          Revoking is permanent: the key cannot be restored, though it stays in the audit log.
+          Integrations using <span className="font-mono">{apiKey?.prefix}</span> will be refused from their next request. Revoking is permanent: the
+          key cannot be restored, though it stays in the audit log.
         </>
       }
       confirmLabel="Yes, revoke"
@@ -64,8 +64,8 @@ export function RevokeAllDialog({ slug, workspaceName, liveCount }: { slug: stri
         <DialogHeader>
           <DialogTitle>Revoke all API keys in {workspaceName}?</DialogTitle>
           <DialogDescription>
-            All {liveCount} live workspace {liveCount === 1 ? "key" : "keys"} will stop working at once, and every
-            integration using them will be refused. Personal tokens are not affected. This cannot be undone.
+            All {liveCount} live workspace {liveCount === 1 ? "key" : "keys"} will stop working at once, and every integration using them will be
+            refused. Personal tokens are not affected. This cannot be undone.
           </DialogDescription>
         </DialogHeader>
         <form
@@ -81,7 +81,15 @@ export function RevokeAllDialog({ slug, workspaceName, liveCount }: { slug: stri
             });
           }}
         >
-          <Field id="revoke-all-confirm" label={<>Type <span className="font-mono">{slug}</span> to confirm</>} errors={error ? [error] : undefined}>
+          <Field
+            id="revoke-all-confirm"
+            label={
+              <>
+                Type <span className="font-mono">{slug}</span> to confirm
+              </>
+            }
+            errors={error ? [error] : undefined}
+          >
             <Input
               id="revoke-all-confirm"
               value={typed}

@@ -14,7 +14,13 @@ export function ScopesFieldset({ idPrefix, defaultValue, errors }: { idPrefix: s
       <div className="grid gap-1.5 sm:grid-cols-2">
         {API_KEY_SCOPES.map((scope) => (
           <label key={scope} htmlFor={`${idPrefix}-scope-${scope}`} className="flex items-start gap-2 text-sm">
-            <Checkbox id={`${idPrefix}-scope-${scope}`} name="scopes" value={scope} defaultChecked={defaultValue.includes(scope)} className="mt-0.5" />
+            <Checkbox
+              id={`${idPrefix}-scope-${scope}`}
+              name="scopes"
+              value={scope}
+              defaultChecked={defaultValue.includes(scope)}
+              className="mt-0.5"
+            />
             <span>
               <span className="font-mono text-xs">{scope}</span>
               <span className="block text-xs text-muted-foreground">{SCOPE_LABELS[scope]}</span>

@@ -90,18 +90,24 @@ export function SecretDialog({
             <DialogDescription>
               {shown ? (
                 <>
-                  Your new key <span className="font-medium text-foreground">{shown.name}</span> is ready. Copy it now
-                  and store it somewhere safe.
+                  Your new key <span className="font-medium text-foreground">{shown.name}</span> is ready. Copy it now and store it somewhere safe.
                 </>
               ) : null}
             </DialogDescription>
           </DialogHeader>
-          <CopyField key={shown?.secret ?? ""} id="created-secret" label="Secret" value={shown?.secret ?? ""} noun="secret" onCopiedChange={setCopied} />
+          <CopyField
+            key={shown?.secret ?? ""}
+            id="created-secret"
+            label="Secret"
+            value={shown?.secret ?? ""}
+            noun="secret"
+            onCopiedChange={setCopied}
+          />
           <div className="flex gap-3 rounded-md border border-warning/40 bg-warning-muted p-3 text-sm text-warning">
             <TriangleAlert aria-hidden="true" className="mt-0.5 size-4 shrink-0 text-warning" />
             <p>
-              This is the only time the secret is shown. Latchkey keeps only a hash of it and cannot show it again. If
-              you lose it, revoke the key and create a new one.
+              This is the only time the secret is shown. Latchkey keeps only a hash of it and cannot show it again. If you lose it, revoke the key and
+              create a new one.
             </p>
           </div>
           <DialogFooter>

@@ -14,17 +14,17 @@ export function AuthenticationSection({ origin }: { origin: string }) {
         text={
           <>
             <p>
-              Send an API key (or a personal token) with every request to <InlineCode>/api/data</InlineCode>. Latchkey looks for it in five
-              places, in this order:
+              Send an API key (or a personal token) with every request to <InlineCode>/api/data</InlineCode>. Latchkey looks for it in five places, in
+              this order:
             </p>
             <CredentialChannels />
             <p>
-              Send <strong className="font-medium">exactly one key</strong> per request. The same key in two places is fine; two different
-              keys are refused with <InlineCode>400 conflicting_credentials</InlineCode>.
+              Send <strong className="font-medium">exactly one key</strong> per request. The same key in two places is fine; two different keys are
+              refused with <InlineCode>400 conflicting_credentials</InlineCode>.
             </p>
             <p>
-              Each endpoint needs one <strong className="font-medium">scope</strong> on the key, and a key can never do more than its owner
-              may do now: demote the owner and the key loses those powers at once.
+              Each endpoint needs one <strong className="font-medium">scope</strong> on the key, and a key can never do more than its owner may do
+              now: demote the owner and the key loses those powers at once.
             </p>
             <dl className="grid grid-cols-[auto_minmax(0,1fr)] gap-x-3 gap-y-1 rounded-md border px-3 py-2">
               {API_KEY_SCOPES.map((s) => (
@@ -37,9 +37,9 @@ export function AuthenticationSection({ origin }: { origin: string }) {
               ))}
             </dl>
             <p>
-              Optionally, name the calling system in an <InlineCode>X-Integration-Name</InlineCode> header (up to {INTEGRATION_NAME_MAX}{" "}
-              characters are kept). It is recorded as the key&apos;s last-used integration, shown on the key&apos;s page and in its access
-              log, so you can tell which of your systems used a key.
+              Optionally, name the calling system in an <InlineCode>X-Integration-Name</InlineCode> header (up to {INTEGRATION_NAME_MAX} characters
+              are kept). It is recorded as the key&apos;s last-used integration, shown on the key&apos;s page and in its access log, so you can tell
+              which of your systems used a key.
             </p>
             <p className="text-muted-foreground">
               Repeated failed authentications from one address are rate limited: <InlineCode>429</InlineCode> with a{" "}

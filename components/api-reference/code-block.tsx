@@ -76,7 +76,11 @@ export function CodeBlock({
       </pre>
       {copyLabel ? (
         <span role="status" className="sr-only">
-          {state === "copied" ? "Copied to the clipboard." : state === "failed" ? "Could not copy: the text is selected, press Ctrl+C to copy it." : ""}
+          {state === "copied"
+            ? "Copied to the clipboard."
+            : state === "failed"
+              ? "Could not copy: the text is selected, press Ctrl+C to copy it."
+              : ""}
         </span>
       ) : null}
     </div>

@@ -8,10 +8,7 @@ import { MAX_BODY_BYTES } from "@/lib/api/limits";
 export function ReferenceHeader({ slug, workspaceName, origin }: { slug: string; workspaceName: string; origin: string }) {
   return (
     <header className="grid gap-3">
-      <Link
-        href={`/w/${slug}/account/api`}
-        className="inline-flex w-fit items-center gap-1 text-sm text-muted-foreground hover:text-foreground"
-      >
+      <Link href={`/w/${slug}/account/api`} className="inline-flex w-fit items-center gap-1 text-sm text-muted-foreground hover:text-foreground">
         <ArrowLeft aria-hidden="true" className="size-3.5" />
         API keys
       </Link>
@@ -19,8 +16,8 @@ export function ReferenceHeader({ slug, workspaceName, origin }: { slug: string;
         <div className="grid gap-1">
           <h2 className="text-xl font-semibold tracking-tight">API reference</h2>
           <p className="max-w-prose text-sm leading-6 text-muted-foreground">
-            The Latchkey REST API manages and verifies API keys. A key only ever works in its own workspace, so every call below made with a
-            key of {workspaceName} acts in {workspaceName}, as the key&apos;s owner.
+            The Latchkey REST API manages and verifies API keys. A key only ever works in its own workspace, so every call below made with a key of{" "}
+            {workspaceName} acts in {workspaceName}, as the key&apos;s owner.
           </p>
         </div>
         <a href="/api/openapi.json" className={buttonVariants({ variant: "outline", size: "sm" })}>

@@ -20,30 +20,26 @@ export function ResponsesSection() {
         text={
           <>
             <p>
-              Every response, success or failure, is one JSON envelope: <InlineCode>success</InlineCode>, <InlineCode>hasError</InlineCode>,
-              a <InlineCode>statusCode</InlineCode> name matching the HTTP status (<InlineCode>OK</InlineCode>,{" "}
-              <InlineCode>Created</InlineCode>, <InlineCode>BadRequest</InlineCode>, …), then <InlineCode>data</InlineCode> on success or{" "}
-              <InlineCode>error</InlineCode> on failure.
+              Every response, success or failure, is one JSON envelope: <InlineCode>success</InlineCode>, <InlineCode>hasError</InlineCode>, a{" "}
+              <InlineCode>statusCode</InlineCode> name matching the HTTP status (<InlineCode>OK</InlineCode>, <InlineCode>Created</InlineCode>,{" "}
+              <InlineCode>BadRequest</InlineCode>, …), then <InlineCode>data</InlineCode> on success or <InlineCode>error</InlineCode> on failure.
             </p>
             <p>
               <InlineCode>error.code</InlineCode> is the machine-readable reason; <InlineCode>error.message</InlineCode> says it in words;{" "}
               <InlineCode>error.technicalError</InlineCode>, when present, hints at the fix. Invalid input answers{" "}
-              <InlineCode>400 validation_failed</InlineCode> with <InlineCode>error.validationErrors</InlineCode>: the messages per field.
-              Nothing is changed by a request that fails.
+              <InlineCode>400 validation_failed</InlineCode> with <InlineCode>error.validationErrors</InlineCode>: the messages per field. Nothing is
+              changed by a request that fails.
             </p>
             <p>
-              A <InlineCode>201 Created</InlineCode> answer carries a <InlineCode>Location</InlineCode> header with the path of the new key
-              or token.
+              A <InlineCode>201 Created</InlineCode> answer carries a <InlineCode>Location</InlineCode> header with the path of the new key or token.
             </p>
             <p>
               Every <InlineCode>GET</InlineCode> also answers <InlineCode>HEAD</InlineCode>: the same status and headers, no body.{" "}
-              <InlineCode>OPTIONS</InlineCode> on any path answers <InlineCode>204</InlineCode> with an <InlineCode>Allow</InlineCode>{" "}
-              header naming the methods the path supports; any other method answers <InlineCode>405 method_not_allowed</InlineCode>, also
-              with <InlineCode>Allow</InlineCode>.
+              <InlineCode>OPTIONS</InlineCode> on any path answers <InlineCode>204</InlineCode> with an <InlineCode>Allow</InlineCode> header naming
+              the methods the path supports; any other method answers <InlineCode>405 method_not_allowed</InlineCode>, also with{" "}
+              <InlineCode>Allow</InlineCode>.
             </p>
-            <p className="text-muted-foreground">
-              Times are ISO 8601 strings in UTC. A secret appears only in the response that creates it.
-            </p>
+            <p className="text-muted-foreground">Times are ISO 8601 strings in UTC. A secret appears only in the response that creates it.</p>
           </>
         }
         code={

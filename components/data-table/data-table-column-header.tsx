@@ -21,11 +21,7 @@ export type DataTableColumnHeaderProps<TData extends RowData, TValue> = {
  * current order is announced through `aria-sort` on the <th>, which <DataTable> sets.
  * Columns with `enableSorting: false` (or without an accessor) render plain text.
  */
-export function DataTableColumnHeader<TData extends RowData, TValue>({
-  column,
-  title,
-  className,
-}: DataTableColumnHeaderProps<TData, TValue>) {
+export function DataTableColumnHeader<TData extends RowData, TValue>({ column, title, className }: DataTableColumnHeaderProps<TData, TValue>) {
   if (!column.getCanSort()) {
     return <span className={className}>{title}</span>;
   }

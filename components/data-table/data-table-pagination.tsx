@@ -40,9 +40,7 @@ export function DataTablePagination<TData extends RowData>({
       className={cn("flex flex-wrap items-center justify-between gap-x-6 gap-y-2 text-sm tabular-nums", className)}
     >
       <p className="text-muted-foreground" aria-live="polite">
-        {rowCount === 0
-          ? "Showing 0 of 0"
-          : `Showing ${numberFormat.format(from)}–${numberFormat.format(to)} of ${numberFormat.format(rowCount)}`}
+        {rowCount === 0 ? "Showing 0 of 0" : `Showing ${numberFormat.format(from)}–${numberFormat.format(to)} of ${numberFormat.format(rowCount)}`}
       </p>
       <div className="flex flex-wrap items-center gap-x-6 gap-y-2">
         <div className="flex items-center gap-2">

@@ -52,13 +52,7 @@
 
 import * as React from "react";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import {
-  functionalUpdate,
-  useTable,
-  type PaginationState,
-  type RowSelectionState,
-  type SortingState,
-} from "@tanstack/react-table";
+import { functionalUpdate, useTable, type PaginationState, type RowSelectionState, type SortingState } from "@tanstack/react-table";
 
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
@@ -67,12 +61,7 @@ import { cn } from "@/lib/utils";
 
 import { DataTablePagination } from "./data-table-pagination";
 import { createDataTableColumnHelper, dataTableFeatures, type DataTableColumnDef } from "./features";
-import {
-  DEFAULT_PAGE_SIZE,
-  PAGE_SIZE_OPTIONS,
-  parseDataTableSearchParams,
-  type DataTableSort,
-} from "./search-params";
+import { DEFAULT_PAGE_SIZE, PAGE_SIZE_OPTIONS, parseDataTableSearchParams, type DataTableSort } from "./search-params";
 
 export type DataTableProps<TData extends object> = {
   /** Built with `createDataTableColumnHelper<TData>().columns([...])`; keep the array's identity stable. */
@@ -198,10 +187,7 @@ export function DataTable<TData extends object>({
     [controlledSelection, onRowSelectionChange],
   );
   const canSelectRow = React.useMemo(
-    () =>
-      typeof enableRowSelection === "function"
-        ? (row: { original: TData }) => enableRowSelection(row.original)
-        : enableRowSelection,
+    () => (typeof enableRowSelection === "function" ? (row: { original: TData }) => enableRowSelection(row.original) : enableRowSelection),
     [enableRowSelection],
   );
   const allColumns = React.useMemo(
@@ -272,11 +258,7 @@ export function DataTable<TData extends object>({
     <div data-slot="data-table" className={cn("flex min-w-0 flex-col gap-3", className)}>
       {toolbar}
       <div className="overflow-hidden rounded-lg border bg-card">
-        <Table
-          aria-label={ariaLabel}
-          aria-busy={isPending || undefined}
-          className={cn("transition-opacity", isPending && "opacity-60")}
-        >
+        <Table aria-label={ariaLabel} aria-busy={isPending || undefined} className={cn("transition-opacity", isPending && "opacity-60")}>
           {caption ? <TableCaption className="sr-only">{caption}</TableCaption> : null}
           <TableHeader className="bg-muted/40">
             {table.getHeaderGroups().map((headerGroup) => (

@@ -45,11 +45,7 @@ export type DataTableColumn<TData extends RowData, TValue = unknown> = Column<Da
 export type DataTableRow<TData extends RowData> = Row<DataTableFeatures, TData>;
 export type DataTableInstance<TData extends RowData> = Table<DataTableFeatures, TData>;
 export type DataTableCellContext<TData extends RowData, TValue = unknown> = CellContext<DataTableFeatures, TData, TValue>;
-export type DataTableHeaderContext<TData extends RowData, TValue = unknown> = HeaderContext<
-  DataTableFeatures,
-  TData,
-  TValue
->;
+export type DataTableHeaderContext<TData extends RowData, TValue = unknown> = HeaderContext<DataTableFeatures, TData, TValue>;
 
 /** `createColumnHelper<DataTableFeatures, TData>()`: use `.columns([...])` to keep per-column value types. */
 export function createDataTableColumnHelper<TData extends RowData>(): ColumnHelper<DataTableFeatures, TData> {

@@ -25,10 +25,7 @@ export type ParseDataTableSearchParamsOptions = {
   defaultPageSize?: number;
 };
 
-type SearchParamsInput =
-  | URLSearchParams
-  | { get(name: string): string | null }
-  | Record<string, string | string[] | undefined>;
+type SearchParamsInput = URLSearchParams | { get(name: string): string | null } | Record<string, string | string[] | undefined>;
 
 function read(params: SearchParamsInput, name: string): string | null {
   if (typeof (params as URLSearchParams).get === "function") {
@@ -54,10 +51,7 @@ function positiveInt(raw: string | null): number | null {
  *     defaultSort: { id: "createdAt", dir: "desc" },
  *   });
  */
-export function parseDataTableSearchParams(
-  params: SearchParamsInput,
-  options: ParseDataTableSearchParamsOptions = {},
-): DataTableSearchParams {
+export function parseDataTableSearchParams(params: SearchParamsInput, options: ParseDataTableSearchParamsOptions = {}): DataTableSearchParams {
   const pageSizeOptions = options.pageSizeOptions ?? PAGE_SIZE_OPTIONS;
   const defaultPageSize = options.defaultPageSize ?? DEFAULT_PAGE_SIZE;
 
@@ -71,7 +65,7 @@ export function parseDataTableSearchParams(
   let dir: SortDir = "asc";
   if (rawSort && (!options.sortable || options.sortable.includes(rawSort))) {
     sort = rawSort;
-    dir = rawDir === "desc" ? "desc" : rawDir === "asc" ? "asc" : (options.defaultSort?.id === rawSort ? options.defaultSort.dir : "asc");
+    dir = rawDir === "desc" ? "desc" : rawDir === "asc" ? "asc" : options.defaultSort?.id === rawSort ? options.defaultSort.dir : "asc";
   } else if (options.defaultSort) {
     sort = options.defaultSort.id;
     dir = options.defaultSort.dir;

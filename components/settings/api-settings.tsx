@@ -82,7 +82,9 @@ export function ApiSettings(props: { slug: string; apiKeysEnabled: boolean; pers
             e.preventDefault();
             const n = Number(days);
             startSaving(async () => {
-              const result = await updateSettingsAction(slug, { maxKeyLifetimeDays: noMax ? null : Number.isFinite(n) && days.trim() !== "" ? n : Number.NaN });
+              const result = await updateSettingsAction(slug, {
+                maxKeyLifetimeDays: noMax ? null : Number.isFinite(n) && days.trim() !== "" ? n : Number.NaN,
+              });
               setLifetimeError(result.ok ? undefined : (result.fieldErrors?.maxKeyLifetimeDays ?? [result.error]));
               if (result.ok) toast.success(noMax ? "Keys may now live without a maximum." : `Keys may now live at most ${n} days.`);
             });

@@ -2,7 +2,14 @@
 
 import { useState, useTransition } from "react";
 import { toast } from "sonner";
-import { addMemberAction, changeRoleAction, countUserKeysAction, deleteUserAction, removeMemberAction, setGrantAction } from "@/lib/workspaces/actions";
+import {
+  addMemberAction,
+  changeRoleAction,
+  countUserKeysAction,
+  deleteUserAction,
+  removeMemberAction,
+  setGrantAction,
+} from "@/lib/workspaces/actions";
 import { Field, fieldAria } from "@/components/api-keys/field";
 import { Input } from "@/components/ui/input";
 import { ConfirmDialog } from "@/components/confirm-dialog";
@@ -69,7 +76,9 @@ function MemberRow({
           aria-label={`Manage API Keys for ${member.name}`}
           checked={member.role === "admin" || member.canManageApiKeys}
           disabled={pending || member.role === "admin" || member.role === "guest"}
-          title={member.role === "admin" ? "Admins always manage API keys." : member.role === "guest" ? "Guests cannot be granted API access." : undefined}
+          title={
+            member.role === "admin" ? "Admins always manage API keys." : member.role === "guest" ? "Guests cannot be granted API access." : undefined
+          }
           onCheckedChange={(v) =>
             startTransition(async () => {
               const result = await setGrantAction(slug, member.userId, v === true);
@@ -85,7 +94,13 @@ function MemberRow({
           Remove
         </Button>
         {onDelete && !isMe ? (
-          <Button variant="ghost" size="sm" className="text-destructive hover:text-destructive" aria-label={`Delete user ${member.name}`} onClick={onDelete}>
+          <Button
+            variant="ghost"
+            size="sm"
+            className="text-destructive hover:text-destructive"
+            aria-label={`Delete user ${member.name}`}
+            onClick={onDelete}
+          >
             Delete user
           </Button>
         ) : null}
@@ -117,7 +132,14 @@ function AddMemberForm({ slug }: { slug: string }) {
       }}
     >
       <Field id="add-member-email" label="Email" errors={errors.email} className="min-w-64 flex-1">
-        <Input id="add-member-email" name="email" type="email" autoComplete="off" placeholder="someone@example.com" {...fieldAria("add-member-email", errors.email)} />
+        <Input
+          id="add-member-email"
+          name="email"
+          type="email"
+          autoComplete="off"
+          placeholder="someone@example.com"
+          {...fieldAria("add-member-email", errors.email)}
+        />
       </Field>
       <Field id="add-member-role" label="Role" errors={errors.role}>
         <Select name="role" value={role} onValueChange={(value) => setRole(value as Role)}>

@@ -14,8 +14,8 @@ export function DemoBanner() {
       <p className="mx-auto flex max-w-7xl items-start gap-2 px-4 py-2 text-sm sm:px-6">
         <TriangleAlert aria-hidden="true" className="mt-0.5 size-4 shrink-0" />
         <span>
-          Demo accounts use the published password <code className="font-mono font-medium">{DEMO_PASSWORD}</code>. This server only answers
-          on this machine until they are changed.
+          Demo accounts use the published password <code className="font-mono font-medium">{DEMO_PASSWORD}</code>. This server only answers on this
+          machine until they are changed.
         </span>
       </p>
     </div>

@@ -3,12 +3,7 @@
 import { useActionState, useState } from "react";
 import { Plus, Ticket } from "lucide-react";
 import { toast } from "sonner";
-import {
-  createTokenAction,
-  deleteAllTokensAction,
-  deleteTokenAction,
-  type CreatedTokenResult,
-} from "@/lib/api-keys/token-actions";
+import { createTokenAction, deleteAllTokensAction, deleteTokenAction, type CreatedTokenResult } from "@/lib/api-keys/token-actions";
 import { Field, fieldAria } from "@/components/api-keys/field";
 import { SecretDialog } from "@/components/api-keys/secret-dialog";
 import { ConfirmDialog } from "@/components/confirm-dialog";
@@ -61,7 +56,12 @@ export function TokensPanel({ slug, tokens }: { slug: string; tokens: PersonalTo
           </p>
         </div>
         <div className="flex gap-2">
-          <Button variant="outline" className="text-destructive hover:text-destructive" disabled={tokens.length === 0} onClick={() => setDeletingAll(true)}>
+          <Button
+            variant="outline"
+            className="text-destructive hover:text-destructive"
+            disabled={tokens.length === 0}
+            onClick={() => setDeletingAll(true)}
+          >
             Delete all tokens
           </Button>
           <Dialog
@@ -137,7 +137,13 @@ export function TokensPanel({ slug, tokens }: { slug: string; tokens: PersonalTo
                     <RelativeTime value={t.lastUsedAt} />
                   </TableCell>
                   <TableCell className="text-right">
-                    <Button variant="ghost" size="sm" className="text-destructive hover:text-destructive" aria-label={`Delete ${t.name}`} onClick={() => setDeleting(t)}>
+                    <Button
+                      variant="ghost"
+                      size="sm"
+                      className="text-destructive hover:text-destructive"
+                      aria-label={`Delete ${t.name}`}
+                      onClick={() => setDeleting(t)}
+                    >
                       Delete
                     </Button>
                   </TableCell>

@@ -22,16 +22,9 @@ export function badgeVariants({ variant = "default", className }: { variant?: Ba
   );
 }
 
-function Badge({
-  className,
-  variant,
-  asChild = false,
-  ...props
-}: React.ComponentProps<"span"> & { variant?: BadgeVariant; asChild?: boolean }) {
+function Badge({ className, variant, asChild = false, ...props }: React.ComponentProps<"span"> & { variant?: BadgeVariant; asChild?: boolean }) {
   const Comp = asChild ? Slot.Root : "span";
-  return (
-    <Comp data-slot="badge" data-variant={variant ?? "default"} className={badgeVariants({ variant, className })} {...props} />
-  );
+  return <Comp data-slot="badge" data-variant={variant ?? "default"} className={badgeVariants({ variant, className })} {...props} />;
 }
 
 export { Badge };

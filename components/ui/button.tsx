@@ -9,8 +9,7 @@ const base =
 const variants = {
   default: "bg-primary text-primary-foreground shadow-xs hover:bg-primary-hover",
   secondary: "bg-secondary text-secondary-foreground hover:bg-secondary-hover",
-  outline:
-    "border border-input bg-background text-foreground shadow-xs hover:bg-accent hover:text-accent-foreground",
+  outline: "border border-input bg-background text-foreground shadow-xs hover:bg-accent hover:text-accent-foreground",
   ghost: "text-foreground hover:bg-accent hover:text-accent-foreground",
   destructive: "bg-destructive text-destructive-foreground shadow-xs hover:bg-destructive-hover",
   link: "text-primary underline-offset-4 hover:underline",
@@ -43,14 +42,7 @@ export type ButtonProps = React.ComponentProps<"button"> & {
 
 function Button({ className, variant, size, asChild = false, ...props }: ButtonProps) {
   const Comp = asChild ? Slot.Root : "button";
-  return (
-    <Comp
-      data-slot="button"
-      data-variant={variant ?? "default"}
-      className={buttonVariants({ variant, size, className })}
-      {...props}
-    />
-  );
+  return <Comp data-slot="button" data-variant={variant ?? "default"} className={buttonVariants({ variant, size, className })} {...props} />;
 }
 
 export { Button };

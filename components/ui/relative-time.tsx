@@ -76,21 +76,12 @@ function RelativeTime({ value, empty = "Never", className, title, ...props }: Re
     text = iso.slice(0, 10);
     exact = `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
   } else {
-    text =
-      Math.abs(clock - date.getTime()) < 45_000
-        ? "just now"
-        : formatDistanceStrict(date, clock, { addSuffix: true });
+    text = Math.abs(clock - date.getTime()) < 45_000 ? "just now" : formatDistanceStrict(date, clock, { addSuffix: true });
     exact = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "long" });
   }
 
   return (
-    <time
-      data-slot="relative-time"
-      dateTime={iso}
-      title={title ?? exact}
-      className={cn("whitespace-nowrap tabular-nums", className)}
-      {...props}
-    >
+    <time data-slot="relative-time" dateTime={iso} title={title ?? exact} className={cn("whitespace-nowrap tabular-nums", className)} {...props}>
       {text}
     </time>
   );

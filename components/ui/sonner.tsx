@@ -25,16 +25,7 @@ const themeVariables = {
 
 /** Mount once in the root layout; call `toast.success(...)` / `toast.error(...)` from "sonner". */
 function Toaster({ style, ...props }: ToasterProps) {
-  return (
-    <Sonner
-      theme="system"
-      richColors
-      closeButton
-      position="bottom-right"
-      style={{ ...themeVariables, ...style }}
-      {...props}
-    />
-  );
+  return <Sonner theme="system" richColors closeButton position="bottom-right" style={{ ...themeVariables, ...style }} {...props} />;
 }
 
 export { Toaster };

@@ -63,8 +63,12 @@ export const apiKeys = pgTable(
     // Sorting by last use (never-used keys last) and counting live keys, measured with bench/pages.ts.
     index("api_keys_last_used_idx").on(t.lastUsedAt.desc().nullsLast()),
     index("api_keys_name_lower_idx").on(sql`lower(${t.name})`),
-    index("api_keys_live_created_id_idx").on(t.createdAt, t.id).where(sql`${t.revokedAt} is null`),
-    index("api_keys_live_workspace_owner_idx").on(t.workspaceId, t.ownerId).where(sql`${t.revokedAt} is null`),
+    index("api_keys_live_created_id_idx")
+      .on(t.createdAt, t.id)
+      .where(sql`${t.revokedAt} is null`),
+    index("api_keys_live_workspace_owner_idx")
+      .on(t.workspaceId, t.ownerId)
+      .where(sql`${t.revokedAt} is null`),
     index("api_keys_live_workspace_last_used_idx")
       .on(t.workspaceId, t.lastUsedAt.desc().nullsLast())
       .where(sql`${t.revokedAt} is null and ${t.kind} = 'workspace'`),

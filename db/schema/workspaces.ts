@@ -35,10 +35,7 @@ export const memberships = pgTable(
     canManageApiKeys: boolean("can_manage_api_keys").notNull().default(false),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [
-    uniqueIndex("memberships_workspace_user_idx").on(t.workspaceId, t.userId),
-    index("memberships_user_idx").on(t.userId),
-  ],
+  (t) => [uniqueIndex("memberships_workspace_user_idx").on(t.workspaceId, t.userId), index("memberships_user_idx").on(t.userId)],
 );
 
 export type Workspace = typeof workspaces.$inferSelect;

@@ -120,12 +120,7 @@ export interface ApiResponse<T = unknown> {
   json: Envelope<T> | null;
 }
 
-export async function api<T = unknown>(
-  request: APIRequestContext,
-  method: Method,
-  pathname: string,
-  opts: ApiOptions = {},
-): Promise<ApiResponse<T>> {
+export async function api<T = unknown>(request: APIRequestContext, method: Method, pathname: string, opts: ApiOptions = {}): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { "x-forwarded-for": opts.xff ?? randomAddress() };
   for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
   const [pathOnly, search = ""] = pathname.split("?");
@@ -271,7 +266,16 @@ export interface MeView {
   workspace: { id: string; slug: string; name: string };
   role: string | null;
   permissions: string[];
-  key: { id: string; name: string; prefix: string; kind: string; serviceKey: boolean; scopes: string[]; expiresAt: string | null; bearerAllowed: boolean };
+  key: {
+    id: string;
+    name: string;
+    prefix: string;
+    kind: string;
+    serviceKey: boolean;
+    scopes: string[];
+    expiresAt: string | null;
+    bearerAllowed: boolean;
+  };
 }
 
 let nameCounter = 0;

@@ -55,7 +55,11 @@ test("a key with only me:read gets 403 scope_missing everywhere else", async ({ 
   const reader = await createApiKey(request, acme.admin.secret, { name: uniqueName("Reader"), scopes: ["api_keys:read"] });
   expectOk(await api(request, "GET", "/api/data/api-keys", { key: reader.secret }));
   expectOk(await api(request, "GET", `/api/data/api-keys/${target.key.id}`, { key: reader.secret }));
-  expectError(await api(request, "PATCH", `/api/data/api-keys/${target.key.id}`, { key: reader.secret, body: { enabled: false } }), 403, "scope_missing");
+  expectError(
+    await api(request, "PATCH", `/api/data/api-keys/${target.key.id}`, { key: reader.secret, body: { enabled: false } }),
+    403,
+    "scope_missing",
+  );
   expectError(await me(request, reader.secret), 403, "scope_missing");
 });
 
@@ -68,7 +72,8 @@ test("a scope never widens: a Member's key with every scope is still forbidden t
   expect(who.permissions).not.toContain("api_keys.manage");
 
   const target = await createApiKey(request, acme.admin.secret, { name: uniqueName("Not Mia's to touch") });
-  const count = async () => expectOk(await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: acme.admin.secret, query: { pageSize: "1" } })).total;
+  const count = async () =>
+    expectOk(await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: acme.admin.secret, query: { pageSize: "1" } })).total;
   const before = await count();
   for (const [name, call] of Object.entries(keyEndpoints(request, secret, target.key.id))) {
     const error = expectError(await call(), 403, "forbidden");
@@ -91,15 +96,19 @@ test("a service key (no owner) acts as a workspace Admin", async ({ request, acm
   expect(made.key.ownerId).toBeNull();
   const forMia = await createApiKey(request, secret, { name: uniqueName("Made for Mia"), ownerId: acme.memberIds["member@acme.test"] });
   expect(forMia.key.ownerName).toBe("Mia Member");
-  expect(expectOk(await api<{ key: KeyView }>(request, "PATCH", `/api/data/api-keys/${made.key.id}`, { key: secret, body: { enabled: false } })).key.state).toBe(
-    "disabled",
-  );
+  expect(
+    expectOk(await api<{ key: KeyView }>(request, "PATCH", `/api/data/api-keys/${made.key.id}`, { key: secret, body: { enabled: false } })).key.state,
+  ).toBe("disabled");
   for (const id of [made.key.id, forMia.key.id]) expectOk(await api(request, "DELETE", `/api/data/api-keys/${id}/revoke`, { key: secret }));
   expectOk(await api(request, "GET", "/api/data/api-keys", { key: secret }));
 
   // It has no user, so no personal tokens.
   for (const method of ["GET", "POST", "DELETE"] as const) {
-    const error = expectError(await api(request, method, "/api/data/me/tokens", { key: secret, body: method === "POST" ? { name: "t" } : undefined }), 403, "forbidden");
+    const error = expectError(
+      await api(request, method, "/api/data/me/tokens", { key: secret, body: method === "POST" ? { name: "t" } : undefined }),
+      403,
+      "forbidden",
+    );
     expect(error.message).toMatch(/service key/);
   }
 });
@@ -111,7 +120,11 @@ test("another workspace's keys are not found, and verify reveals nothing of them
 
   for (const id of [globexKey.key.id, globex.admin.keyId]) {
     expectError(await api(request, "GET", `/api/data/api-keys/${id}`, { key: acmeKey }), 404, "not_found");
-    expectError(await api(request, "PATCH", `/api/data/api-keys/${id}`, { key: acmeKey, body: { name: "Hijacked", enabled: false } }), 404, "not_found");
+    expectError(
+      await api(request, "PATCH", `/api/data/api-keys/${id}`, { key: acmeKey, body: { name: "Hijacked", enabled: false } }),
+      404,
+      "not_found",
+    );
     expectError(await api(request, "DELETE", `/api/data/api-keys/${id}/revoke`, { key: acmeKey }), 404, "not_found");
   }
   expect(await getApiKey(request, globex.admin.secret, globexKey.key.id)).toMatchObject({ name: globexKey.key.name, enabled: true, state: "active" });
@@ -119,15 +132,17 @@ test("another workspace's keys are not found, and verify reveals nothing of them
   const hank = globex.memberIds["admin@globex.test"];
   const filtered = expectOk(await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: acmeKey, query: { ownerId: hank } }));
   expect(filtered).toMatchObject({ items: [], total: 0 });
-  expect(expectValidation(await api(request, "POST", "/api/data/api-keys", { key: acmeKey, body: { name: uniqueName("For Hank"), ownerId: hank } })).ownerId).toEqual([
-    "The owner must be an active member of this workspace.",
-  ]);
+  expect(
+    expectValidation(await api(request, "POST", "/api/data/api-keys", { key: acmeKey, body: { name: uniqueName("For Hank"), ownerId: hank } }))
+      .ownerId,
+  ).toEqual(["The owner must be an active member of this workspace."]);
 
   for (const token of [globexKey.secret, globexDisabled.secret, globex.admin.secret]) {
     for (const via of ["x-apikey", "bearer"] as const) {
       const res = await api(request, "POST", "/api/data/verify", { key: acmeKey, body: { token, via } });
       expect(expectOk(res)).toEqual({ valid: false, reason: "unknown_key", message: "The API key is not recognised." });
-      for (const leak of ["globex", "Globex", "Hank", "Scorpio", "Hammock", globexKey.key.id, globex.admin.keyId, token.slice(0, 11)]) expect(res.text).not.toContain(leak);
+      for (const leak of ["globex", "Globex", "Hank", "Scorpio", "Hammock", globexKey.key.id, globex.admin.keyId, token.slice(0, 11)])
+        expect(res.text).not.toContain(leak);
     }
   }
   // The same key verified in its own workspace is described.
@@ -136,7 +151,9 @@ test("another workspace's keys are not found, and verify reveals nothing of them
     workspace: { slug: "globex" },
     key: { id: globexKey.key.id },
   });
-  expect(expectOk(await api(request, "POST", "/api/data/verify", { key: globex.admin.secret, body: { token: globexDisabled.secret } }))).toMatchObject({
+  expect(
+    expectOk(await api(request, "POST", "/api/data/verify", { key: globex.admin.secret, body: { token: globexDisabled.secret } })),
+  ).toMatchObject({
     valid: false,
     reason: "key_disabled",
   });
@@ -144,7 +161,12 @@ test("another workspace's keys are not found, and verify reveals nothing of them
 
 // ── Through the settings page (/w/acme/settings) ─────────────────────────────────────────────
 
-test("demoting a key's owner takes effect on the very next request; promoting them adds nothing the key was not made with", async ({ request, acme, loginPage, settingsPage: settings }) => {
+test("demoting a key's owner takes effect on the very next request; promoting them adds nothing the key was not made with", async ({
+  request,
+  acme,
+  loginPage,
+  settingsPage: settings,
+}) => {
   const max = acme.memberIds["manager@acme.test"];
   const targets = [
     await createApiKey(request, acme.admin.secret, { name: uniqueName("Revoked by Max") }),
@@ -171,7 +193,9 @@ test("demoting a key's owner takes effect on the very next request; promoting th
     expect(me2.permissions).not.toContain("audit.read");
     expect(me2.permissions).not.toContain("api_keys.service");
     expect(
-      expectValidation(await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("Service via promotion"), ownerId: null } })).ownerId[0],
+      expectValidation(
+        await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("Service via promotion"), ownerId: null } }),
+      ).ownerId[0],
     ).toMatch(/Only Admins can create workspace service keys/);
   } finally {
     await settings.setMemberRole("Max Manager", "Manager");
@@ -179,8 +203,16 @@ test("demoting a key's owner takes effect on the very next request; promoting th
   }
 });
 
-test("a key acts within its owner's permissions when it was made: a grant given later adds nothing; owners are compared as permission sets", async ({ request, acme, loginPage, settingsPage: settings }) => {
-  const before = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's key before the grant"), ownerId: acme.memberIds["manager@acme.test"] });
+test("a key acts within its owner's permissions when it was made: a grant given later adds nothing; owners are compared as permission sets", async ({
+  request,
+  acme,
+  loginPage,
+  settingsPage: settings,
+}) => {
+  const before = await createApiKey(request, acme.admin.secret, {
+    name: uniqueName("Max's key before the grant"),
+    ownerId: acme.memberIds["manager@acme.test"],
+  });
   const list = (secret: string) => api(request, "GET", "/api/data/api-keys", { key: secret });
   expectError(await list(before.secret), 403, "forbidden");
 
@@ -189,17 +221,24 @@ test("a key acts within its owner's permissions when it was made: a grant given 
   try {
     await settings.setManageGrant("Max Manager", true);
     expectError(await list(before.secret), 403, "forbidden");
-    const maxKey = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's grant key"), ownerId: acme.memberIds["manager@acme.test"] });
+    const maxKey = await createApiKey(request, acme.admin.secret, {
+      name: uniqueName("Max's grant key"),
+      ownerId: acme.memberIds["manager@acme.test"],
+    });
     expectOk(await list(maxKey.secret));
     // Minted through Max's key, it acts as Max, and its maker on record is the person who made
     // Max's key (Ada), with the key it came through.
     const mine = await createApiKey(request, maxKey.secret, { name: uniqueName("Made by Max") });
     expect(mine.key).toMatchObject({ ownerName: "Max Manager", createdById: acme.admin.userId, createdViaKeyId: maxKey.key.id });
-    expect(expectValidation(await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("Service by Max"), ownerId: null } })).ownerId[0]).toMatch(
-      /Only Admins can create workspace service keys/,
-    );
     expect(
-      expectValidation(await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("For Ada"), ownerId: acme.admin.userId } })).ownerId[0],
+      expectValidation(
+        await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("Service by Max"), ownerId: null } }),
+      ).ownerId[0],
+    ).toMatch(/Only Admins can create workspace service keys/);
+    expect(
+      expectValidation(
+        await api(request, "POST", "/api/data/api-keys", { key: maxKey.secret, body: { name: uniqueName("For Ada"), ownerId: acme.admin.userId } }),
+      ).ownerId[0],
     ).toMatch(/^The owner may do things you may not \(.*workspace\.settings.*\), so you cannot create a key for them\.$/);
 
     await settings.setManageGrant("Max Manager", false);
@@ -209,7 +248,13 @@ test("a key acts within its owner's permissions when it was made: a grant given 
   }
 });
 
-test("turning API key authentication off refuses the workspace's keys at once", async ({ request, acme, globex, loginPage, settingsPage: settings }) => {
+test("turning API key authentication off refuses the workspace's keys at once", async ({
+  request,
+  acme,
+  globex,
+  loginPage,
+  settingsPage: settings,
+}) => {
   const service = await createApiKey(request, acme.admin.secret, { name: uniqueName("Service when off"), ownerId: null });
   await loginPage.signIn("admin@acme.test");
   await settings.open();
@@ -218,7 +263,11 @@ test("turning API key authentication off refuses the workspace's keys at once", 
     for (const secret of [acme.admin.secret, service.secret])
       for (const via of ["bearer", "x-apikey", "query"] as const)
         expectError(await api(request, "GET", "/api/data/me", { key: secret, via }), 403, "api_keys_disabled");
-    expectError(await api(request, "POST", "/api/data/verify", { key: acme.admin.secret, body: { token: service.secret } }), 403, "api_keys_disabled");
+    expectError(
+      await api(request, "POST", "/api/data/verify", { key: acme.admin.secret, body: { token: service.secret } }),
+      403,
+      "api_keys_disabled",
+    );
     // Other workspaces are not affected.
     expectOk(await me(request, globex.admin.secret));
   } finally {

@@ -24,7 +24,13 @@ test("every channel presents the key: Bearer, X-ApiKey, ?key=, form field key, J
   for (const via of ["bearer", "x-apikey", "query"] as const) expect(expectOk(await me(via)).key.id, via).toBe(acme.admin.keyId);
   // A GET carries no body through Next, so the body channels are shown on POST search.
   for (const via of ["form", "json", "bearer", "x-apikey", "query"] as const) {
-    const page = expectOk(await api<KeyPage>(request, "POST", SEARCH, { key: acme.admin.secret, via, ...(via === "form" ? { form: { pageSize: "3" } } : { body: { pageSize: 3 } }) }));
+    const page = expectOk(
+      await api<KeyPage>(request, "POST", SEARCH, {
+        key: acme.admin.secret,
+        via,
+        ...(via === "form" ? { form: { pageSize: "3" } } : { body: { pageSize: 3 } }),
+      }),
+    );
     expect(page.pageSize, via).toBe(3);
     expect(page.items.length, via).toBeGreaterThan(0);
   }
@@ -81,7 +87,8 @@ test("refusals say why: missing, malformed and unknown keys", async ({ request }
 
   // (A second address: this test's failures stay under the rate limit.)
   for (const unknown of [wellFormedUnknownSecret(), "imported-secret-from-another-system-0123456789"])
-    for (const via of ["bearer", "x-apikey", "query"] as const) expectError(await me({ key: unknown, via, xff: "198.51.100.11" }), 401, "unknown_key");
+    for (const via of ["bearer", "x-apikey", "query"] as const)
+      expectError(await me({ key: unknown, via, xff: "198.51.100.11" }), 401, "unknown_key");
   expectError(await api(request, "POST", SEARCH, { xff: "198.51.100.11", key: wellFormedUnknownSecret(), via: "form" }), 401, "unknown_key");
   expectError(await api(request, "POST", SEARCH, { xff: "198.51.100.11", key: wellFormedUnknownSecret(), via: "json" }), 401, "unknown_key");
 });
@@ -132,7 +139,9 @@ test("a key stops working when it expires", async ({ request, acme }) => {
   const error = expectError(await me(), 401, "key_expired");
   expect(error.message).toContain(`expired on ${expiresAt.slice(0, 10)}`);
   expect((await getApiKey(request, acme.admin.secret, key.id)).state).toBe("expired");
-  const expired = expectOk(await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: acme.admin.secret, query: { state: "expired", pageSize: "100" } }));
+  const expired = expectOk(
+    await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: acme.admin.secret, query: { state: "expired", pageSize: "100" } }),
+  );
   expect(expired.items.map((k) => k.id)).toContain(key.id);
 });
 
@@ -141,36 +150,61 @@ test("a revoked key is refused on every channel", async ({ request, acme }) => {
   expectOk(await api(request, "DELETE", `/api/data/api-keys/${key.id}/revoke`, { key: acme.admin.secret }));
   for (const via of ["bearer", "x-apikey", "query"] as const)
     expectError(await api(request, "GET", "/api/data/me", { key: secret, via, xff: "198.51.100.50" }), 401, "key_revoked");
-  for (const via of ["form", "json"] as const) expectError(await api(request, "POST", SEARCH, { key: secret, via, xff: "198.51.100.50" }), 401, "key_revoked");
+  for (const via of ["form", "json"] as const)
+    expectError(await api(request, "POST", SEARCH, { key: secret, via, xff: "198.51.100.50" }), 401, "key_revoked");
 });
 
 test("a body over 64 KiB is a 413, another content type a 415, broken JSON a 400", async ({ request, acme }) => {
   const big = { API_Key: acme.admin.secret, padding: "x".repeat(64 * 1024) };
   expectError(await api(request, "POST", SEARCH, { body: big }), 413, "payload_too_large");
-  expectError(await api(request, "POST", SEARCH, { key: acme.admin.secret, raw: "y".repeat(64 * 1024 + 1), headers: { "content-type": "application/json" } }), 413, "payload_too_large");
-  expectError(await api(request, "POST", "/api/data/api-keys", { key: acme.admin.secret, form: { name: "z".repeat(70_000) } }), 413, "payload_too_large");
+  expectError(
+    await api(request, "POST", SEARCH, { key: acme.admin.secret, raw: "y".repeat(64 * 1024 + 1), headers: { "content-type": "application/json" } }),
+    413,
+    "payload_too_large",
+  );
+  expectError(
+    await api(request, "POST", "/api/data/api-keys", { key: acme.admin.secret, form: { name: "z".repeat(70_000) } }),
+    413,
+    "payload_too_large",
+  );
   // Exactly 64 KiB is still read.
   const exact = JSON.stringify({ pageSize: 1, padding: "" });
-  expectOk(await api(request, "POST", SEARCH, { key: acme.admin.secret, raw: exact.replace('""', `"${"p".repeat(64 * 1024 - exact.length)}"`), headers: { "content-type": "application/json" } }));
+  expectOk(
+    await api(request, "POST", SEARCH, {
+      key: acme.admin.secret,
+      raw: exact.replace('""', `"${"p".repeat(64 * 1024 - exact.length)}"`),
+      headers: { "content-type": "application/json" },
+    }),
+  );
 
   for (const type of ["text/plain", "application/xml", "multipart/form-data; boundary=x"]) {
-    const error = expectError(await api(request, "POST", SEARCH, { key: acme.admin.secret, raw: "pageSize=1", headers: { "content-type": type } }), 415, "unsupported_media_type");
+    const error = expectError(
+      await api(request, "POST", SEARCH, { key: acme.admin.secret, raw: "pageSize=1", headers: { "content-type": type } }),
+      415,
+      "unsupported_media_type",
+    );
     expect(error.message).toContain(type.split(";")[0]);
   }
   // JSON by another name is JSON.
-  expectOk(await api(request, "POST", SEARCH, { key: acme.admin.secret, raw: '{"pageSize":2}', headers: { "content-type": "application/vnd.api+json" } }));
+  expectOk(
+    await api(request, "POST", SEARCH, { key: acme.admin.secret, raw: '{"pageSize":2}', headers: { "content-type": "application/vnd.api+json" } }),
+  );
 
-  expectError(await api(request, "POST", SEARCH, { key: acme.admin.secret, raw: "{not json", headers: { "content-type": "application/json" } }), 400, "invalid_json");
+  expectError(
+    await api(request, "POST", SEARCH, { key: acme.admin.secret, raw: "{not json", headers: { "content-type": "application/json" } }),
+    400,
+    "invalid_json",
+  );
 });
 
 test("use is recorded: last used at, from which address and integration", async ({ request, acme }) => {
   const { key, secret } = await createApiKey(request, acme.admin.secret, { name: uniqueName("Last used") });
   expect(key).toMatchObject({ lastUsedAt: null, lastUsedIp: null, lastUsedIntegration: null });
   const before = Date.now();
-  expectOk(await api(request, "GET", "/api/data/me", { key: secret, xff: "10.0.0.1, 198.51.100.60", headers: { "x-integration-name": "e2e-suite/1.0" } }));
-  await expect
-    .poll(async () => (await getApiKey(request, acme.admin.secret, key.id)).lastUsedAt, { timeout: 10_000 })
-    .not.toBeNull();
+  expectOk(
+    await api(request, "GET", "/api/data/me", { key: secret, xff: "10.0.0.1, 198.51.100.60", headers: { "x-integration-name": "e2e-suite/1.0" } }),
+  );
+  await expect.poll(async () => (await getApiKey(request, acme.admin.secret, key.id)).lastUsedAt, { timeout: 10_000 }).not.toBeNull();
   const used = await getApiKey(request, acme.admin.secret, key.id);
   expect(used).toMatchObject({ lastUsedIp: "198.51.100.60", lastUsedIntegration: "e2e-suite/1.0" });
   expect(Date.parse(used.lastUsedAt!)).toBeGreaterThanOrEqual(before - 1_000);

@@ -75,7 +75,9 @@ test("GET /api/data/me describes the caller, its workspace and its key", async (
 async function listAll(request: Parameters<typeof api>[0], secret: string, query: Record<string, string> = {}): Promise<KeyView[]> {
   const items: KeyView[] = [];
   for (let page = 1; ; page++) {
-    const data = expectOk(await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: secret, query: { ...query, page: String(page), pageSize: "100" } }));
+    const data = expectOk(
+      await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: secret, query: { ...query, page: String(page), pageSize: "100" } }),
+    );
     items.push(...data.items);
     if (items.length >= data.total || data.items.length === 0) return items;
   }
@@ -107,7 +109,10 @@ test("GET /api/data/api-keys lists the workspace's live keys, paged, sorted and 
 
   // A page is the matching slice of the whole list.
   const page = expectOk(
-    await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: acme.admin.secret, query: { pageSize: "2", page: "2", sort: "name", dir: "asc" } }),
+    await api<KeyPage>(request, "GET", "/api/data/api-keys", {
+      key: acme.admin.secret,
+      query: { pageSize: "2", page: "2", sort: "name", dir: "asc" },
+    }),
   );
   expect(page).toMatchObject({ page: 2, pageSize: 2, total: all.length });
   expect(page.items.map((k) => k.id)).toEqual(ids.slice(2, 4));
@@ -125,21 +130,31 @@ test("GET /api/data/api-keys lists the workspace's live keys, paged, sorted and 
   expect(adas.every((k) => k.ownerId === acme.admin.userId)).toBe(true);
   expect(adas.map((k) => k.id)).toContain(c.key.id);
 
-  const wrong = expectValidation(await api(request, "GET", "/api/data/api-keys", { key: acme.admin.secret, query: { pageSize: "1000", sort: "colour" } }));
+  const wrong = expectValidation(
+    await api(request, "GET", "/api/data/api-keys", { key: acme.admin.secret, query: { pageSize: "1000", sort: "colour" } }),
+  );
   expect(Object.keys(wrong)).toEqual(expect.arrayContaining(["pageSize", "sort"]));
 });
 
 test("POST /api/data/api-keys/search lists with its filters in a JSON or form body", async ({ request, acme }) => {
   const off = await createApiKey(request, acme.admin.secret, { name: uniqueName("Searched, disabled"), enabled: false });
   const json = expectOk(
-    await api<KeyPage>(request, "POST", "/api/data/api-keys/search", { key: acme.admin.secret, via: "json", body: { state: "disabled", pageSize: 100 } }),
+    await api<KeyPage>(request, "POST", "/api/data/api-keys/search", {
+      key: acme.admin.secret,
+      via: "json",
+      body: { state: "disabled", pageSize: 100 },
+    }),
   );
   expect(json.pageSize).toBe(100);
   expect(json.items.map((k) => k.id)).toContain(off.key.id);
   expect(json.items.every((k) => k.state === "disabled")).toBe(true);
 
   const form = expectOk(
-    await api<KeyPage>(request, "POST", "/api/data/api-keys/search", { key: acme.admin.secret, via: "form", form: { state: "disabled", sort: "created", pageSize: "1" } }),
+    await api<KeyPage>(request, "POST", "/api/data/api-keys/search", {
+      key: acme.admin.secret,
+      via: "form",
+      form: { state: "disabled", sort: "created", pageSize: "1" },
+    }),
   );
   expect(form).toMatchObject({ page: 1, pageSize: 1, total: json.total });
   expect(form.items.map((k) => k.id)).toEqual([off.key.id]); // the newest disabled key
@@ -193,14 +208,20 @@ test("create, read, edit and revoke a key through the API", async ({ request, ac
   expect(edited).toMatchObject({ id, name: `${name} (renamed)`, description: null, scopes: ["me:read"] });
 
   // Bad edits say which field and change nothing.
-  expect(expectValidation(await api(request, "PATCH", `/api/data/api-keys/${id}`, { key: acme.admin.secret, body: { name: neighbour.key.name.toUpperCase() } })).name[0]).toMatch(
-    /already exists in this workspace/,
+  expect(
+    expectValidation(
+      await api(request, "PATCH", `/api/data/api-keys/${id}`, { key: acme.admin.secret, body: { name: neighbour.key.name.toUpperCase() } }),
+    ).name[0],
+  ).toMatch(/already exists in this workspace/);
+  expect(
+    expectValidation(await api(request, "PATCH", `/api/data/api-keys/${id}`, { key: acme.admin.secret, body: { colour: "red" } })),
+  ).toBeDefined();
+  expect(
+    expectValidation(await api(request, "PATCH", `/api/data/api-keys/${id}`, { key: acme.admin.secret, body: { enabled: "yes" } })).enabled,
+  ).toEqual(["Enabled must be true or false."]);
+  expect((await api<{ key: KeyView }>(request, "GET", `/api/data/api-keys/${id}`, { key: acme.admin.secret })).json!.data!.key.name).toBe(
+    `${name} (renamed)`,
   );
-  expect(expectValidation(await api(request, "PATCH", `/api/data/api-keys/${id}`, { key: acme.admin.secret, body: { colour: "red" } }))).toBeDefined();
-  expect(expectValidation(await api(request, "PATCH", `/api/data/api-keys/${id}`, { key: acme.admin.secret, body: { enabled: "yes" } })).enabled).toEqual([
-    "Enabled must be true or false.",
-  ]);
-  expect((await api<{ key: KeyView }>(request, "GET", `/api/data/api-keys/${id}`, { key: acme.admin.secret })).json!.data!.key.name).toBe(`${name} (renamed)`);
 
   const revoked = expectOk(await api<{ key: KeyView }>(request, "DELETE", `/api/data/api-keys/${id}/revoke`, { key: acme.admin.secret })).key;
   expect(revoked).toMatchObject({ id, state: "revoked" });
@@ -226,7 +247,9 @@ test("bad input to create gets field messages and creates nothing", async ({ req
   expect(expectValidation(await create({ name: "x".repeat(101) })).name).toEqual(["Name must be at most 100 characters."]);
   expect(expectValidation(await create({ name: ` ${taken.toLowerCase()} ` })).name[0]).toMatch(/already exists in this workspace/);
   expect(expectValidation(await create({ name: uniqueName("Never"), expiresAt: null })).expiresAt[0]).toMatch(/"Never" is not allowed/);
-  expect(expectValidation(await create({ name: uniqueName("Far"), expiresAt: "2099-01-01" })).expiresAt[0]).toMatch(/maximum key lifetime is 730 days/);
+  expect(expectValidation(await create({ name: uniqueName("Far"), expiresAt: "2099-01-01" })).expiresAt[0]).toMatch(
+    /maximum key lifetime is 730 days/,
+  );
   expect(expectValidation(await create({ name: uniqueName("Past"), expiresAt: "2020-01-01" })).expiresAt).toEqual(["Expiry must be in the future."]);
   expect(expectValidation(await create({ name: uniqueName("Owner"), ownerId: "not-a-uuid" })).ownerId).toEqual(["Choose an owner from the list."]);
   expect(expectValidation(await create({ name: uniqueName("Stranger"), ownerId: "00000000-0000-4000-8000-000000000000" })).ownerId).toEqual([
@@ -234,7 +257,9 @@ test("bad input to create gets field messages and creates nothing", async ({ req
   ]);
   expect(expectValidation(await create({ name: uniqueName("Scopes"), scopes: ["everything"] })).scopes).toEqual(['Unknown scope "everything".']);
   expect(expectValidation(await create({ name: uniqueName("Scopes"), scopes: [] })).scopes).toEqual(["Choose at least one scope."]);
-  expect(expectValidation(await create({ name: uniqueName("Flag"), bearerAllowed: "no" })).bearerAllowed).toEqual(["Bearer token must be true or false."]);
+  expect(expectValidation(await create({ name: uniqueName("Flag"), bearerAllowed: "no" })).bearerAllowed).toEqual([
+    "Bearer token must be true or false.",
+  ]);
   expect(expectValidation(await create([1, 2, 3]))).toBeDefined();
 
   expect(await count()).toBe(before);
@@ -262,12 +287,14 @@ test("unknown paths and unsupported methods answer in the envelope", async ({ re
 
 test("POST /api/data/verify tells an integrating service whether a key is good, and why", async ({ request, acme }) => {
   const verify = (token: unknown, via?: string) =>
-    api<{ valid: boolean; reason: string | null; key?: { id: string }; workspace?: { slug: string }; owner?: { email: string } | null; role?: string }>(
-      request,
-      "POST",
-      "/api/data/verify",
-      { key: acme.admin.secret, body: { token, ...(via ? { via } : {}) } },
-    );
+    api<{
+      valid: boolean;
+      reason: string | null;
+      key?: { id: string };
+      workspace?: { slug: string };
+      owner?: { email: string } | null;
+      role?: string;
+    }>(request, "POST", "/api/data/verify", { key: acme.admin.secret, body: { token, ...(via ? { via } : {}) } });
   const subject = await createApiKey(request, acme.admin.secret, { name: uniqueName("Verify subject"), bearerAllowed: false, scopes: ["me:read"] });
 
   const good = await verify(subject.secret);
@@ -322,7 +349,9 @@ test("DELETE /api/data/api-keys/revoke-all revokes every live key of the workspa
   for (const secret of [globex.admin.secret, ...extra.map((e) => e.secret)])
     expectError(await api(request, "GET", "/api/data/me", { key: secret }), 401, "key_revoked");
   // Acme is untouched.
-  expect(expectOk(await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: acme.admin.secret, query: { pageSize: "1" } })).total).toBe(acmeBefore);
+  expect(expectOk(await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: acme.admin.secret, query: { pageSize: "1" } })).total).toBe(
+    acmeBefore,
+  );
 
   await renewAdminKey(globex, browser, playwright, baseURL!);
   const after = expectOk(await api<KeyPage>(request, "GET", "/api/data/api-keys", { key: globex.admin.secret, query: { pageSize: "100" } }));

@@ -67,7 +67,22 @@ const id = fc.oneof(
   fc.constantFrom("revoke", "search", "0", "null", "%00", "%2F"),
 );
 
-const field = fc.constantFrom("key", "API_Key", "name", "page", "pageSize", "sort", "dir", "state", "ownerId", "scopes", "token", "via", "enabled", "expiresAt");
+const field = fc.constantFrom(
+  "key",
+  "API_Key",
+  "name",
+  "page",
+  "pageSize",
+  "sort",
+  "dir",
+  "state",
+  "ownerId",
+  "scopes",
+  "token",
+  "via",
+  "enabled",
+  "expiresAt",
+);
 const value = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.constantFrom("1", "0", "-1", "1e300", "9007199254740991", "99999999999", "true", "null", "[]", "asc", "created", "active", "bearer", SOME_UUID),
@@ -83,20 +98,25 @@ const body = fc.oneof(
   fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
 );
 
-const routeAndMethod = fc
-  .constantFrom(...Object.keys(ROUTES))
-  .chain((route) =>
-    fc.record({
-      route: fc.constant(route),
-      // Mostly a method the route supports, so that most requests get past the routing.
-      method: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...ROUTES[route]) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }),
-    }),
-  );
+const routeAndMethod = fc.constantFrom(...Object.keys(ROUTES)).chain((route) =>
+  fc.record({
+    route: fc.constant(route),
+    // Mostly a method the route supports, so that most requests get past the routing.
+    method: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...ROUTES[route]) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }),
+  }),
+);
 
 const requestCase = fc.record({
   target: routeAndMethod,
   id,
-  authorization: fc.option(fc.oneof(credential.map((c) => `Bearer ${c}`), ascii(40), fc.constant("Basic dXNlcjpwdw==")), { nil: undefined }),
+  authorization: fc.option(
+    fc.oneof(
+      credential.map((c) => `Bearer ${c}`),
+      ascii(40),
+      fc.constant("Basic dXNlcjpwdw=="),
+    ),
+    { nil: undefined },
+  ),
   apiKey: fc.option(credential, { nil: undefined }),
   integration: fc.option(ascii(30), { nil: undefined }),
   query: fc.array(fc.tuple(fc.oneof(field, fc.string({ maxLength: 8 })), value), { maxLength: 4 }),
@@ -106,7 +126,10 @@ const requestCase = fc.record({
 
 test("any request to any route gets a 4xx envelope, never a 5xx, and a 2xx only with a valid key", async ({ request, acme }) => {
   test.setTimeout(120_000);
-  const { secret } = await createApiKey(request, acme.admin.secret, { name: uniqueName("Fuzz reader"), scopes: ["me:read", "api_keys:read", "verify"] });
+  const { secret } = await createApiKey(request, acme.admin.secret, {
+    name: uniqueName("Fuzz reader"),
+    scopes: ["me:read", "api_keys:read", "verify"],
+  });
   const fill = (s: string) => s.split(VALID).join(secret);
 
   const seen = new Map<number, number>();
@@ -143,7 +166,12 @@ test("any request to any route gets a 4xx envelope, never a 5xx, and a 2xx only 
       return;
     }
     expect(res.status, where).toBeGreaterThanOrEqual(400);
-    expect(res.json, where).toMatchObject({ success: false, hasError: true, statusCode: expect.any(String), error: { message: expect.any(String), code: expect.any(String) } });
+    expect(res.json, where).toMatchObject({
+      success: false,
+      hasError: true,
+      statusCode: expect.any(String),
+      error: { message: expect.any(String), code: expect.any(String) },
+    });
     expect(res.json!.statusCode, where).toBe(STATUS_NAMES[res.status]);
     expect(res.json!.error!.message.length, where).toBeGreaterThan(0);
     expect(res.json, where).not.toHaveProperty("data");

@@ -28,7 +28,12 @@ interface TokenView {
 const TOKENS = "/api/data/me/tokens";
 const SOME_UUID = "00000000-0000-4000-8000-000000000000";
 
-test("while the workspace disallows personal tokens, every token endpoint is forbidden", async ({ request, acme, loginPage, settingsPage: settings }) => {
+test("while the workspace disallows personal tokens, every token endpoint is forbidden", async ({
+  request,
+  acme,
+  loginPage,
+  settingsPage: settings,
+}) => {
   // Off is the default; make sure of it whatever ran before.
   await loginPage.signIn("admin@acme.test");
   await settings.open();
@@ -46,11 +51,21 @@ test("while the workspace disallows personal tokens, every token endpoint is for
   expectError(await api(request, "PUT", TOKENS, { key: acme.admin.secret }), 405, "method_not_allowed");
 });
 
-test("personal tokens, once allowed: validation, create, list, use, delete one, delete all", async ({ browser, request, acme, loginPage, settingsPage: settings }) => {
+test("personal tokens, once allowed: validation, create, list, use, delete one, delete all", async ({
+  browser,
+  request,
+  acme,
+  loginPage,
+  settingsPage: settings,
+}) => {
   test.slow();
   const admin = acme.admin.secret;
   // Made by Ada *for* Mia: it must not let Ada reach Mia's own tokens.
-  const keyForMia = await createApiKey(request, admin, { name: uniqueName("Ada's key for Mia"), ownerId: acme.memberIds["member@acme.test"], scopes: ["tokens:write", "me:read"] });
+  const keyForMia = await createApiKey(request, admin, {
+    name: uniqueName("Ada's key for Mia"),
+    ownerId: acme.memberIds["member@acme.test"],
+    scopes: ["tokens:write", "me:read"],
+  });
   const service = await createApiKey(request, admin, { name: uniqueName("Service, no tokens"), ownerId: null });
 
   await loginPage.signIn("admin@acme.test");
@@ -73,9 +88,16 @@ test("personal tokens, once allowed: validation, create, list, use, delete one, 
     expect(cli.secret).toMatch(SECRET_RE);
     expect(cli.token).toMatchObject({ name: "Ada's CLI", prefix: `${cli.secret.slice(0, 11)}…`, lastUsedAt: null });
     expect(expectValidation(await create({ name: "Ada's CLI" })).name[0]).toMatch(/already have a token named/);
-    const laptop = expectOk(await api<{ token: TokenView; secret: string }>(request, "POST", TOKENS, { key: admin, via: "form", form: { name: "Ada's laptop" } }), 201);
+    const laptop = expectOk(
+      await api<{ token: TokenView; secret: string }>(request, "POST", TOKENS, { key: admin, via: "form", form: { name: "Ada's laptop" } }),
+      201,
+    );
     const listed = await api<{ items: TokenView[] }>(request, "GET", TOKENS, { key: admin });
-    expect(expectOk(listed).items.map((t) => t.name).sort()).toEqual(["Ada's CLI", "Ada's laptop"]);
+    expect(
+      expectOk(listed)
+        .items.map((t) => t.name)
+        .sort(),
+    ).toEqual(["Ada's CLI", "Ada's laptop"]);
     expect(listed.text).not.toContain(cli.secret);
     expect(listed.text).not.toContain(laptop.secret);
 
@@ -89,7 +111,11 @@ test("personal tokens, once allowed: validation, create, list, use, delete one, 
     expectError(await api(request, "GET", `/api/data/api-keys/${cli.token.id}`, { key: admin }), 404, "not_found");
 
     // A key someone else made for Mia cannot list, mint or delete her tokens.
-    for (const [method, body] of [["GET", undefined], ["POST", { name: "Ada's plant" }], ["DELETE", undefined]] as const) {
+    for (const [method, body] of [
+      ["GET", undefined],
+      ["POST", { name: "Ada's plant" }],
+      ["DELETE", undefined],
+    ] as const) {
       const error = expectError(await api(request, method, TOKENS, { key: keyForMia.secret, body }), 403, "forbidden");
       expect(error.message).toBe("This key was made for its owner by someone else, so it cannot manage the owner's personal tokens.");
     }
@@ -134,12 +160,23 @@ test("personal tokens, once allowed: validation, create, list, use, delete one, 
   }
 });
 
-test("a personal token is refused with personal_tokens_disabled once the workspace disallows tokens", async ({ request, acme, loginPage, settingsPage: settings }) => {
+test("a personal token is refused with personal_tokens_disabled once the workspace disallows tokens", async ({
+  request,
+  acme,
+  loginPage,
+  settingsPage: settings,
+}) => {
   await loginPage.signIn("admin@acme.test");
   await settings.open();
   try {
     await settings.setSwitch("Allow personal tokens", true);
-    const token = expectOk(await api<{ token: TokenView; secret: string }>(request, "POST", TOKENS, { key: acme.admin.secret, body: { name: uniqueName("Soon refused") } }), 201);
+    const token = expectOk(
+      await api<{ token: TokenView; secret: string }>(request, "POST", TOKENS, {
+        key: acme.admin.secret,
+        body: { name: uniqueName("Soon refused") },
+      }),
+      201,
+    );
     expectOk(await api(request, "GET", "/api/data/me", { key: token.secret }));
 
     await settings.setSwitch("Allow personal tokens", false);

@@ -29,13 +29,19 @@ test("more than the allowed failures from one address get 429 with Retry-After; 
     expectError(res, 429, "rate_limited");
     expect(Number(res.headers["retry-after"])).toBeGreaterThanOrEqual(1);
   }
-  expectError(await api(request, "POST", "/api/data/verify", { key: acme.admin.secret, xff: ATTACKER, body: { token: acme.admin.secret } }), 429, "rate_limited");
+  expectError(
+    await api(request, "POST", "/api/data/verify", { key: acme.admin.secret, xff: ATTACKER, body: { token: acme.admin.secret } }),
+    429,
+    "rate_limited",
+  );
   // …whatever the client writes in front of the address the proxy appended…
   expectError(await api(request, "GET", "/api/data/me", { key: acme.admin.secret, xff: `10.0.0.7, ${ATTACKER}` }), 429, "rate_limited");
 
   // …while a valid key from another address still works.
   expect(expectOk(await api<MeView>(request, "GET", "/api/data/me", { key: acme.admin.secret, xff: "203.0.113.67" })).key.id).toBe(acme.admin.keyId);
-  expect(expectOk(await api<MeView>(request, "GET", "/api/data/me", { key: acme.admin.secret, xff: `${ATTACKER}, 203.0.113.68` })).key.id).toBe(acme.admin.keyId);
+  expect(expectOk(await api<MeView>(request, "GET", "/api/data/me", { key: acme.admin.secret, xff: `${ATTACKER}, 203.0.113.68` })).key.id).toBe(
+    acme.admin.keyId,
+  );
 });
 
 test("successful requests do not count towards the limit", async ({ request, acme }) => {

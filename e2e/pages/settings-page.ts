@@ -17,9 +17,7 @@ export class SettingsPage extends Screen {
 
   /** The save behind a settings control: a server action POSTed to the settings page. */
   private saved() {
-    return this.page.waitForResponse(
-      (r) => r.request().method() === "POST" && new URL(r.url()).pathname.startsWith(`/w/${this.slug}/settings`),
-    );
+    return this.page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname.startsWith(`/w/${this.slug}/settings`));
   }
 
   switchFor(name: SettingsSwitch): Locator {

@@ -18,7 +18,13 @@ import { axeViolations } from "./story-helpers";
 
 const INTEGRATION = "story-test";
 
-test("an Admin turns on logging for a key and reads its access log, bodies redacted, filtered and charted", async ({ page, request, loginPage, apiKeysPage: keys, keyDetailPage: detail }) => {
+test("an Admin turns on logging for a key and reads its access log, bodies redacted, filtered and charted", async ({
+  page,
+  request,
+  loginPage,
+  apiKeysPage: keys,
+  keyDetailPage: detail,
+}) => {
   test.slow();
   await loginPage.signIn("admin@acme.test");
   await keys.open();
@@ -49,7 +55,8 @@ test("an Admin turns on logging for a key and reads its access log, bodies redac
       await expect(page.getByText(`${label} on.`)).toBeVisible();
     }
     await page.reload();
-    for (const label of ["Request logging", "Response logging"] as const) await expect(detail.loggingSwitch(label)).toHaveAttribute("aria-checked", "true");
+    for (const label of ["Request logging", "Response logging"] as const)
+      await expect(detail.loggingSwitch(label)).toHaveAttribute("aria-checked", "true");
 
     // An integration calls the API with the key: four successes and two refusals.
     const from = randomAddress();
@@ -58,7 +65,10 @@ test("an Admin turns on logging for a key and reads its access log, bodies redac
     expectOk(await call("GET", "/api/data/me"));
     expectOk(await call("GET", "/api/data/me", { via: "query" }));
     expect(expectOk(await call("POST", "/api/data/verify", { body: { token: secret } }))).toMatchObject({ valid: true });
-    const made = expectOk(await call("POST", "/api/data/api-keys", { body: { name: uniqueName("Made by the logged key") } }), 201) as { key: KeyView; secret: string };
+    const made = expectOk(await call("POST", "/api/data/api-keys", { body: { name: uniqueName("Made by the logged key") } }), 201) as {
+      key: KeyView;
+      secret: string;
+    };
     expect(expectValidation(await call("PATCH", `/api/data/api-keys/${keyId}`, { body: { name: "" } })).name).toBeDefined();
     expectError(await call("GET", "/api/data/me", { via: "bearer" }), 401, "bearer_not_allowed");
 
@@ -134,7 +144,13 @@ test("an Admin turns on logging for a key and reads its access log, bodies redac
   }
 });
 
-test("the detail page lists a key's effective permissions: its scopes, limited by its owner's role", async ({ page, request, acme, loginPage, keyDetailPage: detail }) => {
+test("the detail page lists a key's effective permissions: its scopes, limited by its owner's role", async ({
+  page,
+  request,
+  acme,
+  loginPage,
+  keyDetailPage: detail,
+}) => {
   const mine = await createApiKey(request, acme.admin.secret, { name: uniqueName("Me only, Ada's"), scopes: ["me:read"] });
   const mias = await createApiKey(request, acme.admin.secret, {
     name: uniqueName("Mia's reader"),

@@ -65,7 +65,12 @@ test("a Member's forged replay of a Global Admin's Revoke selected is refused an
     await expect(grace.page.getByText("Revoked 1 key.")).toBeVisible();
     expect(recorded.postData()).toContain(recordedTarget.key.id);
     const verify = async (token: string) =>
-      expectOk(await api<{ valid: boolean; reason: string | null; key?: Pick<KeyView, "id"> }>(request, "POST", "/api/data/verify", { key: acme.admin.secret, body: { token } }));
+      expectOk(
+        await api<{ valid: boolean; reason: string | null; key?: Pick<KeyView, "id"> }>(request, "POST", "/api/data/verify", {
+          key: acme.admin.secret,
+          body: { token },
+        }),
+      );
     expect(await verify(recordedTarget.secret)).toMatchObject({ valid: false, reason: "key_revoked" });
 
     // Mia replays it with her own cookies, aimed at another live key.
@@ -86,10 +91,21 @@ test("a Member's forged replay of a Global Admin's Revoke selected is refused an
   }
 });
 
-test("a Manager's forged replay of the Admin's role change cannot make him an Admin", async ({ browser, page, request, acme, loginPage, settingsPage: settings }) => {
+test("a Manager's forged replay of the Admin's role change cannot make him an Admin", async ({
+  browser,
+  page,
+  request,
+  acme,
+  loginPage,
+  settingsPage: settings,
+}) => {
   test.slow();
   const max = await signedIn(browser, "manager@acme.test");
-  const maxKey = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's key while forging"), ownerId: acme.memberIds["manager@acme.test"], scopes: ["me:read"] });
+  const maxKey = await createApiKey(request, acme.admin.secret, {
+    name: uniqueName("Max's key while forging"),
+    ownerId: acme.memberIds["manager@acme.test"],
+    scopes: ["me:read"],
+  });
   const role = async () => expectOk(await api<{ role: string }>(request, "GET", "/api/data/me", { key: maxKey.secret })).role;
   await loginPage.signIn("admin@acme.test");
   await settings.open();

@@ -14,7 +14,14 @@ async function adminSettings(browser: Browser) {
   return admin;
 }
 
-test("a Member creates, copies, uses and deletes personal tokens once the workspace allows them", async ({ browser, page, context, request, loginPage, tokensPage: tokens }) => {
+test("a Member creates, copies, uses and deletes personal tokens once the workspace allows them", async ({
+  browser,
+  page,
+  context,
+  request,
+  loginPage,
+  tokensPage: tokens,
+}) => {
   test.slow();
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   const admin = await adminSettings(browser);
@@ -108,7 +115,11 @@ test("a Member creates, copies, uses and deletes personal tokens once the worksp
   }
 });
 
-test("while the workspace disallows personal tokens, the page says why and offers no Create button", async ({ browser, loginPage, tokensPage: tokens }) => {
+test("while the workspace disallows personal tokens, the page says why and offers no Create button", async ({
+  browser,
+  loginPage,
+  tokensPage: tokens,
+}) => {
   const admin = await adminSettings(browser);
   try {
     // Off is the default; make sure of it whatever ran before.
@@ -133,7 +144,12 @@ test("while the workspace disallows personal tokens, the page says why and offer
   }
 });
 
-test("a Guest is told guests cannot create personal tokens, even where they are allowed", async ({ browser, page, loginPage, tokensPage: tokens }) => {
+test("a Guest is told guests cannot create personal tokens, even where they are allowed", async ({
+  browser,
+  page,
+  loginPage,
+  tokensPage: tokens,
+}) => {
   const admin = await adminSettings(browser);
   try {
     await admin.settingsPage.setSwitch("Allow personal tokens", true);

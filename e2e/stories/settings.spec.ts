@@ -6,7 +6,15 @@ import { revokeKeysNamed } from "./story-helpers";
 // seen at once by the person it concerns, in the console and over the API. Every test puts the
 // workspace back as it found it.
 
-test("the Manage API Keys grant opens the API tab to a Manager, and taking it back closes it", async ({ browser, page, request, acme, loginPage, settingsPage: settings, apiKeysPage: keys }) => {
+test("the Manage API Keys grant opens the API tab to a Manager, and taking it back closes it", async ({
+  browser,
+  page,
+  request,
+  acme,
+  loginPage,
+  settingsPage: settings,
+  apiKeysPage: keys,
+}) => {
   test.slow();
   const max = await signedIn(browser, "manager@acme.test");
   const keyName = uniqueName("Max's grant story key");
@@ -50,7 +58,10 @@ test("demoting an Admin stops his key from revoking on the very next request", a
   try {
     await settings.setMemberRole("Max Manager", "Admin");
     await expect(page.getByText("Max Manager is now an Admin.")).toBeVisible();
-    const maxKey = await createApiKey(request, acme.admin.secret, { name: uniqueName("Max's admin key"), ownerId: acme.memberIds["manager@acme.test"] });
+    const maxKey = await createApiKey(request, acme.admin.secret, {
+      name: uniqueName("Max's admin key"),
+      ownerId: acme.memberIds["manager@acme.test"],
+    });
     const revoke = (id: string) => api(request, "DELETE", `/api/data/api-keys/${id}/revoke`, { key: maxKey.secret });
     expectOk(await revoke(first.key.id));
     expect(expectOk(await api(request, "POST", "/api/data/verify", { key: acme.admin.secret, body: { token: first.secret } }))).toMatchObject({
@@ -71,7 +82,13 @@ test("demoting an Admin stops his key from revoking on the very next request", a
   await expect(settings.roleOf("Max Manager")).toHaveText("Manager");
 });
 
-test("a Global Admin's Delete user dialog counts the user's live keys; Cancel changes nothing", async ({ page, request, acme, loginPage, settingsPage: settings }) => {
+test("a Global Admin's Delete user dialog counts the user's live keys; Cancel changes nothing", async ({
+  page,
+  request,
+  acme,
+  loginPage,
+  settingsPage: settings,
+}) => {
   await loginPage.signIn("global@latchkey.test");
   await settings.open();
   const dialog = settings.deleteUserDialog("Mia Member");
@@ -135,7 +152,14 @@ test("a workspace Admin is not offered Delete user", async ({ loginPage, setting
   await expect(settings.deleteUserButtons).toHaveCount(0);
 });
 
-test("turning API key authentication off warns on the API tab and refuses keys until it is back on", async ({ page, request, acme, loginPage, settingsPage: settings, apiKeysPage: keys }) => {
+test("turning API key authentication off warns on the API tab and refuses keys until it is back on", async ({
+  page,
+  request,
+  acme,
+  loginPage,
+  settingsPage: settings,
+  apiKeysPage: keys,
+}) => {
   const me = () => api<MeView>(request, "GET", "/api/data/me", { key: acme.admin.secret });
   const warning = page.getByText("API key authentication is turned off for this workspace");
   await loginPage.signIn("admin@acme.test");
@@ -162,7 +186,12 @@ test("turning API key authentication off warns on the API tab and refuses keys u
   await expect(warning).toHaveCount(0);
 });
 
-test("an invalid maximum key lifetime is refused with a field error and changes nothing", async ({ page, loginPage, settingsPage: settings, apiKeysPage: keys }) => {
+test("an invalid maximum key lifetime is refused with a field error and changes nothing", async ({
+  page,
+  loginPage,
+  settingsPage: settings,
+  apiKeysPage: keys,
+}) => {
   await loginPage.signIn("admin@acme.test");
   await settings.open();
   const field = settings.lifetimeField;

@@ -27,7 +27,13 @@ export interface AccessLogPage {
 }
 
 /** A key's access log, newest first; the key must be a live key of the caller's workspace. */
-export async function listAccessLogs(db: DbOrTx, ctx: WorkspaceContext, keyId: string, query: AccessLogQuery, now = new Date()): Promise<AccessLogPage> {
+export async function listAccessLogs(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  keyId: string,
+  query: AccessLogQuery,
+  now = new Date(),
+): Promise<AccessLogPage> {
   await getApiKey(db, ctx, keyId); // permission + workspace check
   const since = subUtcDays(now, ACCESS_LOG_RANGES[query.range]);
   const conds: SQL[] = [eq(accessLogs.apiKeyId, keyId), gte(accessLogs.at, since)];

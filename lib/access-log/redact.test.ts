@@ -268,7 +268,21 @@ describe("redactHeaders: the Authorization scheme", () => {
 });
 
 describe("secret names by pattern", () => {
-  const NAMES = ["x-api-key", "X-Auth-Token", "api_key", "apiKey", "access_token", "refresh-token", "client_secret", "passwd", "Password2", "session_id", "sessionId", "cookie", "authCode"];
+  const NAMES = [
+    "x-api-key",
+    "X-Auth-Token",
+    "api_key",
+    "apiKey",
+    "access_token",
+    "refresh-token",
+    "client_secret",
+    "passwd",
+    "Password2",
+    "session_id",
+    "sessionId",
+    "cookie",
+    "authCode",
+  ];
 
   it("redacts every header named like a credential, and says it was sent", () => {
     for (const name of NAMES) {
@@ -280,7 +294,9 @@ describe("secret names by pattern", () => {
 
   it("redacts JSON fields named like a credential at any depth, but keeps flags", () => {
     const body = Object.fromEntries(NAMES.map((n) => [n, `value-of-${n}`]));
-    const out = JSON.parse(redactBody(JSON.stringify({ outer: { list: [body] }, apiKeysEnabled: true, personalTokensAllowed: false, name: "kept" }), "application/json"));
+    const out = JSON.parse(
+      redactBody(JSON.stringify({ outer: { list: [body] }, apiKeysEnabled: true, personalTokensAllowed: false, name: "kept" }), "application/json"),
+    );
     expect(out.outer.list[0]).toEqual(Object.fromEntries(NAMES.map((n) => [n, REDACTED])));
     // A boolean cannot carry a secret, and the workspace settings read better with it.
     expect(out).toMatchObject({ apiKeysEnabled: true, personalTokensAllowed: false, name: "kept" });

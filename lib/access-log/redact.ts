@@ -11,7 +11,9 @@ const SECRET_RE = /lk_[0-9A-Za-z]{12,}|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?:\.[
 
 function redactSecrets(text: string): string {
   // A long run of one kind of character (a row of x's, a long word) is not a token.
-  return text.replace(SECRET_RE, (match) => (match.startsWith("lk_") || match.startsWith("eyJ") || (/\d/.test(match) && /[A-Za-z]/.test(match)) ? REDACTED : match));
+  return text.replace(SECRET_RE, (match) =>
+    match.startsWith("lk_") || match.startsWith("eyJ") || (/\d/.test(match) && /[A-Za-z]/.test(match)) ? REDACTED : match,
+  );
 }
 
 // Field, header and query names that carry credentials: by pattern, so that a client's own
@@ -76,9 +78,27 @@ const KEPT_HEADERS = new Set(["content-type", "content-length", "user-agent", "x
 
 // Schemes registered with IANA and the common unregistered ones. Anything else in front of the
 // credential may be the credential itself (a key pasted without "Bearer ").
-const AUTH_SCHEMES = new Set(
-  ["basic", "bearer", "digest", "dpop", "gnap", "hoba", "mutual", "negotiate", "ntlm", "oauth", "privatetoken", "scram-sha-1", "scram-sha-256", "vapid", "aws4-hmac-sha256", "token", "apikey", "api-key", "key"],
-);
+const AUTH_SCHEMES = new Set([
+  "basic",
+  "bearer",
+  "digest",
+  "dpop",
+  "gnap",
+  "hoba",
+  "mutual",
+  "negotiate",
+  "ntlm",
+  "oauth",
+  "privatetoken",
+  "scram-sha-1",
+  "scram-sha-256",
+  "vapid",
+  "aws4-hmac-sha256",
+  "token",
+  "apikey",
+  "api-key",
+  "key",
+]);
 
 /** The scheme, if it is a known one, and never anything after it. */
 function redactAuthorization(value: string): string {

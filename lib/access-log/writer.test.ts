@@ -89,7 +89,15 @@ describe("access log writer", () => {
     const paths = await db.select({ path: accessLogs.path }).from(accessLogs).orderBy(asc(accessLogs.path));
     expect(new Set(paths.map((p) => p.path)).size).toBe(1200);
     const [sample] = await db.select().from(accessLogs).where(eq(accessLogs.path, "/api/data/me?n=7"));
-    expect(sample).toMatchObject({ apiKeyId: a.id, workspaceId: a.workspaceId, method: "GET", status: 401, durationMs: 4, reason: "key_disabled", at: new Date(now - 7000) });
+    expect(sample).toMatchObject({
+      apiKeyId: a.id,
+      workspaceId: a.workspaceId,
+      method: "GET",
+      status: 401,
+      durationMs: 4,
+      reason: "key_disabled",
+      at: new Date(now - 7000),
+    });
 
     // A flush with nothing buffered writes nothing.
     await flushAccessLogs();
@@ -168,9 +176,14 @@ describe("listAccessLogs, usageByHour and purgeAccessLogs", () => {
     globex = await newKey(db, "globex");
     const rows: NewAccessLog[] = [];
     // 25 requests in the last 24 hours, every fifth refused.
-    for (let i = 0; i < 25; i++) rows.push(entry(acme.id, acme.workspaceId, ago(i * 30 * 60_000 + 60_000), i % 5 === 0 ? 401 : 200, { path: `/recent/${i}` }));
+    for (let i = 0; i < 25; i++)
+      rows.push(entry(acme.id, acme.workspaceId, ago(i * 30 * 60_000 + 60_000), i % 5 === 0 ? 401 : 200, { path: `/recent/${i}` }));
     // Three days ago: one success, two refusals.
-    rows.push(entry(acme.id, acme.workspaceId, ago(3 * DAY_MS), 204), entry(acme.id, acme.workspaceId, ago(3 * DAY_MS), 403), entry(acme.id, acme.workspaceId, ago(3 * DAY_MS), 500));
+    rows.push(
+      entry(acme.id, acme.workspaceId, ago(3 * DAY_MS), 204),
+      entry(acme.id, acme.workspaceId, ago(3 * DAY_MS), 403),
+      entry(acme.id, acme.workspaceId, ago(3 * DAY_MS), 500),
+    );
     // Exactly seven days ago (in the 7-day range), and one millisecond before (not in it).
     rows.push(entry(acme.id, acme.workspaceId, ago(7 * DAY_MS), 399), entry(acme.id, acme.workspaceId, ago(7 * DAY_MS + 1), 400));
     // Ten days ago, and 31 days ago (outside every range).
@@ -288,7 +301,9 @@ describe("listAccessLogs, usageByHour and purgeAccessLogs", () => {
       expect(buckets[0].hour).toBe("2031-03-03T15:00:00Z");
       expect(buckets[167].hour).toBe("2031-03-10T14:00:00Z");
       buckets.forEach((b, i) => expect(new Date(b.hour).getTime()).toBe(new Date("2031-03-03T15:00:00Z").getTime() + i * HOUR_MS));
-      const nonZero = Object.fromEntries(buckets.filter((b) => b.success + b.refused > 0).map((b) => [b.hour, { success: b.success, refused: b.refused }]));
+      const nonZero = Object.fromEntries(
+        buckets.filter((b) => b.success + b.refused > 0).map((b) => [b.hour, { success: b.success, refused: b.refused }]),
+      );
       expect(nonZero).toEqual(expected);
     }
 
@@ -333,7 +348,10 @@ describe("listAccessLogs, usageByHour and purgeAccessLogs", () => {
       ["now", now],
     ];
     await db.insert(accessLogs).values(labelled.map(([label, at]) => entry(key.id, key.workspaceId, at, 200, { path: label })));
-    const left = async () => (await db.select({ path: accessLogs.path }).from(accessLogs).where(eq(accessLogs.apiKeyId, key.id)).orderBy(asc(accessLogs.at))).map((r) => r.path);
+    const left = async () =>
+      (await db.select({ path: accessLogs.path }).from(accessLogs).where(eq(accessLogs.apiKeyId, key.id)).orderBy(asc(accessLogs.at))).map(
+        (r) => r.path,
+      );
 
     expect(await purgeAccessLogs(db, now)).toBe(2);
     expect(await left()).toEqual(["exactly 30 days", "29 days", "8 days", "6 days", "now"]);

@@ -8,16 +8,18 @@ import { createMyToken } from "@/lib/api-keys/tokens";
 import { loadSessionUser, loadSessionUserForClaims } from "@/lib/auth/context";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { ACCOUNT_FREE_FAILURES } from "@/lib/auth/sign-in-throttle";
-import { addUser, contextFor, seedFixtures, setWorkspace, userId, workspaceId, auditEventsAfter, lastAuditEventId, snapshotOf } from "@/lib/testing/fixtures";
 import {
-  changePassword,
-  getAccount,
-  listKeysActingAs,
-  revokeKeyActingAsMe,
-  signOutEverywhere,
-  updateProfile,
-  type AccountActor,
-} from "./core";
+  addUser,
+  contextFor,
+  seedFixtures,
+  setWorkspace,
+  userId,
+  workspaceId,
+  auditEventsAfter,
+  lastAuditEventId,
+  snapshotOf,
+} from "@/lib/testing/fixtures";
+import { changePassword, getAccount, listKeysActingAs, revokeKeyActingAsMe, signOutEverywhere, updateProfile, type AccountActor } from "./core";
 
 const OLD = "old-password-1234";
 const NEW = "a-brand-new-password";
@@ -37,10 +39,15 @@ describe("your account", () => {
   afterAll(() => handle.close());
 
   /** A fresh user with a known password, so tests do not disturb each other or the seeded cast. */
-  async function person(memberships: [string, "admin" | "manager" | "member" | "guest"][] = [["acme", "member"]]): Promise<AccountActor & { email: string }> {
+  async function person(
+    memberships: [string, "admin" | "manager" | "member" | "guest"][] = [["acme", "member"]],
+  ): Promise<AccountActor & { email: string }> {
     const email = `person${++seq}@account.test`;
     const id = await addUser(db, { email, name: `Person ${seq}`, memberships });
-    await db.update(users).set({ passwordHash: await hashPassword(OLD) }).where(eq(users.id, id));
+    await db
+      .update(users)
+      .set({ passwordHash: await hashPassword(OLD) })
+      .where(eq(users.id, id));
     return { userId: id, isGlobalAdmin: false, ip: "203.0.113.9", userAgent: "vitest", email };
   }
 
@@ -50,7 +57,10 @@ describe("your account", () => {
       const signedInAt = Date.now();
       expect(await loadSessionUserForClaims(db, { userId: p.userId, signedInAt })).toMatchObject({ id: p.userId, mustChangePassword: false });
 
-      await db.update(users).set({ sessionsValidAfter: new Date(signedInAt + 1) }).where(eq(users.id, p.userId));
+      await db
+        .update(users)
+        .set({ sessionsValidAfter: new Date(signedInAt + 1) })
+        .where(eq(users.id, p.userId));
       expect(await loadSessionUserForClaims(db, { userId: p.userId, signedInAt })).toBeNull();
       // A session begun at or after the cut-off counts again.
       expect(await loadSessionUserForClaims(db, { userId: p.userId, signedInAt: signedInAt + 1 })).not.toBeNull();
@@ -151,7 +161,9 @@ describe("your account", () => {
     it("counts wrong current passwords against the sign-in budget: a stolen session cannot guess the password", async () => {
       const p = await person();
       for (let i = 0; i < ACCOUNT_FREE_FAILURES + 1; i++) {
-        await expect(changePassword(db, p, { currentPassword: `guess-number-${i}`, newPassword: NEW, confirmPassword: NEW })).rejects.toMatchObject({ code: "validation" });
+        await expect(changePassword(db, p, { currentPassword: `guess-number-${i}`, newPassword: NEW, confirmPassword: NEW })).rejects.toMatchObject({
+          code: "validation",
+        });
       }
       const before = await snapshotOf(db, { users: true, apiKeys: true });
       // Now even the right password waits, and nothing changes.
@@ -168,7 +180,9 @@ describe("your account", () => {
       const p = await person();
       await db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, p.userId));
       const before = await snapshotOf(db, { users: true, apiKeys: true });
-      await expect(changePassword(db, p, { currentPassword: OLD, newPassword: NEW, confirmPassword: NEW })).rejects.toMatchObject({ code: "unauthenticated" });
+      await expect(changePassword(db, p, { currentPassword: OLD, newPassword: NEW, confirmPassword: NEW })).rejects.toMatchObject({
+        code: "unauthenticated",
+      });
       expect(await snapshotOf(db, { users: true, apiKeys: true })).toBe(before);
     });
   });
@@ -205,7 +219,13 @@ describe("your account", () => {
       const rows = await listKeysActingAs(db, p);
       expect(rows.map((r) => r.id).sort()).toEqual([acmeKey.key.id, globexKey.key.id, token.token.id].sort());
       const byId = new Map(rows.map((r) => [r.id, r]));
-      expect(byId.get(acmeKey.key.id)).toMatchObject({ kind: "workspace", workspaceSlug: "acme", workspaceName: "Acme Inc.", state: "active", createdByName: expect.any(String) });
+      expect(byId.get(acmeKey.key.id)).toMatchObject({
+        kind: "workspace",
+        workspaceSlug: "acme",
+        workspaceName: "Acme Inc.",
+        state: "active",
+        createdByName: expect.any(String),
+      });
       expect(byId.get(globexKey.key.id)).toMatchObject({ workspaceSlug: "globex", state: "disabled" });
       expect(byId.get(token.token.id)).toMatchObject({ kind: "personal", createdById: p.userId });
       expect(JSON.stringify(rows)).not.toMatch(/secretHash|lk_[0-9A-Za-z]{38}/);
@@ -230,7 +250,13 @@ describe("your account", () => {
       expect(row.updatedAt.getTime()).toBe(row.revokedAt!.getTime());
       const events = await auditEventsAfter(db, since);
       expect(events).toMatchObject([
-        { action: "api_key.revoked", workspaceId: await workspaceId(db, "globex"), apiKeyId: key.key.id, actorUserId: p.userId, metadata: { via: "owner", kind: "workspace" } },
+        {
+          action: "api_key.revoked",
+          workspaceId: await workspaceId(db, "globex"),
+          apiKeyId: key.key.id,
+          actorUserId: p.userId,
+          metadata: { via: "owner", kind: "workspace" },
+        },
       ]);
       expect(await listKeysActingAs(db, p)).toEqual([]);
       // Twice is not found: it is no longer live.
@@ -254,7 +280,10 @@ describe("your account", () => {
         }
       }
       expect(await snapshotOf(db, { users: true, apiKeys: true })).toBe(before);
-      const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.id, theirs.key.id)));
+      const [row] = await db
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.id, theirs.key.id)));
       expect(row.revokedAt).toBeNull();
     });
   });

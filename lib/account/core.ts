@@ -3,7 +3,14 @@ import type { Db, DbOrTx } from "@/db";
 import { apiKeys, memberships, users, workspaces, type ApiKey } from "@/db/schema";
 import { isUuid, revokeKeysInTx, stateOf, type ApiKeyState } from "@/lib/api-keys/core";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
-import { ACCOUNT_FREE_FAILURES, accountKey, clearSignInFailures, recordSignInFailure, signInBlockedFor, throttleMessage } from "@/lib/auth/sign-in-throttle";
+import {
+  ACCOUNT_FREE_FAILURES,
+  accountKey,
+  clearSignInFailures,
+  recordSignInFailure,
+  signInBlockedFor,
+  throttleMessage,
+} from "@/lib/auth/sign-in-throttle";
 import { AppError, invalid, notFound } from "@/lib/errors";
 import { fieldErrorsOf } from "@/lib/validations/api-keys";
 import type { AccountActor } from "./audit";

@@ -24,7 +24,10 @@ export const newPassword = z
 
 export const changePasswordSchema = z
   .object({
-    currentPassword: z.string({ error: "Enter your current password." }).min(1, "Enter your current password.").max(MAX_PASSWORD_LENGTH, "That is not your current password."),
+    currentPassword: z
+      .string({ error: "Enter your current password." })
+      .min(1, "Enter your current password.")
+      .max(MAX_PASSWORD_LENGTH, "That is not your current password."),
     newPassword,
     confirmPassword: z.string({ error: "Type the new password again." }).min(1, "Type the new password again."),
   })

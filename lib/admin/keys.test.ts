@@ -8,15 +8,7 @@ import { loadSessionUser, type SessionUser } from "@/lib/auth/context";
 import { csvCell, csvRow, csvStream, neutraliseFormula } from "@/lib/csv";
 import { contextFor, seedFixtures, userId, workspaceId } from "@/lib/testing/fixtures";
 import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
-import {
-  ADMIN_KEY_CSV_HEADER,
-  adminKeyCsvRecord,
-  bulkChangeKeys,
-  iterateAllKeys,
-  listAllKeys,
-  listWorkspaceOptions,
-  type AdminKeyRow,
-} from "./keys";
+import { ADMIN_KEY_CSV_HEADER, adminKeyCsvRecord, bulkChangeKeys, iterateAllKeys, listAllKeys, listWorkspaceOptions, type AdminKeyRow } from "./keys";
 
 const DAY_MS = 86_400_000;
 const now = new Date();
@@ -124,15 +116,18 @@ describe("Admin > Keys (seeded database)", () => {
   }
 
   describe("only a Global Admin", () => {
-    it.each(["admin@acme.test", "manager@acme.test", "member@acme.test", "guest@acme.test"])("refuses %s (forbidden), reading nothing", async (email) => {
-      const ctx = await contextFor(db, email, "acme");
-      await expect(listAllKeys(db, ctx, {})).rejects.toMatchObject({ code: "forbidden" });
-      await expect(iterateAllKeys(db, ctx, {}).next()).rejects.toMatchObject({ code: "forbidden" });
-      await expect(listWorkspaceOptions(db, ctx)).rejects.toMatchObject({ code: "forbidden" });
-      const user = await loadSessionUser(db, await userId(db, email));
-      await expect(bulkChangeKeys(db, user!, "revoke", [ids["Fresh sync"]])).rejects.toMatchObject({ code: "forbidden" });
-      expect((await db.select().from(apiKeys).where(eq(apiKeys.id, ids["Fresh sync"])))[0].revokedAt).toBeNull();
-    });
+    it.each(["admin@acme.test", "manager@acme.test", "member@acme.test", "guest@acme.test"])(
+      "refuses %s (forbidden), reading nothing",
+      async (email) => {
+        const ctx = await contextFor(db, email, "acme");
+        await expect(listAllKeys(db, ctx, {})).rejects.toMatchObject({ code: "forbidden" });
+        await expect(iterateAllKeys(db, ctx, {}).next()).rejects.toMatchObject({ code: "forbidden" });
+        await expect(listWorkspaceOptions(db, ctx)).rejects.toMatchObject({ code: "forbidden" });
+        const user = await loadSessionUser(db, await userId(db, email));
+        await expect(bulkChangeKeys(db, user!, "revoke", [ids["Fresh sync"]])).rejects.toMatchObject({ code: "forbidden" });
+        expect((await db.select().from(apiKeys).where(eq(apiKeys.id, ids["Fresh sync"])))[0].revokedAt).toBeNull();
+      },
+    );
 
     it("refuses a missing principal", async () => {
       await expect(listAllKeys(db, null as never, {})).rejects.toMatchObject({ code: "forbidden" });
@@ -156,7 +151,13 @@ describe("Admin > Keys (seeded database)", () => {
       const created = page.rows.map((r) => r.createdAt.getTime());
       expect(created).toEqual([...created].sort((a, b) => b - a));
       const reporting = page.rows.find((r) => r.name === "Reporting dashboard")!;
-      expect(reporting).toMatchObject({ workspaceName: "Acme Inc.", ownerEmail: "manager@acme.test", ownerName: "Max Manager", state: "active", kind: "workspace" });
+      expect(reporting).toMatchObject({
+        workspaceName: "Acme Inc.",
+        ownerEmail: "manager@acme.test",
+        ownerName: "Max Manager",
+        state: "active",
+        kind: "workspace",
+      });
       expect(reporting.prefix).toMatch(/^lk_[0-9A-Za-z]{8}…$/);
     });
 
@@ -237,7 +238,11 @@ describe("Admin > Keys (seeded database)", () => {
           const sorted = [...present].sort((a, b) => (typeof a === "number" ? (a as number) - (b as number) : cmpText(a as string, b as string)));
           if (dir === "desc") sorted.reverse();
           expect(present, `${sort} ${dir}`).toEqual(sorted);
-          if (nullsLast) expect(values.slice(present.length).every((v) => v === null), `${sort} ${dir} nulls last`).toBe(true);
+          if (nullsLast)
+            expect(
+              values.slice(present.length).every((v) => v === null),
+              `${sort} ${dir} nulls last`,
+            ).toBe(true);
         }
       };
       await check("created", (r) => r.createdAt.getTime(), false);
@@ -267,16 +272,35 @@ describe("Admin > Keys (seeded database)", () => {
     });
 
     it("rejects bad filters with field errors", async () => {
-      await expect(listAllKeys(db, global, { state: "bogus" })).rejects.toMatchObject({ code: "validation", fieldErrors: { state: [expect.any(String)] } });
-      await expect(listAllKeys(db, global, { expiringWithin: "soon" })).rejects.toMatchObject({ code: "validation", fieldErrors: { expiringWithin: [expect.any(String)] } });
-      await expect(listAllKeys(db, global, { idleFor: "0" })).rejects.toMatchObject({ fieldErrors: { idleFor: ["Idle for must be at least 1 day."] } });
+      await expect(listAllKeys(db, global, { state: "bogus" })).rejects.toMatchObject({
+        code: "validation",
+        fieldErrors: { state: [expect.any(String)] },
+      });
+      await expect(listAllKeys(db, global, { expiringWithin: "soon" })).rejects.toMatchObject({
+        code: "validation",
+        fieldErrors: { expiringWithin: [expect.any(String)] },
+      });
+      await expect(listAllKeys(db, global, { idleFor: "0" })).rejects.toMatchObject({
+        fieldErrors: { idleFor: ["Idle for must be at least 1 day."] },
+      });
       await expect(listAllKeys(db, global, { sort: "secretHash" })).rejects.toMatchObject({ code: "validation" });
       await expect(listAllKeys(db, global, { pageSize: 7 })).rejects.toMatchObject({ code: "validation" });
       await expect(listAllKeys(db, global, { q: "x".repeat(101) })).rejects.toMatchObject({ fieldErrors: { q: [expect.any(String)] } });
     });
 
     it("treats empty URL params as no filter", async () => {
-      const page = await listAllKeys(db, global, { q: "", owner: " ", workspace: "", expiringWithin: "", idleFor: "", state: "", sort: "", dir: "", page: "", pageSize: "" });
+      const page = await listAllKeys(db, global, {
+        q: "",
+        owner: " ",
+        workspace: "",
+        expiringWithin: "",
+        idleFor: "",
+        state: "",
+        sort: "",
+        dir: "",
+        page: "",
+        pageSize: "",
+      });
       expect(page.total).toBe(await liveCount());
       expect(page).toMatchObject({ page: 1, pageSize: 20 });
     });
@@ -311,7 +335,17 @@ describe("Admin > Keys (seeded database)", () => {
       const [row] = (await listAllKeys(db, global, { q: "Mia laptop" })).rows;
       const record = adminKeyCsvRecord(row);
       expect(ADMIN_KEY_CSV_HEADER).toEqual(["workspace", "name", "kind", "owner email", "prefix", "state", "created", "expires", "last used"]);
-      expect(record).toEqual(["Acme Inc.", "Mia laptop", "personal", "member@acme.test", row.prefix, "active", row.createdAt.toISOString(), row.expiresAt!.toISOString(), ""]);
+      expect(record).toEqual([
+        "Acme Inc.",
+        "Mia laptop",
+        "personal",
+        "member@acme.test",
+        row.prefix,
+        "active",
+        row.createdAt.toISOString(),
+        row.expiresAt!.toISOString(),
+        "",
+      ]);
     });
   });
 
@@ -340,9 +374,16 @@ describe("Admin > Keys (seeded database)", () => {
           { id: legacy, name: "Legacy importer", reason: "Already disabled." },
         ]),
       );
-      const rows = await db.select().from(apiKeys).where(inArray(apiKeys.id, [a, b, token]));
+      const rows = await db
+        .select()
+        .from(apiKeys)
+        .where(inArray(apiKeys.id, [a, b, token]));
       expect(Object.fromEntries(rows.map((r) => [r.id, r.enabled]))).toEqual({ [a]: false, [b]: false, [token]: true });
-      const events = await db.select().from(auditEvents).where(inArray(auditEvents.apiKeyId, [a, b, token])).orderBy(asc(auditEvents.id));
+      const events = await db
+        .select()
+        .from(auditEvents)
+        .where(inArray(auditEvents.apiKeyId, [a, b, token]))
+        .orderBy(asc(auditEvents.id));
       expect(events).toHaveLength(2);
       expect(events.map((e) => [e.apiKeyId, e.action, e.workspaceId])).toEqual([
         [a, "api_key.disabled", await workspaceId(db, "acme")],
@@ -365,7 +406,10 @@ describe("Admin > Keys (seeded database)", () => {
         { id: ids["Revoked old"], name: "Revoked old", reason: "Already revoked." },
         { id: gone, name: null, reason: "Key not found." },
       ]);
-      const rows = await db.select().from(apiKeys).where(inArray(apiKeys.id, [a, token]));
+      const rows = await db
+        .select()
+        .from(apiKeys)
+        .where(inArray(apiKeys.id, [a, token]));
       for (const r of rows) expect(r).toMatchObject({ revokedById: global.id, revokedAt: expect.any(Date) });
       const events = await db
         .select()
@@ -388,7 +432,10 @@ describe("Admin > Keys (seeded database)", () => {
       await expect(bulkChangeKeys(db, global, "revoke", ["not-a-uuid"])).rejects.toMatchObject({ code: "validation" });
       await expect(bulkChangeKeys(db, global, "revoke", "nope")).rejects.toMatchObject({ code: "validation" });
       const many = Array.from({ length: 501 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
-      await expect(bulkChangeKeys(db, global, "revoke", many)).rejects.toMatchObject({ code: "validation", message: "Choose at most 500 keys at a time." });
+      await expect(bulkChangeKeys(db, global, "revoke", many)).rejects.toMatchObject({
+        code: "validation",
+        message: "Choose at most 500 keys at a time.",
+      });
       expect((await db.select().from(apiKeys).where(eq(apiKeys.id, ids["Fresh sync"])))[0].revokedAt).toBeNull();
     });
   });

@@ -8,12 +8,7 @@ import type { Principal } from "@/lib/auth/permissions";
 import { AppError, forbidden, invalid } from "@/lib/errors";
 import { anyOf, contains, startsWith } from "@/lib/like";
 import { fieldErrorsOf } from "@/lib/validations/api-keys";
-import {
-  adminKeyFiltersSchema,
-  bulkKeyIdsSchema,
-  type AdminKeyFilters,
-  type AdminKeyFiltersInput,
-} from "@/lib/validations/admin";
+import { adminKeyFiltersSchema, bulkKeyIdsSchema, type AdminKeyFilters, type AdminKeyFiltersInput } from "@/lib/validations/admin";
 
 // The Global Admin inventory: every key (workspace keys and personal tokens) of every
 // workspace, filtered, sorted and paged in SQL. Only a Global Admin may call any of this.
@@ -238,7 +233,11 @@ export interface WorkspaceOption {
 /** Workspaces for the filter select. */
 export async function listWorkspaceOptions(db: DbOrTx, principal: Pick<Principal, "isGlobalAdmin">): Promise<WorkspaceOption[]> {
   assertGlobalAdmin(principal);
-  return db.select({ slug: workspaces.slug, name: workspaces.name }).from(workspaces).orderBy(asc(sql`lower(${workspaces.name})`)).limit(1000);
+  return db
+    .select({ slug: workspaces.slug, name: workspaces.name })
+    .from(workspaces)
+    .orderBy(asc(sql`lower(${workspaces.name})`))
+    .limit(1000);
 }
 
 // ---------------------------------------------------------------------------------------------

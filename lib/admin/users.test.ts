@@ -9,7 +9,16 @@ import { loadSessionUserForClaims } from "@/lib/auth/context";
 import { verifyPassword } from "@/lib/auth/password";
 import { listAuditEvents } from "@/lib/audit/list";
 import { addUser, contextFor, seedFixtures, userId, workspaceId, auditEventsAfter, lastAuditEventId, snapshotOf } from "@/lib/testing/fixtures";
-import { countLiveKeysOf, createUser, deleteUserAsAdmin, disableUser, enableUser, generateOneTimePassword, listUsers, listWorkspaceChoices } from "./users";
+import {
+  countLiveKeysOf,
+  createUser,
+  deleteUserAsAdmin,
+  disableUser,
+  enableUser,
+  generateOneTimePassword,
+  listUsers,
+  listWorkspaceChoices,
+} from "./users";
 
 describe("Admin > Users", () => {
   let handle: OpenDatabase;
@@ -52,7 +61,14 @@ describe("Admin > Users", () => {
 
   it("lists users page by page with workspaces, live key counts and state; searches and filters on the server", async () => {
     const acmeAdmin = await contextFor(db, "admin@acme.test", "acme");
-    const carol = await addUser(db, { email: "carol@listing.test", name: "Carol Listing", memberships: [["acme", "member"], ["globex", "admin"]] });
+    const carol = await addUser(db, {
+      email: "carol@listing.test",
+      name: "Carol Listing",
+      memberships: [
+        ["acme", "member"],
+        ["globex", "admin"],
+      ],
+    });
     await createApiKey(db, acmeAdmin, { name: "Carol's key 1", ownerId: carol });
     const revoked = await createApiKey(db, acmeAdmin, { name: "Carol's key 2", ownerId: carol });
     await db.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, revoked.key.id));
@@ -82,13 +98,22 @@ describe("Admin > Users", () => {
 
     // Wildcards in the search match literally.
     expect((await listUsers(db, admin, { q: "%" })).total).toBe(0);
-    await expect(listUsers(db, admin, { state: "everything" })).rejects.toMatchObject({ code: "validation", fieldErrors: { state: [expect.any(String)] } });
+    await expect(listUsers(db, admin, { state: "everything" })).rejects.toMatchObject({
+      code: "validation",
+      fieldErrors: { state: [expect.any(String)] },
+    });
   });
 
   describe("create", () => {
     it("creates a user with a one-time password (hashed, never audited) they must change, in a workspace with a role", async () => {
       const since = await lastAuditEventId(db);
-      const created = await createUser(db, admin, { name: " Grace Hopper ", email: " Grace@Example.TEST ", isGlobalAdmin: false, workspace: "globex", role: "manager" });
+      const created = await createUser(db, admin, {
+        name: " Grace Hopper ",
+        email: " Grace@Example.TEST ",
+        isGlobalAdmin: false,
+        workspace: "globex",
+        role: "manager",
+      });
       expect(created.user).toMatchObject({ name: "Grace Hopper", email: "grace@example.test", isGlobalAdmin: false });
       expect(created.workspace).toEqual({ slug: "globex", name: "Globex Corp.", role: "manager" });
       expect(created.oneTimePassword).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/);

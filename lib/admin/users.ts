@@ -44,7 +44,12 @@ export const adminUserFiltersSchema = z.object({
   /** Part of the name or email. */
   q: z.preprocess(
     blank,
-    z.string({ error: "Search must be text." }).trim().max(100, "Search must be at most 100 characters.").transform((v) => (v === "" ? undefined : v)).optional(),
+    z
+      .string({ error: "Search must be text." })
+      .trim()
+      .max(100, "Search must be at most 100 characters.")
+      .transform((v) => (v === "" ? undefined : v))
+      .optional(),
   ),
   state: z.preprocess(blank, z.enum(ADMIN_USER_STATES, { error: "Choose a state from the list." }).default("all")),
   /** Workspace slug: members of it only. */
@@ -89,7 +94,11 @@ function userConditions(f: AdminUserFilters): SQL | undefined {
 }
 
 /** One page of the people who can sign in (deleted users are gone), with their workspaces and live keys. */
-export async function listUsers(db: DbOrTx, actor: Pick<AccountActor, "isGlobalAdmin">, rawFilters: AdminUserFiltersInput | unknown = {}): Promise<AdminUserPage> {
+export async function listUsers(
+  db: DbOrTx,
+  actor: Pick<AccountActor, "isGlobalAdmin">,
+  rawFilters: AdminUserFiltersInput | unknown = {},
+): Promise<AdminUserPage> {
   assertGlobalAdmin(actor);
   const parsed = adminUserFiltersSchema.safeParse(rawFilters ?? {});
   if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
@@ -192,7 +201,11 @@ export async function createUser(db: Db, actor: AccountActor, rawInput: CreateUs
   const input = parsed.data;
   let workspace: { id: string; slug: string; name: string } | null = null;
   if (input.workspace) {
-    [workspace] = await db.select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name }).from(workspaces).where(eq(workspaces.slug, input.workspace)).limit(1);
+    [workspace] = await db
+      .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name })
+      .from(workspaces)
+      .where(eq(workspaces.slug, input.workspace))
+      .limit(1);
     if (!workspace) throw invalid({ workspace: ["Choose a workspace from the list."] });
   }
   const role: Role = input.role ?? "member";
@@ -246,7 +259,11 @@ async function lockTarget(tx: DbOrTx, actor: AccountActor, userId: string, what:
     .where(and(eq(users.isGlobalAdmin, true), isNull(users.deletedAt), isNull(users.disabledAt)))
     .orderBy(asc(users.id))
     .for("update");
-  const [target] = await tx.select().from(users).where(and(eq(users.id, userId), isNull(users.deletedAt))).for("update");
+  const [target] = await tx
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+    .for("update");
   if (!target) throw notFound(USER_NOT_FOUND);
   const isLastActiveGlobalAdmin = target.isGlobalAdmin && !target.disabledAt && !activeGlobalAdmins.some((a) => a.id !== target.id);
   return { target, isLastActiveGlobalAdmin };
@@ -329,7 +346,10 @@ export async function deleteUserAsAdmin(db: Db, actor: AccountActor, userId: unk
 export async function countLiveKeysOf(db: DbOrTx, actor: Pick<AccountActor, "isGlobalAdmin">, userId: unknown): Promise<number> {
   assertGlobalAdmin(actor);
   if (!isUuid(userId)) throw notFound(USER_NOT_FOUND);
-  const [{ n }] = await db.select({ n: count() }).from(apiKeys).where(and(eq(apiKeys.ownerId, userId), isNull(apiKeys.revokedAt)));
+  const [{ n }] = await db
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.ownerId, userId), isNull(apiKeys.revokedAt)));
   return n;
 }
 
@@ -340,5 +360,9 @@ export interface WorkspaceChoice {
 
 export async function listWorkspaceChoices(db: DbOrTx, actor: Pick<AccountActor, "isGlobalAdmin">): Promise<WorkspaceChoice[]> {
   assertGlobalAdmin(actor);
-  return db.select({ slug: workspaces.slug, name: workspaces.name }).from(workspaces).orderBy(asc(sql`lower(${workspaces.name})`)).limit(1000);
+  return db
+    .select({ slug: workspaces.slug, name: workspaces.name })
+    .from(workspaces)
+    .orderBy(asc(sql`lower(${workspaces.name})`))
+    .limit(1000);
 }

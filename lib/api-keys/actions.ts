@@ -40,10 +40,15 @@ export async function createApiKeyAction(
   _prev: ActionResult<CreatedKeyResult> | null,
   form: FormData,
 ): Promise<ActionResult<CreatedKeyResult>> {
-  return workspaceAction(slug, MANAGE, async (ctx, db) => {
-    const { key, secret } = await createApiKey(db, ctx, createInputFromForm(form));
-    return { secret, name: key.name, prefix: key.prefix };
-  }, apiPage(slug));
+  return workspaceAction(
+    slug,
+    MANAGE,
+    async (ctx, db) => {
+      const { key, secret } = await createApiKey(db, ctx, createInputFromForm(form));
+      return { secret, name: key.name, prefix: key.prefix };
+    },
+    apiPage(slug),
+  );
 }
 
 export async function updateApiKeyAction(slug: string, id: string, patch: UpdateApiKeyInput): Promise<ActionResult<ApiKeyView>> {
@@ -55,11 +60,16 @@ export async function revokeApiKeyAction(slug: string, id: string): Promise<Acti
 }
 
 export async function revokeAllApiKeysAction(slug: string, confirmation: string): Promise<ActionResult<{ revoked: number }>> {
-  return workspaceAction(slug, MANAGE, async (ctx, db) => {
-    if (confirmation !== ctx.workspace.slug)
-      throw new AppError("validation", "Type the workspace slug exactly to confirm.", {
-        confirmation: [`Type "${ctx.workspace.slug}" to confirm.`],
-      });
-    return revokeAllApiKeys(db, ctx);
-  }, apiPage(slug));
+  return workspaceAction(
+    slug,
+    MANAGE,
+    async (ctx, db) => {
+      if (confirmation !== ctx.workspace.slug)
+        throw new AppError("validation", "Type the workspace slug exactly to confirm.", {
+          confirmation: [`Type "${ctx.workspace.slug}" to confirm.`],
+        });
+      return revokeAllApiKeys(db, ctx);
+    },
+    apiPage(slug),
+  );
 }

@@ -45,10 +45,7 @@ describe("the verification cache", () => {
     const { secret } = await createApiKey(handle.db, ctx, { name: "Manager's cached key", ownerId: manager });
     expect(await verifyApiKey(handle.db, secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "manager" } });
 
-    await handle.db
-      .update(memberships)
-      .set({ role: "member" })
-      .where(eq(memberships.userId, manager));
+    await handle.db.update(memberships).set({ role: "member" }).where(eq(memberships.userId, manager));
     // PGlite delivers the notification with the statement; PostgreSQL a moment after the commit.
     await expect.poll(async () => verifyApiKey(handle.db, secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "member" } });
 
@@ -63,7 +60,10 @@ describe("the verification cache", () => {
     await handle.listen("latchkey_auth", (table) => heard.push(table));
     await handle.db.update(apiKeys).set({ lastUsedAt: new Date(), lastUsedIp: "192.0.2.9" }).where(eq(apiKeys.id, key.id));
     // Notifications arrive in commit order: once this later one is heard, an earlier one would have been.
-    await handle.db.update(memberships).set({ canManageApiKeys: false }).where(eq(memberships.workspaceId, await workspaceId(handle.db, "globex")));
+    await handle.db
+      .update(memberships)
+      .set({ canManageApiKeys: false })
+      .where(eq(memberships.workspaceId, await workspaceId(handle.db, "globex")));
     await expect.poll(() => heard).toContain("memberships");
     expect(heard).not.toContain("api_keys");
   });
@@ -83,6 +83,9 @@ describe("the verification cache", () => {
       expiresAt: new Date(Date.now() + 60_000).toISOString(),
     });
     expect((await verifyApiKey(handle.db, secret, { via: "x-apikey" })).ok).toBe(true);
-    expect(await verifyApiKey(handle.db, secret, { via: "x-apikey", now: new Date(Date.now() + 120_000) })).toMatchObject({ ok: false, code: "key_expired" });
+    expect(await verifyApiKey(handle.db, secret, { via: "x-apikey", now: new Date(Date.now() + 120_000) })).toMatchObject({
+      ok: false,
+      code: "key_expired",
+    });
   });
 });

@@ -59,7 +59,11 @@ export function cacheVerification<T>(hash: string, value: T, startedAt: number, 
 export async function startAuthCache(database: Pick<OpenDatabase, "listen">): Promise<void> {
   if (state.listening) return;
   state.stopLocal ??= onTransactionEnd(bumpAuthEpoch);
-  await database.listen("latchkey_auth", () => bumpAuthEpoch(), () => bumpAuthEpoch());
+  await database.listen(
+    "latchkey_auth",
+    () => bumpAuthEpoch(),
+    () => bumpAuthEpoch(),
+  );
   state.listening = true;
 }
 

@@ -59,7 +59,10 @@ describe("audit trails stay exact under concurrency", () => {
     const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => revokeApiKey(db, ctx, key.id)));
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
     for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "not_found" });
-    const revoked = await db.select().from(auditEvents).where(and(eq(auditEvents.apiKeyId, key.id), eq(auditEvents.action, "api_key.revoked")));
+    const revoked = await db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.apiKeyId, key.id), eq(auditEvents.action, "api_key.revoked")));
     expect(revoked).toHaveLength(1);
   });
 
@@ -72,7 +75,10 @@ describe("audit trails stay exact under concurrency", () => {
     }
     // Whatever the order, nothing created before a revoke-all survives it: only keys created after the last one may be live.
     await revokeAllApiKeys(db, ctx);
-    const live = await db.select().from(apiKeys).where(and(eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, "workspace"), isNull(apiKeys.revokedAt)));
+    const live = await db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, "workspace"), isNull(apiKeys.revokedAt)));
     expect(live).toHaveLength(0);
   });
 });

@@ -5,7 +5,17 @@ import { apiKeys, auditEvents, memberships, workspaces } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { bulkChangeKeys } from "@/lib/admin/keys";
 import { loadSessionUser, resolveWorkspaceContext, type WorkspaceContext } from "@/lib/auth/context";
-import { addUser, auditEventsAfter, contextFor, lastAuditEventId, seedFixtures, setWorkspace, snapshotOf, userId, workspaceId } from "@/lib/testing/fixtures";
+import {
+  addUser,
+  auditEventsAfter,
+  contextFor,
+  lastAuditEventId,
+  seedFixtures,
+  setWorkspace,
+  snapshotOf,
+  userId,
+  workspaceId,
+} from "@/lib/testing/fixtures";
 import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
 import { deleteUser, deleteUserInTx } from "@/lib/workspaces/users";
 import {
@@ -104,7 +114,9 @@ describe("resolveExpiry", () => {
 
   it('allows "Never" only without a maximum', () => {
     expect(resolveExpiry(null, { maxKeyLifetimeDays: null }, now)).toBeNull();
-    expect(() => resolveExpiry(null, ws, now)).toThrow(expect.objectContaining({ code: "validation", fieldErrors: { expiresAt: [expect.stringContaining('"Never" is not allowed')] } }));
+    expect(() => resolveExpiry(null, ws, now)).toThrow(
+      expect.objectContaining({ code: "validation", fieldErrors: { expiresAt: [expect.stringContaining('"Never" is not allowed')] } }),
+    );
   });
 
   it("allows up to the end of the maximum's day, and nothing in the past", () => {
@@ -115,7 +127,9 @@ describe("resolveExpiry", () => {
       expect.objectContaining({ fieldErrors: { expiresAt: [expect.stringContaining(`on or before ${lastDay}`)] } }),
     );
     expect(() => resolveExpiry(now, ws, now)).toThrow(expect.objectContaining({ fieldErrors: { expiresAt: ["Expiry must be in the future."] } }));
-    expect(() => resolveExpiry(new Date("invalid"), ws, now)).toThrow(expect.objectContaining({ fieldErrors: { expiresAt: ["Expiry must be a valid date."] } }));
+    expect(() => resolveExpiry(new Date("invalid"), ws, now)).toThrow(
+      expect.objectContaining({ fieldErrors: { expiresAt: ["Expiry must be a valid date."] } }),
+    );
   });
 });
 
@@ -225,7 +239,9 @@ describe("api key core (seeded database)", () => {
       });
       await expect(createApiKey(db, ctx, { name: uniqueName("Manager for admin"), ownerId: adminId })).rejects.toMatchObject({
         code: "validation",
-        fieldErrors: { ownerId: [expect.stringMatching(/^The owner may do things you may not \(api_keys\.service, .*\), so you cannot create a key for them\.$/)] },
+        fieldErrors: {
+          ownerId: [expect.stringMatching(/^The owner may do things you may not \(api_keys\.service, .*\), so you cannot create a key for them\.$/)],
+        },
       });
       expect(await counts(db)).toEqual(before);
     });
@@ -285,9 +301,9 @@ describe("api key core (seeded database)", () => {
     it("refuses an import by a manager with the grant", async () => {
       const ctx = await managerCtx(db, true);
       const before = await counts(db);
-      await expect(
-        createApiKey(db, ctx, { name: uniqueName("Manager import"), importedSecret: `legacy-${generateSecret()}` }),
-      ).rejects.toMatchObject({ code: "validation", fieldErrors: { importedSecret: ["Only Admins can import an existing secret."] } });
+      await expect(createApiKey(db, ctx, { name: uniqueName("Manager import"), importedSecret: `legacy-${generateSecret()}` })).rejects.toMatchObject(
+        { code: "validation", fieldErrors: { importedSecret: ["Only Admins can import an existing secret."] } },
+      );
       expect(await counts(db)).toEqual(before);
     });
   });
@@ -296,7 +312,12 @@ describe("api key core (seeded database)", () => {
     const cases: [string, () => Record<string, unknown>, string, string | RegExp][] = [
       ["an empty name", () => ({ name: "" }), "name", "Name is required."],
       ["a 101-character name", () => ({ name: "n".repeat(101) }), "name", "Name must be at most 100 characters."],
-      ["a 501-character description", () => ({ name: uniqueName("Long description"), description: "d".repeat(501) }), "description", "Description must be at most 500 characters."],
+      [
+        "a 501-character description",
+        () => ({ name: uniqueName("Long description"), description: "d".repeat(501) }),
+        "description",
+        "Description must be at most 500 characters.",
+      ],
       ["an expiry in the past", () => ({ name: uniqueName("Past"), expiresAt: "2020-01-01" }), "expiresAt", "Expiry must be in the future."],
       [
         "an expiry beyond the maximum lifetime",
@@ -369,7 +390,12 @@ describe("api key core (seeded database)", () => {
 
       const events = await eventsFor(db, key.id);
       expect(events.map((e) => e.action)).toEqual(["api_key.created", "api_key.disabled", "api_key.enabled"]);
-      expect(events[1]).toMatchObject({ actorUserId: adminId, ip: "203.0.113.7", userAgent: "vitest", changes: { enabled: { from: true, to: false } } });
+      expect(events[1]).toMatchObject({
+        actorUserId: adminId,
+        ip: "203.0.113.7",
+        userAgent: "vitest",
+        changes: { enabled: { from: true, to: false } },
+      });
       expect(events[2].changes).toEqual({ enabled: { from: false, to: true } });
     });
 
@@ -435,7 +461,9 @@ describe("api key core (seeded database)", () => {
       const before = await counts(db);
       await expect(updateApiKey(db, ctx, key.id, { secretHash: hashSecret("x") })).rejects.toMatchObject({ code: "validation" });
       await expect(updateApiKey(db, ctx, key.id, { name: " " })).rejects.toMatchObject({ fieldErrors: { name: ["Name is required."] } });
-      await expect(updateApiKey(db, ctx, key.id, { expiresAt: null })).rejects.toMatchObject({ fieldErrors: { expiresAt: [expect.stringContaining("Never")] } });
+      await expect(updateApiKey(db, ctx, key.id, { expiresAt: null })).rejects.toMatchObject({
+        fieldErrors: { expiresAt: [expect.stringContaining("Never")] },
+      });
       expect(await counts(db)).toEqual(before);
       expect(await keyRow(db, key.id)).toEqual(rowBefore);
     });
@@ -614,7 +642,10 @@ describe("api key core (seeded database)", () => {
       for (const name of NAMES) await createApiKey(db, ctx, { name, enabled: name !== "Delta" });
       // An expired (and disabled) key, which only the "expired" filter shows.
       const { key } = await createApiKey(db, ctx, { name: "foxtrot", enabled: false });
-      await db.update(apiKeys).set({ expiresAt: new Date(Date.now() - DAY_MS) }).where(eq(apiKeys.id, key.id));
+      await db
+        .update(apiKeys)
+        .set({ expiresAt: new Date(Date.now() - DAY_MS) })
+        .where(eq(apiKeys.id, key.id));
       // A revoked key, which no filter shows.
       const { key: gone } = await createApiKey(db, ctx, { name: "golf" });
       await revokeApiKey(db, ctx, gone.id);
@@ -661,7 +692,10 @@ describe("api key core (seeded database)", () => {
     });
 
     it("rejects a bad query with field errors", async () => {
-      await expect(listApiKeys(db, ctx, { pageSize: 1000 })).rejects.toMatchObject({ code: "validation", fieldErrors: { pageSize: expect.any(Array) } });
+      await expect(listApiKeys(db, ctx, { pageSize: 1000 })).rejects.toMatchObject({
+        code: "validation",
+        fieldErrors: { pageSize: expect.any(Array) },
+      });
     });
   });
 
@@ -677,7 +711,12 @@ describe("api key core (seeded database)", () => {
         const view = await revokeApiKeyInTx(tx, admin, key.id);
         // Inside the transaction the key is revoked and its event written…
         expect(view.state).toBe("revoked");
-        expect(await tx.select().from(auditEvents).where(and(eq(auditEvents.apiKeyId, key.id), eq(auditEvents.action, "api_key.revoked")))).toHaveLength(1);
+        expect(
+          await tx
+            .select()
+            .from(auditEvents)
+            .where(and(eq(auditEvents.apiKeyId, key.id), eq(auditEvents.action, "api_key.revoked"))),
+        ).toHaveLength(1);
       });
 
       // …and the caller's rollback takes both away.
@@ -783,7 +822,10 @@ describe("revokeAllApiKeys (own database)", () => {
     expect(result).toEqual({ revoked: 4 });
 
     expect((await listApiKeys(db, ctx)).total).toBe(0);
-    const acmeRows = await db.select().from(apiKeys).where(and(eq(apiKeys.workspaceId, acmeId), eq(apiKeys.kind, "workspace")));
+    const acmeRows = await db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.workspaceId, acmeId), eq(apiKeys.kind, "workspace")));
     expect(acmeRows.every((r) => r.revokedAt instanceof Date && r.revokedById === ctx.userId)).toBe(true);
     expect((await keyRow(db, personal.id)).revokedAt).toBeNull();
     expect(await db.select().from(apiKeys).where(eq(apiKeys.workspaceId, globexId)).orderBy(asc(apiKeys.id))).toEqual(globexBefore);
@@ -848,7 +890,14 @@ describe("revokeAllApiKeys (own database)", () => {
     await expectRevokedRecord(bulkToken.token.id, global, { kind: "personal", via: "admin" });
 
     // The owner's keys in two workspaces: each event lands in its key's workspace.
-    const owner = await addUser(db, { email: `owner${++seq}@acme.test`, name: "Olga Owner", memberships: [["acme", "member"], ["globex", "member"]] });
+    const owner = await addUser(db, {
+      email: `owner${++seq}@acme.test`,
+      name: "Olga Owner",
+      memberships: [
+        ["acme", "member"],
+        ["globex", "member"],
+      ],
+    });
     const ownedHere = await createApiKey(db, admin, { name: uniqueName("Owner's Acme key"), ownerId: owner });
     const ownedThere = await createApiKey(db, globexAdmin, { name: uniqueName("Owner's Globex key"), ownerId: owner });
     await deleteUser(db, global, owner);

@@ -107,7 +107,10 @@ function toView(row: { key: ApiKey; ownerName: string | null; ownerEmail: string
   };
 }
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import("zod").ZodError } }, input: unknown): T {
+function parse<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import("zod").ZodError } },
+  input: unknown,
+): T {
   const r = schema.safeParse(input ?? {});
   if (!r.success) throw invalid(fieldErrorsOf(r.error));
   return r.data;
@@ -119,22 +122,23 @@ export function maxExpiryFor(workspace: Pick<Workspace, "maxKeyLifetimeDays">, n
 }
 
 /** Checks an expiry against "in the future" and the workspace's maximum lifetime. */
-export function resolveExpiry(
-  requested: Date | null | undefined,
-  workspace: Pick<Workspace, "maxKeyLifetimeDays">,
-  now = new Date(),
-): Date | null {
+export function resolveExpiry(requested: Date | null | undefined, workspace: Pick<Workspace, "maxKeyLifetimeDays">, now = new Date()): Date | null {
   const max = maxExpiryFor(workspace, now);
   if (requested === undefined) return max;
   if (requested === null) {
-    if (max) throw invalid({ expiresAt: [`Keys in this workspace must expire within ${workspace.maxKeyLifetimeDays} days; "Never" is not allowed.`] });
+    if (max)
+      throw invalid({ expiresAt: [`Keys in this workspace must expire within ${workspace.maxKeyLifetimeDays} days; "Never" is not allowed.`] });
     return null;
   }
   if (Number.isNaN(requested.getTime())) throw invalid({ expiresAt: ["Expiry must be a valid date."] });
   if (requested.getTime() <= now.getTime()) throw invalid({ expiresAt: ["Expiry must be in the future."] });
   // A date-only expiry means the end of that day, so allow up to the end of the maximum's day.
   if (max && requested.getTime() > endOfUtcDay(max).getTime())
-    throw invalid({ expiresAt: [`Expiry must be on or before ${max.toISOString().slice(0, 10)} (the workspace's maximum key lifetime is ${workspace.maxKeyLifetimeDays} days).`] });
+    throw invalid({
+      expiresAt: [
+        `Expiry must be on or before ${max.toISOString().slice(0, 10)} (the workspace's maximum key lifetime is ${workspace.maxKeyLifetimeDays} days).`,
+      ],
+    });
   return requested;
 }
 
@@ -240,7 +244,10 @@ function assertMayIssue(
     );
   }
   if (beyond?.scopes.length)
-    throw refuse("scopes", `The key you are calling with lacks ${beyond.scopes.join(", ")}, so it cannot grant ${beyond.scopes.length === 1 ? "that scope" : "those scopes"}.`);
+    throw refuse(
+      "scopes",
+      `The key you are calling with lacks ${beyond.scopes.join(", ")}, so it cannot grant ${beyond.scopes.length === 1 ? "that scope" : "those scopes"}.`,
+    );
   return permissionList(permissionsOf({ ...owner.standing, ceiling: permissionList(maker.permissions) }));
 }
 
@@ -256,7 +263,11 @@ async function assertNameFree(db: DbOrTx, workspaceId: string, name: string, exc
     sql`lower(${apiKeys.name}) = lower(${name})`,
   ];
   if (exceptId) conds.push(sql`${apiKeys.id} <> ${exceptId}`);
-  const [hit] = await db.select({ id: apiKeys.id }).from(apiKeys).where(and(...conds)).limit(1);
+  const [hit] = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(...conds))
+    .limit(1);
   if (hit) throw invalid(nameTaken(name));
 }
 
@@ -326,16 +337,19 @@ export async function createApiKeyInTx(tx: Tx, ctx: WorkspaceContext, rawInput: 
     action: "api_key.created",
     apiKeyId: key.id,
     targetName: key.name,
-    changes: diffFields({}, {
-      name: key.name,
-      description: key.description,
-      ownerId: key.ownerId,
-      scopes: key.scopes,
-      expiresAt: key.expiresAt,
-      enabled: key.enabled,
-      bearerAllowed: key.bearerAllowed,
-      source: key.source,
-    }),
+    changes: diffFields(
+      {},
+      {
+        name: key.name,
+        description: key.description,
+        ownerId: key.ownerId,
+        scopes: key.scopes,
+        expiresAt: key.expiresAt,
+        enabled: key.enabled,
+        bearerAllowed: key.bearerAllowed,
+        source: key.source,
+      },
+    ),
   });
   // Read in the transaction: nothing read after commit can make a committed create look failed.
   const [owner] = key.ownerId ? await tx.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, key.ownerId)) : [];
@@ -493,11 +507,7 @@ export async function listApiKeys(db: DbOrTx, ctx: WorkspaceContext, rawInput: L
   assertCan(ctx, "api_keys.read", "You don't have permission to view API keys in this workspace.");
   const input = parse(listApiKeysSchema, rawInput);
   const now = new Date();
-  const conds: (SQL | undefined)[] = [
-    eq(apiKeys.workspaceId, ctx.workspace.id),
-    eq(apiKeys.kind, "workspace"),
-    isNull(apiKeys.revokedAt),
-  ];
+  const conds: (SQL | undefined)[] = [eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, "workspace"), isNull(apiKeys.revokedAt)];
   const notExpired = or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now));
   if (input.state === "active") conds.push(eq(apiKeys.enabled, true), notExpired);
   if (input.state === "disabled") conds.push(eq(apiKeys.enabled, false), notExpired);
@@ -528,4 +538,3 @@ export async function listApiKeys(db: DbOrTx, ctx: WorkspaceContext, rawInput: L
   ]);
   return { rows: rows.map((r) => toView(r, now)), total, page: input.page, pageSize: input.pageSize };
 }
-

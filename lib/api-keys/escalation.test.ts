@@ -196,13 +196,34 @@ const world: World = { keys: new Map(), people: new Map() };
 // it. Only the background last-use columns are ignored. Each sync reads the log since the last
 // one and re-reads the rows it names, so the world stays exact at the cost of the rows touched.
 const KEY_COLUMNS = [
-  "workspace_id", "kind", "owner_id", "name", "description", "secret_hash", "prefix", "source", "scopes", "expires_at", "enabled",
-  "bearer_allowed", "log_requests", "log_responses", "created_by_id", "created_via_key_id", "permission_ceiling", "created_at",
-  "updated_at", "revoked_at", "revoked_by_id",
+  "workspace_id",
+  "kind",
+  "owner_id",
+  "name",
+  "description",
+  "secret_hash",
+  "prefix",
+  "source",
+  "scopes",
+  "expires_at",
+  "enabled",
+  "bearer_allowed",
+  "log_requests",
+  "log_responses",
+  "created_by_id",
+  "created_via_key_id",
+  "permission_ceiling",
+  "created_at",
+  "updated_at",
+  "revoked_at",
+  "revoked_by_id",
 ].join(", ");
 
 async function installChangeLog() {
-  const keyRow = (alias: string) => `row(${KEY_COLUMNS.split(", ").map((c) => `${alias}.${c}`).join(", ")})`;
+  const keyRow = (alias: string) =>
+    `row(${KEY_COLUMNS.split(", ")
+      .map((c) => `${alias}.${c}`)
+      .join(", ")})`;
   const statements = [
     "create table escalation_changes (seq bigserial primary key, tbl text not null, row_id text not null)",
     `create function escalation_note() returns trigger language plpgsql as $$
@@ -232,7 +253,9 @@ interface Changes {
 }
 
 async function loadPeople() {
-  const us = await db.select({ id: users.id, isGlobalAdmin: users.isGlobalAdmin, deletedAt: users.deletedAt, disabledAt: users.disabledAt }).from(users);
+  const us = await db
+    .select({ id: users.id, isGlobalAdmin: users.isGlobalAdmin, deletedAt: users.deletedAt, disabledAt: users.disabledAt })
+    .from(users);
   const ms = await db
     .select({ userId: memberships.userId, workspaceId: memberships.workspaceId, role: memberships.role, grant: memberships.canManageApiKeys })
     .from(memberships);
@@ -243,7 +266,13 @@ async function loadPeople() {
 async function readKeys(keyIds: string[] | null): Promise<KeyRow[]> {
   if (keyIds === null) return db.select(keyColumns).from(apiKeys);
   const out: KeyRow[] = [];
-  for (let i = 0; i < keyIds.length; i += 500) out.push(...(await db.select(keyColumns).from(apiKeys).where(inArray(apiKeys.id, keyIds.slice(i, i + 500)))));
+  for (let i = 0; i < keyIds.length; i += 500)
+    out.push(
+      ...(await db
+        .select(keyColumns)
+        .from(apiKeys)
+        .where(inArray(apiKeys.id, keyIds.slice(i, i + 500)))),
+    );
   return out;
 }
 
@@ -462,7 +491,11 @@ async function insertKey(o: {
 }
 
 /** A key as a Global Admin would make it for this owner: its ceiling is the owner's standing. */
-async function targetKey(world: World, ownerId: string | null, o: { scopes?: readonly string[]; enabled?: boolean; bearerAllowed?: boolean; ws?: string } = {}) {
+async function targetKey(
+  world: World,
+  ownerId: string | null,
+  o: { scopes?: readonly string[]; enabled?: boolean; bearerAllowed?: boolean; ws?: string } = {},
+) {
   const ws = o.ws ?? acme;
   return insertKey({ ...o, ws, ownerId, makerId: ids.gaOutside, ceiling: [...ownerPermissions(world, ownerId, ws)] });
 }
@@ -475,7 +508,14 @@ async function mintActor(spec: RestActorSpec): Promise<LiveActor> {
   const ownerId = spec.owner === null ? null : ids[spec.owner];
   const makerPerms = ownerPermissions(world, ids[spec.maker], acme);
   const ceiling = [...intersect(ownerPermissions(world, ownerId, acme), [...makerPerms])];
-  const { id, secret } = await insertKey({ kind: spec.tokenKind, ownerId, makerId: ids[spec.maker], scopes: spec.scopes, ceiling, label: spec.label });
+  const { id, secret } = await insertKey({
+    kind: spec.tokenKind,
+    ownerId,
+    makerId: ids[spec.maker],
+    scopes: spec.scopes,
+    ceiling,
+    label: spec.label,
+  });
   return { spec, userId: ownerId, keyId: id, secret };
 }
 
@@ -508,10 +548,19 @@ function assertWithinActor(world: World, pw: Power, row: KeyRow, what: string) {
 
 function assertInvariant(diff: Diff, pw: Power, outcome: Outcome): void {
   expect(diff.people, "users and memberships untouched").toBe(0);
-  expect(diff.deleted.map((r) => r.name), "no key row deleted").toEqual([]);
+  expect(
+    diff.deleted.map((r) => r.name),
+    "no key row deleted",
+  ).toEqual([]);
   if (!outcome.ok) {
-    expect(diff.created.map((r) => r.name), `refused (${outcome.status}) but created`).toEqual([]);
-    expect(diff.changed.map((c) => c.after.name), `refused (${outcome.status}) but changed`).toEqual([]);
+    expect(
+      diff.created.map((r) => r.name),
+      `refused (${outcome.status}) but created`,
+    ).toEqual([]);
+    expect(
+      diff.changed.map((c) => c.after.name),
+      `refused (${outcome.status}) but changed`,
+    ).toEqual([]);
     expect(diff.audit, `refused (${outcome.status}) but audited`).toBe(0);
     return;
   }
@@ -615,11 +664,14 @@ function createCells(actor: ActorSpec): Cell[] {
         expect: (pw, world) => {
           if (!mayManage(pw)) return { ok: false };
           const ownerId = owner === "default" ? pw.userId : owner === null ? null : ids[owner];
-          const wanted = scopes ?? (pw.scopes ?? ALL_SCOPES);
+          const wanted = scopes ?? pw.scopes ?? ALL_SCOPES;
           return allowedIf(mayHold(pw, world, ownerId, wanted) && (!imported || pw.perms.has("api_keys.import")));
         },
         extra: (diff, pw) => {
-          expect(diff.changed.map((c) => c.after.name), "nothing else changed").toEqual([]);
+          expect(
+            diff.changed.map((c) => c.after.name),
+            "nothing else changed",
+          ).toEqual([]);
           expect(diff.created).toHaveLength(1);
           expect(diff.created[0].kind).toBe("workspace");
           if (!scopes) expect(diff.created[0].scopes, "omitted scopes default to the caller's own").toEqual(pw.scopes ?? ALL_SCOPES);
@@ -700,28 +752,34 @@ function updateCells(actor: ActorSpec): Cell[] {
     ...GONE_OWNERS.flatMap((t) => MUTATIONS.filter((m) => ["disable", "rename"].includes(m.label)).map((m) => ({ t, m }))),
   ];
   for (const { t, m } of pairs)
-      cells.push(
-        defineCell<{ id: string; ownerId: string | null; patch: Record<string, unknown> }>({
-          name: `${actor.label} · update ${t.label}: ${m.label}`,
-          actor: actor.label,
-          prepare: async (world) => {
-            const ownerId = t.person === null ? null : ids[t.person];
-            const { id } = await targetKey(world, ownerId, m.start ?? {});
-            return { id, ownerId, patch: m.patch() };
-          },
-          op: (p) => ops.updateKey(p.id, p.patch),
-          expect: (pw, world, p) => {
-            if (!mayManage(pw)) return { ok: false };
-            if (m.reduces) return { ok: true };
-            const scopes = (p.patch.scopes as string[] | undefined) ?? world.keys.get(p.id)!.scopes;
-            return allowedIf(mayHold(pw, world, p.ownerId, scopes), 403);
-          },
-          extra: (diff, _pw, p) => {
-            expect(diff.created.map((r) => r.name), "nothing created").toEqual([]);
-            expect(diff.changed.map((c) => c.after.id), "only the target changed").toEqual([p.id]);
-          },
-        }),
-      );
+    cells.push(
+      defineCell<{ id: string; ownerId: string | null; patch: Record<string, unknown> }>({
+        name: `${actor.label} · update ${t.label}: ${m.label}`,
+        actor: actor.label,
+        prepare: async (world) => {
+          const ownerId = t.person === null ? null : ids[t.person];
+          const { id } = await targetKey(world, ownerId, m.start ?? {});
+          return { id, ownerId, patch: m.patch() };
+        },
+        op: (p) => ops.updateKey(p.id, p.patch),
+        expect: (pw, world, p) => {
+          if (!mayManage(pw)) return { ok: false };
+          if (m.reduces) return { ok: true };
+          const scopes = (p.patch.scopes as string[] | undefined) ?? world.keys.get(p.id)!.scopes;
+          return allowedIf(mayHold(pw, world, p.ownerId, scopes), 403);
+        },
+        extra: (diff, _pw, p) => {
+          expect(
+            diff.created.map((r) => r.name),
+            "nothing created",
+          ).toEqual([]);
+          expect(
+            diff.changed.map((c) => c.after.id),
+            "only the target changed",
+          ).toEqual([p.id]);
+        },
+      }),
+    );
   // Fields an edit may not carry at all: refused by the schema, whoever asks.
   const smuggled: [string, () => Record<string, unknown>][] = [
     ["hand it to the Admin (ownerId)", () => ({ ownerId: ids.admin })],
@@ -745,7 +803,15 @@ function updateCells(actor: ActorSpec): Cell[] {
       defineCell<{ id: string }>({
         name: `${actor.label} · update someone else's personal token through the key endpoint: ${m.label}`,
         actor: actor.label,
-        prepare: async (world) => insertKey({ kind: "personal", ownerId: ids.bystander, makerId: ids.bystander, ceiling: [...ownerPermissions(world, ids.bystander, acme)], label: "token", ...m.start }),
+        prepare: async (world) =>
+          insertKey({
+            kind: "personal",
+            ownerId: ids.bystander,
+            makerId: ids.bystander,
+            ceiling: [...ownerPermissions(world, ids.bystander, acme)],
+            label: "token",
+            ...m.start,
+          }),
         op: (p) => ops.updateKey(p.id, m.patch()),
         expect: (pw) => ({ ok: false, status: mayManage(pw) ? 404 : 403 }),
       }),
@@ -772,8 +838,14 @@ function revokeCells(actor: ActorSpec): Cell[] {
       op: (p) => ops.revokeKey(p.id),
       expect: (pw) => ({ ok: mayManage(pw) }),
       extra: (diff, _pw, p) => {
-        expect(diff.created.map((r) => r.name), "nothing created").toEqual([]);
-        expect(diff.changed.map((c) => c.after.id), "only the target changed").toEqual([p.id]);
+        expect(
+          diff.created.map((r) => r.name),
+          "nothing created",
+        ).toEqual([]);
+        expect(
+          diff.changed.map((c) => c.after.id),
+          "only the target changed",
+        ).toEqual([p.id]);
         expect(diff.changed[0].after.revokedAt).not.toBeNull();
       },
     }),
@@ -804,7 +876,10 @@ const tokenOwnerOf = (actor: LiveActor) => actor.userId ?? ids.admin;
 
 function tokenCells(actor: ActorSpec): Cell[] {
   const onlyOwnTokensRevoked = (diff: Diff, pw: Power) => {
-    expect(diff.created.map((r) => r.name), "nothing created").toEqual([]);
+    expect(
+      diff.created.map((r) => r.name),
+      "nothing created",
+    ).toEqual([]);
     for (const { after } of diff.changed) {
       expect(after.kind, `${after.name}: only personal tokens`).toBe("personal");
       expect(after.ownerId, `${after.name}: only the actor's own tokens`).toBe(pw.userId);
@@ -837,7 +912,13 @@ function tokenCells(actor: ActorSpec): Cell[] {
       name: `${actor.label} · create a personal token, smuggling scopes, a full ceiling and another owner`,
       actor: actor.label,
       op: () =>
-        ops.createToken({ name: unique("smuggled token"), scopes: [...ALL_SCOPES], permissionCeiling: [...ALL_PERMISSIONS], ownerId: ids.gaMember, kind: "workspace" }),
+        ops.createToken({
+          name: unique("smuggled token"),
+          scopes: [...ALL_SCOPES],
+          permissionCeiling: [...ALL_PERMISSIONS],
+          ownerId: ids.gaMember,
+          kind: "workspace",
+        }),
       expect: (pw) => ({ ok: mayUseTokens(pw) }),
       extra: (diff, pw) => {
         expect(diff.created).toHaveLength(1);
@@ -902,7 +983,10 @@ function revokeAllCell(actor: ActorSpec): Cell {
     op: () => ops.revokeAll(),
     expect: (pw) => ({ ok: mayManage(pw) }),
     extra: (diff) => {
-      expect(diff.created.map((r) => r.name), "nothing created").toEqual([]);
+      expect(
+        diff.created.map((r) => r.name),
+        "nothing created",
+      ).toEqual([]);
       for (const { after } of diff.changed) {
         expect(after.workspaceId, `${after.name}: only this workspace's keys`).toBe(acme);
         expect(after.kind, `${after.name}: personal tokens are left to their owners`).toBe("workspace");
@@ -936,7 +1020,10 @@ beforeAll(async () => {
   await addUser(db, { email: PEOPLE.formerAdmin, name: "Fred Former", memberships: [["acme", "admin"]] });
   await addUser(db, { email: PEOPLE.demotedAdmin, name: "Dora Demoted", memberships: [["acme", "admin"]] });
   for (const k of Object.keys(PEOPLE) as PersonKey[]) ids[k] = await userId(db, PEOPLE[k]);
-  await db.update(memberships).set({ canManageApiKeys: true }).where(inArray(memberships.userId, [ids.managerGrant, ids.memberGrant]));
+  await db
+    .update(memberships)
+    .set({ canManageApiKeys: true })
+    .where(inArray(memberships.userId, [ids.managerGrant, ids.memberGrant]));
   g.__latchkeyDb = Promise.resolve(handle);
   await installChangeLog();
   await loadPeople();
@@ -1098,8 +1185,7 @@ describe("escalation matrix: the other workspace in the console", () => {
 // Revoke all takes every key of the workspace with it, the actors' own included (each cell mints
 // its actor again): these run last.
 describe("escalation matrix: revoke all", () => {
-  for (const spec of ACTORS)
-    it(`${spec.label} · revoke all keys`, () => runCell(revokeAllCell(spec)));
+  for (const spec of ACTORS) it(`${spec.label} · revoke all keys`, () => runCell(revokeAllCell(spec)));
 });
 
 // Keys not made through createApiKey — the demo seed's, and keys older than ceilings (migration
@@ -1129,7 +1215,10 @@ describe("the change log the matrix relies on", () => {
     expect((await sync()).created.map((r) => r.id)).toEqual([id]);
     await db.update(apiKeys).set({ lastUsedAt: new Date(), lastUsedIp: "192.0.2.1" }).where(eq(apiKeys.id, id));
     expect((await sync()).changed).toEqual([]);
-    await db.update(apiKeys).set({ permissionCeiling: [...ALL_PERMISSIONS] }).where(eq(apiKeys.id, id));
+    await db
+      .update(apiKeys)
+      .set({ permissionCeiling: [...ALL_PERMISSIONS] })
+      .where(eq(apiKeys.id, id));
     expect((await sync()).changed.map((c) => c.after.permissionCeiling)).toEqual([[...ALL_PERMISSIONS]]);
   });
 

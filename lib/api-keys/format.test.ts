@@ -120,7 +120,7 @@ describe("toBase62 / checksumOf", () => {
     }
   });
 
-  it("matches the CRC-32 check value of \"123456789\" (0xCBF43926)", () => {
+  it('matches the CRC-32 check value of "123456789" (0xCBF43926)', () => {
     expect(crc32("123456789")).toBe(0xcbf43926);
     expect(checksumOf("123456789")).toBe("3jZRME");
   });

@@ -58,11 +58,7 @@ export function hasValidChecksum(secret: string): boolean {
  */
 export function isWellFormedSecret(secret: string): boolean {
   if (secret.startsWith(SECRET_PREFIX)) return hasValidChecksum(secret);
-  return (
-    secret.length >= IMPORTED_SECRET_MIN_LENGTH &&
-    secret.length <= IMPORTED_SECRET_MAX_LENGTH &&
-    /^[\x21-\x7e]+$/.test(secret)
-  );
+  return secret.length >= IMPORTED_SECRET_MIN_LENGTH && secret.length <= IMPORTED_SECRET_MAX_LENGTH && /^[\x21-\x7e]+$/.test(secret);
 }
 
 export function hashSecret(secret: string): string {

@@ -36,7 +36,10 @@ const unique = (label: string) => `${label} ${++n}`;
 async function cachedKey(ownerEmail = "admin@acme.test", ownerId?: string | null) {
   const db = handle.db;
   const ctx = await contextFor(db, "admin@acme.test", "acme");
-  const { key, secret } = await createApiKey(db, ctx, { name: unique("Cached"), ...(ownerId !== undefined ? { ownerId } : ownerEmail === "admin@acme.test" ? {} : { ownerId: await userId(db, ownerEmail) }) });
+  const { key, secret } = await createApiKey(db, ctx, {
+    name: unique("Cached"),
+    ...(ownerId !== undefined ? { ownerId } : ownerEmail === "admin@acme.test" ? {} : { ownerId: await userId(db, ownerEmail) }),
+  });
   expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: true });
   expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: true });
   return { key, secret };

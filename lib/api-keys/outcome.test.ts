@@ -79,7 +79,13 @@ describe.runIf(!!url)("a connection lost during a change gets an honest answer",
   /** After a cut, the pool may hand out the dead connection once: wait until one answers. */
   async function reconnected() {
     for (let attempt = 0; attempt < 50; attempt++) {
-      if (await proxied.db.execute(sql`select 1`).then(() => true, () => false)) return;
+      if (
+        await proxied.db.execute(sql`select 1`).then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     throw new Error("the proxied connection never came back");

@@ -14,11 +14,20 @@ const tokensPage = (slug: string) => ({ revalidate: { path: `/w/${slug}/account/
 /** What the show-once dialog needs, as for a key. */
 export type CreatedTokenResult = CreatedKeyResult;
 
-export async function createTokenAction(slug: string, _prev: ActionResult<CreatedTokenResult> | null, form: FormData): Promise<ActionResult<CreatedTokenResult>> {
-  return workspaceAction(slug, OWN_TOKENS, async (ctx, db) => {
-    const { token, secret } = await createMyToken(db, ctx, { name: form.get("name") ?? undefined });
-    return { secret, name: token.name, prefix: token.prefix };
-  }, tokensPage(slug));
+export async function createTokenAction(
+  slug: string,
+  _prev: ActionResult<CreatedTokenResult> | null,
+  form: FormData,
+): Promise<ActionResult<CreatedTokenResult>> {
+  return workspaceAction(
+    slug,
+    OWN_TOKENS,
+    async (ctx, db) => {
+      const { token, secret } = await createMyToken(db, ctx, { name: form.get("name") ?? undefined });
+      return { secret, name: token.name, prefix: token.prefix };
+    },
+    tokensPage(slug),
+  );
 }
 
 export async function deleteTokenAction(slug: string, id: string): Promise<ActionResult<{ name: string }>> {

@@ -214,7 +214,10 @@ describe("verifyApiKey (seeded database)", () => {
 
   it("reports the owner's role and grant as they are now, on the very next call", async () => {
     const { id, secret } = await newKey({ ownerId: managerId });
-    expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { key: { id }, role: "manager", canManageApiKeys: false } });
+    expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({
+      ok: true,
+      value: { key: { id }, role: "manager", canManageApiKeys: false },
+    });
 
     const mine = and(eq(memberships.userId, managerId), eq(memberships.workspaceId, acmeId));
     await db.update(memberships).set({ role: "member" }).where(mine);

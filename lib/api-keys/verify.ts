@@ -54,8 +54,7 @@ export interface VerifiedKey {
 type Found = VerifiedKey & { ownerGone: boolean; ownerDisabled: boolean };
 
 export type VerifyResult =
-  | { ok: true; value: VerifiedKey }
-  | { ok: false; code: VerifyFailureCode; status: 401 | 403; message: string; hint?: string; found?: VerifiedKey };
+  { ok: true; value: VerifiedKey } | { ok: false; code: VerifyFailureCode; status: 401 | 403; message: string; hint?: string; found?: VerifiedKey };
 
 export const KEY_DISABLED = { message: "This API key is disabled.", hint: "A workspace admin can re-enable it on the API tab." } as const;
 
@@ -78,7 +77,12 @@ export const MISSING_KEY = fail(
 export async function verifyApiKey(db: DbOrTx, secret: string, opts: { via: PresentedVia; now?: Date }): Promise<VerifyResult> {
   // The checksum rejects typos and forgeries without touching the database.
   if (!isWellFormedSecret(secret))
-    return fail("malformed_key", 401, "The API key is malformed.", "A Latchkey key is lk_ followed by 38 letters and digits; check it was copied whole.");
+    return fail(
+      "malformed_key",
+      401,
+      "The API key is malformed.",
+      "A Latchkey key is lk_ followed by 38 letters and digits; check it was copied whole.",
+    );
   const found = await lookupKey(db, hashSecret(secret));
   if (!found) return fail("unknown_key", 401, "The API key is not recognised.");
   return evaluate(found, opts.via, opts.now ?? new Date());
@@ -161,7 +165,13 @@ function evaluate({ ownerGone, ownerDisabled, ...found }: Found, via: PresentedV
     return fail("personal_tokens_disabled", 403, "Personal tokens are turned off in this workspace.", undefined, found);
   if (ownerGone) return fail("owner_removed", 403, "The user this key acts as is no longer a member of the workspace.", undefined, found);
   if (ownerDisabled)
-    return fail("owner_disabled", 403, "The user this key acts as has been disabled.", "A Global Admin can re-enable the user; the key then works again.", found);
+    return fail(
+      "owner_disabled",
+      403,
+      "The user this key acts as has been disabled.",
+      "A Global Admin can re-enable the user; the key then works again.",
+      found,
+    );
   return { ok: true, value: found };
 }
 

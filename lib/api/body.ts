@@ -4,10 +4,7 @@ import { MAX_BODY_BYTES } from "./limits";
 
 export { MAX_BODY_BYTES };
 
-export type ParsedBody =
-  | { kind: "none" }
-  | { kind: "json"; value: unknown; text: string }
-  | { kind: "form"; value: URLSearchParams; text: string };
+export type ParsedBody = { kind: "none" } | { kind: "json"; value: unknown; text: string } | { kind: "form"; value: URLSearchParams; text: string };
 
 const tooLarge = () => new ApiError(413, "payload_too_large", ERROR_MESSAGES.payloadTooLarge);
 

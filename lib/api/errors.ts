@@ -37,7 +37,10 @@ export const API_ERRORS = {
   payload_too_large: { status: 413, meaning: `The body is larger than ${MAX_BODY_BYTES / 1024} KiB.` },
   unsupported_media_type: { status: 415, meaning: "Send the body as application/json or application/x-www-form-urlencoded." },
   rate_limited: { status: 429, meaning: "Too many failed authentications from this address; wait Retry-After seconds." },
-  internal_error: { status: 500, meaning: "Something failed on the server that nobody foresaw; check whether a change took effect before retrying it." },
+  internal_error: {
+    status: 500,
+    meaning: "Something failed on the server that nobody foresaw; check whether a change took effect before retrying it.",
+  },
   database_unavailable: {
     status: 503,
     meaning: "The database could not be reached before anything was saved: nothing was changed; retry after Retry-After seconds.",

@@ -71,7 +71,9 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
       }
       const auth = (seen = result.value);
       if (!auth.key.scopes.includes(op.scope))
-        throw new ApiError(403, "scope_missing", ERROR_MESSAGES.scopeMissing(op.scope), { technicalError: ERROR_MESSAGES.scopesHeld(auth.key.scopes) });
+        throw new ApiError(403, "scope_missing", ERROR_MESSAGES.scopeMissing(op.scope), {
+          technicalError: ERROR_MESSAGES.scopesHeld(auth.key.scopes),
+        });
 
       const integration = req.headers.get("x-integration-name")?.slice(0, INTEGRATION_NAME_MAX) ?? null;
       recordKeyUse(db, auth.key.id, { ip, integration });
@@ -110,7 +112,10 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
  * it: the schemas are strict, so a field nobody documented (a hash, a column added later) is a
  * 500 here rather than a leak. The JSON text is checked, so what is checked is what is sent.
  */
-export function outputResponse(op: { id: string; status: number; output?: OperationOutput; location?(data: unknown): string }, data: unknown): Response {
+export function outputResponse(
+  op: { id: string; status: number; output?: OperationOutput; location?(data: unknown): string },
+  data: unknown,
+): Response {
   const text = JSON.stringify(data);
   if (!op.output) return okText(text, op.status);
   const checked = op.output.schema.safeParse(JSON.parse(text));
@@ -173,5 +178,3 @@ function refused(err: unknown, count: AuthFailureCount): unknown {
     ...rateLimitHeaders(count.remaining, count.resetSeconds),
   });
 }
-
-

@@ -153,7 +153,6 @@ describe("serveApiRequest over a real socket", () => {
     const unknown = await fetch(`${base}/api/data/no-such-endpoint`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ success: false, error: { code: "no_such_endpoint" } });
-
   });
 
   it("builds the URL from the server's origin, not the Host header, as Next does", async () => {
@@ -199,7 +198,9 @@ describe("serveApiRequest over a real socket", () => {
     // Set per connection, not by the application.
     const TRANSPORT = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding"]);
     const headersOf = (res: Response) =>
-      Object.fromEntries([...res.headers.entries()].filter(([name]) => !TRANSPORT.has(name)).map(([n, v]) => [n, n === "ratelimit" ? v.replace(/;t=\d+/, ";t=#") : v]));
+      Object.fromEntries(
+        [...res.headers.entries()].filter(([name]) => !TRANSPORT.has(name)).map(([n, v]) => [n, n === "ratelimit" ? v.replace(/;t=\d+/, ";t=#") : v]),
+      );
 
     /** The same request through the listener and as Next's catch-all route hands it to the dispatcher. */
     async function both(method: string, path: string, headers: Record<string, string> = {}, body?: string) {
@@ -251,7 +252,12 @@ describe("serveApiRequest over a real socket", () => {
     });
 
     it("answers a secret-bearing create with no-store", async () => {
-      const { listener } = await both("POST", "/api/data/api-keys", { "x-apikey": secret, "content-type": "application/json" }, JSON.stringify({ name: "Parity" }));
+      const { listener } = await both(
+        "POST",
+        "/api/data/api-keys",
+        { "x-apikey": secret, "content-type": "application/json" },
+        JSON.stringify({ name: "Parity" }),
+      );
       expect(listener.status).toBe(201);
       expect(listener.headers["cache-control"]).toBe("no-store");
       expect(listener.headers["x-content-type-options"]).toBe("nosniff");

@@ -124,7 +124,8 @@ function readCapped(req: IncomingMessage): Promise<Buffer> {
 
 async function send(res: ServerResponse, response: Response, method: string): Promise<void> {
   const text = envelopeText(response);
-  const body = method === "HEAD" || response.body === null ? null : text !== undefined ? Buffer.from(text) : Buffer.from(await response.arrayBuffer());
+  const body =
+    method === "HEAD" || response.body === null ? null : text !== undefined ? Buffer.from(text) : Buffer.from(await response.arrayBuffer());
   res.statusCode = response.status;
   response.headers.forEach((value, name) => {
     if (name !== "set-cookie") res.setHeader(name, value);

@@ -105,14 +105,20 @@ describe("the OpenAPI document", () => {
     // HEAD, as the dispatcher answers it: every path with a GET, and no other.
     for (const [p, item] of Object.entries(paths)) {
       const get = item.get as Operation | undefined;
-      expect((item.head as Operation | undefined)?.operationId, p).toBe(get ? `head${get.operationId[0].toUpperCase()}${get.operationId.slice(1)}` : undefined);
+      expect((item.head as Operation | undefined)?.operationId, p).toBe(
+        get ? `head${get.operationId[0].toUpperCase()}${get.operationId.slice(1)}` : undefined,
+      );
       if (get) expect(Object.keys((item.head as Operation).responses).sort(), p).toEqual(Object.keys(get.responses).sort());
     }
     expect(OPERATIONS.map((o) => [o.method, o.path, o.id]).sort()).toEqual([...EXPECTED].sort());
   });
 
   it("matches what the dispatcher routes: the same methods per path, and the scope each requires", () => {
-    const sample = (p: string) => p.replace(/\{[^}]+\}/g, "3f2b8c1e-0000-4000-8000-000000000001").slice(1).split("/");
+    const sample = (p: string) =>
+      p
+        .replace(/\{[^}]+\}/g, "3f2b8c1e-0000-4000-8000-000000000001")
+        .slice(1)
+        .split("/");
     for (const p of new Set(EXPECTED.map((e) => e[1]))) {
       const route = matchRoute(sample(p))?.route;
       const documented = EXPECTED.filter((e) => e[1] === p).map((e) => e[0]);
@@ -166,7 +172,9 @@ describe("the OpenAPI document", () => {
   it("shows a real validation failure, with validationErrors, for every operation that takes input", () => {
     for (const id of ["listApiKeys", "createApiKey", "searchApiKeys", "updateApiKey", "createMyToken", "verifyApiKey"]) {
       const op = OPERATIONS.find((o) => o.id === id)!;
-      const res = operation(op.method, op.path)!.responses["400"] as { content: Record<string, { examples: Record<string, { value: z.infer<typeof errorEnvelopeSchema> }> }> };
+      const res = operation(op.method, op.path)!.responses["400"] as {
+        content: Record<string, { examples: Record<string, { value: z.infer<typeof errorEnvelopeSchema> }> }>;
+      };
       const example = res.content["application/json"].examples.validation_failed.value;
       expect(example.error.code).toBe("validation_failed");
       expect(Object.keys(example.error.validationErrors ?? {}).length, id).toBeGreaterThan(0);
@@ -286,7 +294,13 @@ describe("the OpenAPI document", () => {
   // No OpenAPI validator is installed (node_modules has only ajv 6, a draft-07 validator pulled in
   // by ESLint), so the structure the 3.1 specification requires is checked here instead.
   it("is structurally valid OpenAPI 3.1", () => {
-    expect(Object.keys(doc).every((k) => ["openapi", "info", "jsonSchemaDialect", "servers", "paths", "webhooks", "components", "security", "tags", "externalDocs"].includes(k) || k.startsWith("x-"))).toBe(true);
+    expect(
+      Object.keys(doc).every(
+        (k) =>
+          ["openapi", "info", "jsonSchemaDialect", "servers", "paths", "webhooks", "components", "security", "tags", "externalDocs"].includes(k) ||
+          k.startsWith("x-"),
+      ),
+    ).toBe(true);
     // Every $ref resolves.
     walk(doc, (n, where) => {
       if (typeof n.$ref === "string") expect(resolvePointer(n.$ref), `${where} → ${n.$ref}`).toBeDefined();
@@ -339,9 +353,12 @@ describe("curl examples and the origin", () => {
     expect(curl).toContain(`-X POST "https://keys.example.com/api/data/api-keys"`);
     expect(curl).toContain(`-H "X-ApiKey: $LATCHKEY_API_KEY"`);
     expect(curl).toContain(`-d '{"name":"CI deploy"`);
-    expect(curlExample(OPERATIONS.find((o) => o.id === "getHealth")!, "http://localhost:3000")).toBe(
-      `curl -sS "http://localhost:3000/api/health"`,
-    );
+    expect(
+      curlExample(
+        OPERATIONS.find((o) => o.id === "getHealth")!,
+        "http://localhost:3000",
+      ),
+    ).toBe(`curl -sS "http://localhost:3000/api/health"`);
     for (const op of OPERATIONS) expect(curlExample(op, "http://x")).not.toMatch(/\{id\}/);
   });
 

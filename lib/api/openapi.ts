@@ -17,7 +17,6 @@ import { API_ERROR_CODES, ERROR_MESSAGES } from "./errors";
 
 export { API_ERROR_CODES };
 
-
 // The OpenAPI 3.1 document of the REST API, generated from the very zod schemas the handlers
 // parse their input with (io: "input") and the response schemas tests hold real responses to
 // (io: "output"), so the document cannot drift from the code. Served at GET /api/openapi.json
@@ -46,7 +45,11 @@ export function inputSchemasOf(operationId: string): { body?: z.ZodType; query?:
 // ── Authentication, described ───────────────────────────────────────────────────────────────
 
 export const CREDENTIAL_CHANNELS = [
-  { where: "Header", value: "Authorization: Bearer <key>", note: "Only if the key's Bearer token flag is on (the default); otherwise 401 bearer_not_allowed." },
+  {
+    where: "Header",
+    value: "Authorization: Bearer <key>",
+    note: "Only if the key's Bearer token flag is on (the default); otherwise 401 bearer_not_allowed.",
+  },
   { where: "Header", value: "X-ApiKey: <key>", note: "Always accepted. The recommended way." },
   { where: "Query parameter", value: "?key=<key>", note: "Accepted, but URLs end up in logs and browser history: prefer a header." },
   { where: "Form field", value: "key", note: "In an application/x-www-form-urlencoded body." },
@@ -83,8 +86,7 @@ export const FIELD_NOTES: Record<string, string> = {
   name: "Trimmed. Unique, ignoring case, among the workspace's live keys.",
   description: "Trimmed; an empty string clears it.",
   ownerId: "The member the key acts as. Omit for yourself; null for a workspace service key (Admins only).",
-  expiresAt:
-    `${EXPIRY_WITHIN}. Omit for the maximum; null for never, where the workspace allows it.`,
+  expiresAt: `${EXPIRY_WITHIN}. Omit for the maximum; null for never, where the workspace allows it.`,
   bearerAllowed: "May the key be sent as Authorization: Bearer.",
   enabled: "A disabled key is refused until enabled again.",
   scopes: "The endpoint groups the key may call. Omit for all.",
@@ -204,40 +206,64 @@ const MISSING = (() => {
 
 function sharedResponses() {
   return {
-    BadRequest: errorResponse(`A malformed request: ${codesWith(400, ["validation_failed"])}, or \`malformed_key\` when API_Key is not a string.`, {
-      conflicting_credentials: { message: ERROR_MESSAGES.conflictingCredentials(["bearer", "x-apikey"]), code: "conflicting_credentials" },
-      invalid_json: { message: ERROR_MESSAGES.invalidJson, code: "invalid_json" },
-    }, "BadRequest"),
-    Unauthorized: errorResponse(`No usable key: ${codesWith(401)}.`, {
-      missing_key: { message: MISSING.message, code: MISSING.code, technicalError: MISSING.hint },
-      key_disabled: { message: KEY_DISABLED.message, code: "key_disabled", technicalError: KEY_DISABLED.hint },
-    }, "Unauthorized"),
-    Forbidden: errorResponse(`The key is good but may not do this: ${codesWith(403)}.`, {
-      scope_missing: {
-        message: ERROR_MESSAGES.scopeMissing("api_keys:write"),
-        code: "scope_missing",
-        technicalError: ERROR_MESSAGES.scopesHeld(["api_keys:read", "me:read"]),
+    BadRequest: errorResponse(
+      `A malformed request: ${codesWith(400, ["validation_failed"])}, or \`malformed_key\` when API_Key is not a string.`,
+      {
+        conflicting_credentials: { message: ERROR_MESSAGES.conflictingCredentials(["bearer", "x-apikey"]), code: "conflicting_credentials" },
+        invalid_json: { message: ERROR_MESSAGES.invalidJson, code: "invalid_json" },
       },
-      forbidden: { message: MANAGE_DENIED, code: "forbidden" },
-    }, "Forbidden"),
-    NotFound: errorResponse("No such key or token in this workspace (`not_found`).", {
-      not_found: { message: KEY_NOT_FOUND, code: "not_found" },
-    }, "NotFound"),
+      "BadRequest",
+    ),
+    Unauthorized: errorResponse(
+      `No usable key: ${codesWith(401)}.`,
+      {
+        missing_key: { message: MISSING.message, code: MISSING.code, technicalError: MISSING.hint },
+        key_disabled: { message: KEY_DISABLED.message, code: "key_disabled", technicalError: KEY_DISABLED.hint },
+      },
+      "Unauthorized",
+    ),
+    Forbidden: errorResponse(
+      `The key is good but may not do this: ${codesWith(403)}.`,
+      {
+        scope_missing: {
+          message: ERROR_MESSAGES.scopeMissing("api_keys:write"),
+          code: "scope_missing",
+          technicalError: ERROR_MESSAGES.scopesHeld(["api_keys:read", "me:read"]),
+        },
+        forbidden: { message: MANAGE_DENIED, code: "forbidden" },
+      },
+      "Forbidden",
+    ),
+    NotFound: errorResponse(
+      "No such key or token in this workspace (`not_found`).",
+      {
+        not_found: { message: KEY_NOT_FOUND, code: "not_found" },
+      },
+      "NotFound",
+    ),
     MethodNotAllowed: errorResponse(
       "The path exists but does not support this method (`method_not_allowed`). The Allow header lists the methods it supports.",
       { method_not_allowed: { message: ERROR_MESSAGES.methodNotAllowed(["GET", "POST"]), code: "method_not_allowed" } },
       "MethodNotAllowed",
       { Allow: { description: "The methods this path supports.", schema: { type: "string" }, example: "GET, POST" } },
     ),
-    PayloadTooLarge: errorResponse(`The body is larger than ${MAX_BODY_BYTES / 1024} KiB (\`payload_too_large\`).`, {
-      payload_too_large: { message: ERROR_MESSAGES.payloadTooLarge, code: "payload_too_large" },
-    }, "PayloadTooLarge"),
-    UnsupportedMediaType: errorResponse("The body is neither JSON nor a urlencoded form (`unsupported_media_type`).", {
-      unsupported_media_type: {
-        message: ERROR_MESSAGES.unsupportedMediaType("text/plain"),
-        code: "unsupported_media_type",
+    PayloadTooLarge: errorResponse(
+      `The body is larger than ${MAX_BODY_BYTES / 1024} KiB (\`payload_too_large\`).`,
+      {
+        payload_too_large: { message: ERROR_MESSAGES.payloadTooLarge, code: "payload_too_large" },
       },
-    }, "UnsupportedMediaType"),
+      "PayloadTooLarge",
+    ),
+    UnsupportedMediaType: errorResponse(
+      "The body is neither JSON nor a urlencoded form (`unsupported_media_type`).",
+      {
+        unsupported_media_type: {
+          message: ERROR_MESSAGES.unsupportedMediaType("text/plain"),
+          code: "unsupported_media_type",
+        },
+      },
+      "UnsupportedMediaType",
+    ),
     TooManyRequests: errorResponse(
       "Too many failed authentications from this address (`rate_limited`). Wait the number of seconds in Retry-After.",
       {
@@ -249,12 +275,20 @@ function sharedResponses() {
       "TooManyRequests",
       { "Retry-After": { description: "Seconds to wait before trying again.", schema: { type: "integer", minimum: 1 }, example: 42 } },
     ),
-    InternalServerError: errorResponse("Something failed on the server (`internal_error`) that nobody foresaw; a change may or may not have been saved.", {
-      internal_error: { message: INTERNAL_ERROR_MESSAGE, code: "internal_error" },
-    }, "InternalServerError"),
-    ServiceUnavailable: errorResponse("The database is not reachable (`database_unreachable`).", {
-      database_unreachable: { message: ERROR_MESSAGES.databaseUnreachable, code: "database_unreachable" },
-    }, "ServiceUnavailable"),
+    InternalServerError: errorResponse(
+      "Something failed on the server (`internal_error`) that nobody foresaw; a change may or may not have been saved.",
+      {
+        internal_error: { message: INTERNAL_ERROR_MESSAGE, code: "internal_error" },
+      },
+      "InternalServerError",
+    ),
+    ServiceUnavailable: errorResponse(
+      "The database is not reachable (`database_unreachable`).",
+      {
+        database_unreachable: { message: ERROR_MESSAGES.databaseUnreachable, code: "database_unreachable" },
+      },
+      "ServiceUnavailable",
+    ),
   };
 }
 
@@ -375,7 +409,6 @@ export function buildOpenApiDocument(origin?: string) {
     "output",
   );
 
-
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const b = op.scope === null ? { query: undefined, body: undefined, notFound: false } : op;
@@ -422,7 +455,9 @@ export function buildOpenApiDocument(origin?: string) {
     }
     for (const status of errorStatusesOf(op))
       responses[String(status)] =
-        status === 400 && (b.body || b.query) ? validationResponse(b.body?.schema ?? b.query!, b.body?.invalidExample) : responseRef(SHARED_RESPONSE[status]);
+        status === 400 && (b.body || b.query)
+          ? validationResponse(b.body?.schema ?? b.query!, b.body?.invalidExample)
+          : responseRef(SHARED_RESPONSE[status]);
 
     item[op.method.toLowerCase()] = {
       operationId: op.id,
@@ -472,8 +507,7 @@ export function buildOpenApiDocument(origin?: string) {
           name: "x-integration-name",
           in: "header",
           required: false,
-          description:
-            `Names the system making the call (e.g. github-actions). Recorded, up to ${INTEGRATION_NAME_MAX} characters, as the key's last-used integration and in its access log.`,
+          description: `Names the system making the call (e.g. github-actions). Recorded, up to ${INTEGRATION_NAME_MAX} characters, as the key's last-used integration and in its access log.`,
           schema: { type: "string", maxLength: INTEGRATION_NAME_MAX },
         },
       },

@@ -78,5 +78,7 @@ export function rateLimitHeaders(remaining: number, resetSeconds: number): Recor
 
 /** Old windows are useless; purge them now and then. */
 export async function purgeAuthFailures(db: Db, now = new Date()): Promise<void> {
-  await db.delete(authFailures).where(sql`${authFailures.windowStart} < ${now.toISOString()}::timestamptz - make_interval(secs => ${authFailureWindowSeconds() * 2})`);
+  await db
+    .delete(authFailures)
+    .where(sql`${authFailures.windowStart} < ${now.toISOString()}::timestamptz - make_interval(secs => ${authFailureWindowSeconds() * 2})`);
 }

@@ -32,12 +32,18 @@ describe("audit formatting", () => {
 
   it("names the actor: a user, an API key, or the system", () => {
     const base = { actorUserId: null, actorName: null, actorEmail: null, actorApiKeyId: null, actorKeyPrefix: null };
-    expect(describeActor({ ...base, actorUserId: "u", actorName: "Ada Admin", actorEmail: "admin@acme.test" })).toEqual({ primary: "Ada Admin", secondary: "admin@acme.test" });
+    expect(describeActor({ ...base, actorUserId: "u", actorName: "Ada Admin", actorEmail: "admin@acme.test" })).toEqual({
+      primary: "Ada Admin",
+      secondary: "admin@acme.test",
+    });
     expect(describeActor({ ...base, actorUserId: "u", actorName: "Ada Admin", actorApiKeyId: "k", actorKeyPrefix: "lk_AbCd1234…" })).toEqual({
       primary: "API key lk_AbCd1234…",
       secondary: "as Ada Admin",
     });
-    expect(describeActor({ ...base, actorApiKeyId: "k", actorKeyPrefix: "lk_AbCd1234…" })).toEqual({ primary: "API key lk_AbCd1234…", secondary: "service key" });
+    expect(describeActor({ ...base, actorApiKeyId: "k", actorKeyPrefix: "lk_AbCd1234…" })).toEqual({
+      primary: "API key lk_AbCd1234…",
+      secondary: "service key",
+    });
     expect(describeActor(base)).toEqual({ primary: "System", secondary: null });
   });
 
@@ -80,7 +86,16 @@ describe("listAuditEvents (seeded database)", () => {
     const hank = await userId(db, "admin@globex.test");
     const at = (iso: string) => new Date(iso);
     await db.insert(auditEvents).values([
-      { workspaceId: acmeId, actorUserId: admin, action: "api_key.disabled", apiKeyId: legacyKeyId, targetName: "Legacy importer", changes: { enabled: { from: true, to: false } }, ip: "203.0.113.1", createdAt: at("2025-03-01T09:00:00Z") },
+      {
+        workspaceId: acmeId,
+        actorUserId: admin,
+        action: "api_key.disabled",
+        apiKeyId: legacyKeyId,
+        targetName: "Legacy importer",
+        changes: { enabled: { from: true, to: false } },
+        ip: "203.0.113.1",
+        createdAt: at("2025-03-01T09:00:00Z"),
+      },
       {
         workspaceId: acmeId,
         actorUserId: admin,
@@ -92,7 +107,15 @@ describe("listAuditEvents (seeded database)", () => {
         ip: "198.51.100.2",
         createdAt: at("2025-03-02T12:00:00Z"),
       },
-      { workspaceId: globexId, actorUserId: hank, action: "api_key.revoked", apiKeyId: volcano.id, targetName: "Volcano telemetry", ip: "192.0.2.3", createdAt: at("2025-03-03T08:00:00Z") },
+      {
+        workspaceId: globexId,
+        actorUserId: hank,
+        action: "api_key.revoked",
+        apiKeyId: volcano.id,
+        targetName: "Volcano telemetry",
+        ip: "192.0.2.3",
+        createdAt: at("2025-03-03T08:00:00Z"),
+      },
       { workspaceId: acmeId, actorUserId: manager, action: "personal_token.created", targetName: "Max token", createdAt: at("2025-03-04T00:00:00Z") },
       { workspaceId: acmeId, actorUserId: admin, action: "api_key.revoked_all", metadata: { count: 3 }, createdAt: at("2025-03-05T23:59:59.999Z") },
       { workspaceId: acmeId, actorUserId: admin, action: "api_key.revoked", targetName: "After the range", createdAt: at("2025-03-06T00:00:00Z") },
@@ -194,7 +217,10 @@ describe("listAuditEvents (seeded database)", () => {
         "2025-03-02T12:00:00.000Z",
       ]);
       expect((await all({ to: "2025-03-01" })).rows.map((r) => r.action)).toEqual(["api_key.disabled"]);
-      await expect(all({ from: "2025-03-05", to: "2025-03-01" })).rejects.toMatchObject({ code: "validation", fieldErrors: { to: [expect.any(String)] } });
+      await expect(all({ from: "2025-03-05", to: "2025-03-01" })).rejects.toMatchObject({
+        code: "validation",
+        fieldErrors: { to: [expect.any(String)] },
+      });
       await expect(all({ from: "yesterday" })).rejects.toMatchObject({ code: "validation", fieldErrors: { from: [expect.any(String)] } });
     });
 
@@ -219,7 +245,9 @@ describe("listAuditEvents (seeded database)", () => {
 
     it("pages without repeats or gaps — and the export's batches match, across equal timestamps", async () => {
       const same = new Date("2025-02-01T00:00:00.123456Z");
-      await db.insert(auditEvents).values(Array.from({ length: 5 }, (_, i) => ({ workspaceId: acmeId, action: "api_key.updated", targetName: `Tie ${i}`, createdAt: same })));
+      await db
+        .insert(auditEvents)
+        .values(Array.from({ length: 5 }, (_, i) => ({ workspaceId: acmeId, action: "api_key.updated", targetName: `Tie ${i}`, createdAt: same })));
       const full = await listAuditEvents(db, scope(), { pageSize: 100 });
       const seen: number[] = [];
       for (let page = 1; page <= Math.ceil(full.total / 10); page++) {

@@ -20,9 +20,7 @@ import { describeActor, describeTarget, formatChanges } from "./format";
  * `{ all: true }` — every workspace, Global Admins only. `{ workspaceId }` — one workspace,
  * with the caller's context for that workspace, which must carry the audit.read permission.
  */
-export type AuditScope =
-  | { all: true; principal: Pick<Principal, "isGlobalAdmin"> }
-  | { workspaceId: string; principal: WorkspaceContext };
+export type AuditScope = { all: true; principal: Pick<Principal, "isGlobalAdmin"> } | { workspaceId: string; principal: WorkspaceContext };
 
 export interface AuditEventRow {
   id: number;
@@ -102,8 +100,7 @@ function conditions(workspaceId: string | null, f: AuditFilters): SQL | undefine
   if (workspaceId) conds.push(eq(auditEvents.workspaceId, workspaceId));
   else if (f.workspace)
     conds.push(anyOf(auditEvents.workspaceId, sql`select ${workspaces.id} from ${workspaces} where ${workspaces.slug} = ${f.workspace}`));
-  if (f.actor)
-    conds.push(anyOf(auditEvents.actorUserId, sql`select ${users.id} from ${users} where ${ilike(users.email, contains(f.actor))}`));
+  if (f.actor) conds.push(anyOf(auditEvents.actorUserId, sql`select ${users.id} from ${users} where ${ilike(users.email, contains(f.actor))}`));
   if (f.action) conds.push(eq(auditEvents.action, f.action));
   if (f.key) {
     if (isUuid(f.key)) conds.push(eq(auditEvents.apiKeyId, f.key.toLowerCase()));

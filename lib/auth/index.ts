@@ -57,4 +57,3 @@ export async function sessionUserId(): Promise<string | null> {
   const session = await auth();
   return session?.user?.id ?? null;
 }
-

@@ -59,9 +59,7 @@ async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
 function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
   return withHashSlot(
     () =>
-      new Promise((resolve, reject) =>
-        scryptCb(password.normalize("NFKC"), salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))),
-      ),
+      new Promise((resolve, reject) => scryptCb(password.normalize("NFKC"), salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key)))),
   );
 }
 

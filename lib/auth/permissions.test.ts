@@ -48,8 +48,7 @@ describe("permissionsOf: the role → permission table", () => {
     expect(MANAGE_API_KEYS_GRANT).toEqual(["api_keys.read", "api_keys.manage"]);
     for (const role of ["manager", "member"] as const) {
       const granted = p(role, true);
-      for (const perm of ["api_keys.service", "workspace.settings", "members.manage", "audit.read"] as const)
-        expect(can(granted, perm)).toBe(false);
+      for (const perm of ["api_keys.service", "workspace.settings", "members.manage", "audit.read"] as const) expect(can(granted, perm)).toBe(false);
     }
   });
 });
@@ -76,7 +75,9 @@ describe("a ceiling cuts the permission set down, never up", () => {
 describe("credentialExceeds: permission sets and scopes, not ranks", () => {
   const set = (pr: Principal) => permissionsOf(pr);
   it("refuses an owner who may do more than the maker", () => {
-    expect(credentialExceeds({ permissions: set(p("manager", true)), scopes: null }, { permissions: set(p("guest", false, true)), scopes: [] })).toEqual({
+    expect(
+      credentialExceeds({ permissions: set(p("manager", true)), scopes: null }, { permissions: set(p("guest", false, true)), scopes: [] }),
+    ).toEqual({
       permissions: ["api_keys.service", "api_keys.import", "workspace.settings", "members.manage", "audit.read", "users.manage"],
       scopes: [],
     });
@@ -85,13 +86,20 @@ describe("credentialExceeds: permission sets and scopes, not ranks", () => {
 
   it("allows an owner who may do no more, whatever the role names", () => {
     // A Member with the grant may do exactly what a Manager with the grant may.
-    expect(credentialExceeds({ permissions: set(p("member", true)), scopes: null }, { permissions: set(p("manager", true)), scopes: ["me:read"] })).toBeNull();
-    expect(credentialExceeds({ permissions: set(p("manager", true)), scopes: null }, { permissions: set(p("member")), scopes: ["me:read"] })).toBeNull();
+    expect(
+      credentialExceeds({ permissions: set(p("member", true)), scopes: null }, { permissions: set(p("manager", true)), scopes: ["me:read"] }),
+    ).toBeNull();
+    expect(
+      credentialExceeds({ permissions: set(p("manager", true)), scopes: null }, { permissions: set(p("member")), scopes: ["me:read"] }),
+    ).toBeNull();
   });
 
   it("refuses scopes the maker's key lacks; a person has no scope limit", () => {
     const maker = { permissions: set(p("admin")), scopes: ["api_keys:write"] };
-    expect(credentialExceeds(maker, { permissions: set(p("admin")), scopes: ["api_keys:write", "me:read"] })).toEqual({ permissions: [], scopes: ["me:read"] });
+    expect(credentialExceeds(maker, { permissions: set(p("admin")), scopes: ["api_keys:write", "me:read"] })).toEqual({
+      permissions: [],
+      scopes: ["me:read"],
+    });
     expect(credentialExceeds(maker, { permissions: set(p("admin")), scopes: ["api_keys:write"] })).toBeNull();
     expect(credentialExceeds({ ...maker, scopes: null }, { permissions: set(p("admin")), scopes: ["me:read", "verify"] })).toBeNull();
   });

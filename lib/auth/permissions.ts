@@ -106,7 +106,6 @@ export function credentialExceeds(
 export function apiTabDenialReason(p: Principal): string {
   if (!p.role) return "You are not a member of this workspace.";
   if (p.role === "guest") return "Guests cannot view or manage API keys. Ask a workspace Admin if you need API access.";
-  if (p.role === "manager")
-    return "Managers can manage API keys only with the Manage API Keys grant. Ask a workspace Admin to grant it.";
+  if (p.role === "manager") return "Managers can manage API keys only with the Manage API Keys grant. Ask a workspace Admin to grant it.";
   return "Only workspace Admins, and members with the Manage API Keys grant, can create and manage API keys. Ask a workspace Admin if you need a key.";
 }

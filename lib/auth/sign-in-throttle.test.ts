@@ -95,7 +95,8 @@ describe("signInWithPassword", () => {
   it("throttles unknown emails exactly like real ones, case-insensitively", async () => {
     const ip = newAddress();
     const outcomes = [];
-    for (let i = 0; i <= ACCOUNT_FREE_FAILURES; i++) outcomes.push(await attempt(i % 2 ? "Nobody@Throttle.TEST" : "nobody@throttle.test", "x", ip, at(i)));
+    for (let i = 0; i <= ACCOUNT_FREE_FAILURES; i++)
+      outcomes.push(await attempt(i % 2 ? "Nobody@Throttle.TEST" : "nobody@throttle.test", "x", ip, at(i)));
     expect(outcomes.slice(0, ACCOUNT_FREE_FAILURES)).toEqual(Array(ACCOUNT_FREE_FAILURES).fill({ ok: false, reason: "invalid" }));
     expect(outcomes[ACCOUNT_FREE_FAILURES]).toEqual({ ok: false, reason: "throttled", retryAfterSeconds: 60 });
     expect(await row("account:nobody@throttle.test")).toMatchObject({ failures: ACCOUNT_FREE_FAILURES + 1 });
@@ -147,7 +148,13 @@ describe("signInWithPassword", () => {
 
   it("refuses malformed input without counting or hashing", async () => {
     const before = passwordHashingStats().started;
-    for (const raw of [{}, { email: "not-an-email", password: "x" }, { email: "a@b.test", password: "" }, { email: "a@b.test", password: "x".repeat(1025) }, null])
+    for (const raw of [
+      {},
+      { email: "not-an-email", password: "x" },
+      { email: "a@b.test", password: "" },
+      { email: "a@b.test", password: "x".repeat(1025) },
+      null,
+    ])
       expect(await signInWithPassword(db, raw, newAddress(), { now: at(0) })).toEqual({ ok: false, reason: "invalid" });
     expect(passwordHashingStats().started).toBe(before);
   });
@@ -184,9 +191,13 @@ describe("the counts live in the database", () => {
     const b = await import("./sign-in-throttle");
     expect(a.signInWithPassword).not.toBe(b.signInWithPassword);
     const email = await newUser();
-    for (let i = 0; i < ACCOUNT_FREE_FAILURES; i++) await (i % 2 ? a : b).signInWithPassword(db, { email, password: "wrong" }, newAddress(), { now: at(0) });
+    for (let i = 0; i < ACCOUNT_FREE_FAILURES; i++)
+      await (i % 2 ? a : b).signInWithPassword(db, { email, password: "wrong" }, newAddress(), { now: at(0) });
     expect(await a.signInWithPassword(db, { email, password: "wrong" }, newAddress(), { now: at(1) })).toMatchObject({ reason: "throttled" });
-    expect(await b.signInWithPassword(db, { email, password: PASSWORD }, newAddress(), { now: at(2) })).toMatchObject({ reason: "throttled", retryAfterSeconds: 59 });
+    expect(await b.signInWithPassword(db, { email, password: PASSWORD }, newAddress(), { now: at(2) })).toMatchObject({
+      reason: "throttled",
+      retryAfterSeconds: 59,
+    });
   });
 
   it("count concurrent failures exactly", async () => {
@@ -211,6 +222,11 @@ describe("the counts live in the database", () => {
     await purgeThrottleTables(db, at(86_401));
     expect(await row(stale)).toBeUndefined();
     expect(await row(fresh)).toMatchObject({ failures: 1 });
-    expect(await db.select().from(authFailures).where(eq(authFailures.clientKey, `old-${seq}`))).toEqual([]);
+    expect(
+      await db
+        .select()
+        .from(authFailures)
+        .where(eq(authFailures.clientKey, `old-${seq}`)),
+    ).toEqual([]);
   });
 });

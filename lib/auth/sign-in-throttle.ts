@@ -72,7 +72,12 @@ export async function recordSignInFailure(db: Db, keys: { key: string; free: num
         sql`(case when ${n} > ${free} then ${at} + make_interval(secs => least(${FIRST_DELAY_SECONDS} * power(2, least(${n} - ${free} - 1, 12)), ${MAX_DELAY_SECONDS})) end)`;
       const [row] = await db
         .insert(signInThrottle)
-        .values({ throttleKey: key, failures: 1, lastFailureAt: now, blockedUntil: delaySeconds(1, free) > 0 ? addSeconds(now, delaySeconds(1, free)) : null })
+        .values({
+          throttleKey: key,
+          failures: 1,
+          lastFailureAt: now,
+          blockedUntil: delaySeconds(1, free) > 0 ? addSeconds(now, delaySeconds(1, free)) : null,
+        })
         .onConflictDoUpdate({
           target: signInThrottle.throttleKey,
           set: { failures: count, lastFailureAt: now, blockedUntil: blockFor(count) },
@@ -187,7 +192,10 @@ export async function signInWithPassword(db: Db, raw: unknown, client: string | 
 async function rehash(db: Db, userId: string, oldHash: string, password: string): Promise<void> {
   try {
     const fresh = await hashPassword(password);
-    await db.update(users).set({ passwordHash: fresh }).where(and(eq(users.id, userId), eq(users.passwordHash, oldHash)));
+    await db
+      .update(users)
+      .set({ passwordHash: fresh })
+      .where(and(eq(users.id, userId), eq(users.passwordHash, oldHash)));
   } catch (err) {
     if (!(err instanceof PasswordHashingBusy)) console.error(`[sign-in] rehashing a password failed: ${(err as Error)?.name ?? "error"}`);
   }

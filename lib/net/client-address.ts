@@ -129,7 +129,7 @@ function expandIpv6(text: string): number[] | null {
 function compressIpv6(groups: number[]): string {
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -47,7 +47,11 @@ export async function addUser(
 }
 
 /** Changes a workspace's settings directly (no audit), e.g. to allow personal tokens before a test. */
-export async function setWorkspace(db: Db, slug: string, values: Partial<Pick<Workspace, "apiKeysEnabled" | "personalTokensAllowed" | "maxKeyLifetimeDays">>): Promise<void> {
+export async function setWorkspace(
+  db: Db,
+  slug: string,
+  values: Partial<Pick<Workspace, "apiKeysEnabled" | "personalTokensAllowed" | "maxKeyLifetimeDays">>,
+): Promise<void> {
   await db.update(workspaces).set(values).where(eq(workspaces.slug, slug));
 }
 

@@ -70,8 +70,7 @@ export const adminKeyFiltersSchema = z.object({
 export type AdminKeyFiltersInput = z.input<typeof adminKeyFiltersSchema>;
 export type AdminKeyFilters = z.output<typeof adminKeyFiltersSchema>;
 
-const isoDay = (label: string) =>
-  z.preprocess(blank, z.iso.date({ error: `${label} must be a date (YYYY-MM-DD).` }).optional());
+const isoDay = (label: string) => z.preprocess(blank, z.iso.date({ error: `${label} must be a date (YYYY-MM-DD).` }).optional());
 
 const auditFilterFields = {
   page,
@@ -103,9 +102,7 @@ export type AuditFiltersInput = z.input<typeof auditFiltersSchema>;
 export type AuditFilters = z.output<typeof auditFiltersSchema>;
 
 /** Reads a Next `searchParams` object or URLSearchParams into a plain record for the schemas. */
-export function searchParamsRecord(
-  params: URLSearchParams | Record<string, string | string[] | undefined>,
-): Record<string, string | undefined> {
+export function searchParamsRecord(params: URLSearchParams | Record<string, string | string[] | undefined>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   if (params instanceof URLSearchParams) {
     for (const [k, v] of params) if (!(k in out)) out[k] = v;

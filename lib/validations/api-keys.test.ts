@@ -1,14 +1,6 @@
 import { describe, it, expect } from "vitest";
 import type { z } from "zod";
-import {
-  API_KEY_SCOPES,
-  apiKeyExpiry,
-  createApiKeySchema,
-  fieldErrorsOf,
-  importedSecret,
-  listApiKeysSchema,
-  updateApiKeySchema,
-} from "./api-keys";
+import { API_KEY_SCOPES, apiKeyExpiry, createApiKeySchema, fieldErrorsOf, importedSecret, listApiKeysSchema, updateApiKeySchema } from "./api-keys";
 
 /** The field errors a form would show for `input`, or null when it parses. */
 function errorsOf(schema: z.ZodType, input: unknown): Record<string, string[]> | null {

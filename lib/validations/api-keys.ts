@@ -17,10 +17,7 @@ const text = (field: string) =>
     error: (iss) => (iss.input === undefined || iss.input === null ? `${field} is required.` : `${field} must be text.`),
   });
 
-export const apiKeyName = text("Name")
-  .trim()
-  .min(1, "Name is required.")
-  .max(100, "Name must be at most 100 characters.");
+export const apiKeyName = text("Name").trim().min(1, "Name is required.").max(100, "Name must be at most 100 characters.");
 
 export const apiKeyDescription = text("Description")
   .trim()

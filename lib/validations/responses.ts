@@ -26,10 +26,7 @@ export const envelopeErrorSchema = z.strictObject({
   code: z.string().meta({ description: 'Machine-readable reason, e.g. "key_disabled" or "validation_failed".' }),
   technicalError: z.string().optional().meta({ description: "A hint for the developer: how to fix the request." }),
   additionalErrors: z.array(z.string()).optional(),
-  validationErrors: z
-    .record(z.string(), z.array(z.string()))
-    .optional()
-    .meta({ description: "Field name → messages, for 400 validation_failed." }),
+  validationErrors: z.record(z.string(), z.array(z.string())).optional().meta({ description: "Field name → messages, for 400 validation_failed." }),
 });
 
 /** Any response: success or failure. */
@@ -81,10 +78,9 @@ export const apiKeyViewSchema = z.strictObject({
   createdAt: isoDateTime,
   createdById: id.nullable().meta({ description: "The person who made the key, also when it was minted through another key." }),
   createdViaKeyId: id.nullable().meta({ description: "The key it was minted through over the API, if any." }),
-  permissionCeiling: z
-    .array(z.string())
-    .nullable()
-    .meta({ description: "What the key may ever do: its maker's and owner's permissions when it was made. null for keys made before ceilings were recorded." }),
+  permissionCeiling: z.array(z.string()).nullable().meta({
+    description: "What the key may ever do: its maker's and owner's permissions when it was made. null for keys made before ceilings were recorded.",
+  }),
   lastUsedAt: isoDateTime.nullable(),
   lastUsedIp: z.string().nullable(),
   lastUsedIntegration: z.string().nullable(),
@@ -242,7 +238,13 @@ export const healthSchema = z.strictObject({
 
 // ── Compile-time checks: the schemas describe exactly the handlers' TypeScript types ────────
 
-type Jsonified<T> = T extends Date ? string : T extends readonly (infer U)[] ? Jsonified<U>[] : T extends object ? { [K in keyof T]: Jsonified<T[K]> } : T;
+type Jsonified<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Jsonified<U>[]
+    : T extends object
+      ? { [K in keyof T]: Jsonified<T[K]> }
+      : T;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 function assertSame<_T extends true>() {}
 

@@ -20,10 +20,6 @@ export type WorkspaceSettingsInput = z.input<typeof workspaceSettingsSchema>;
 export const roleSchema = z.enum(roleEnum.enumValues, { error: "Choose Admin, Manager, Member or Guest." });
 
 export const addMemberSchema = z.object({
-  email: z
-    .string({ error: "Email is required." })
-    .trim()
-    .min(1, "Email is required.")
-    .pipe(z.email("Enter an email address, e.g. ada@example.com.")),
+  email: z.string({ error: "Email is required." }).trim().min(1, "Email is required.").pipe(z.email("Enter an email address, e.g. ada@example.com.")),
   role: roleSchema,
 });

@@ -7,7 +7,17 @@ import { createApiKey, revokeApiKey } from "@/lib/api-keys/core";
 import { createMyToken } from "@/lib/api-keys/tokens";
 import { verifyApiKey } from "@/lib/api-keys/verify";
 import { permissionsOf } from "@/lib/auth/permissions";
-import { addUser, contextFor, seedFixtures, setWorkspace, userId, workspaceId, auditEventsAfter, lastAuditEventId, snapshotOf } from "@/lib/testing/fixtures";
+import {
+  addUser,
+  contextFor,
+  seedFixtures,
+  setWorkspace,
+  userId,
+  workspaceId,
+  auditEventsAfter,
+  lastAuditEventId,
+  snapshotOf,
+} from "@/lib/testing/fixtures";
 import { addMember, changeMemberRole, listMembers, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "./core";
 
 const DAY_MS = 86_400_000;
@@ -73,7 +83,11 @@ describe("updateWorkspaceSettings", () => {
 
   it("changes several settings in one event that lists only what changed", async () => {
     const mark = await lastAuditEventId(db);
-    const updated = await updateWorkspaceSettings(db, await adminCtx(), { apiKeysEnabled: true, personalTokensAllowed: true, maxKeyLifetimeDays: 90 });
+    const updated = await updateWorkspaceSettings(db, await adminCtx(), {
+      apiKeysEnabled: true,
+      personalTokensAllowed: true,
+      maxKeyLifetimeDays: 90,
+    });
     expect(updated).toMatchObject({ apiKeysEnabled: true, personalTokensAllowed: true, maxKeyLifetimeDays: 90 });
     const events = await auditEventsAfter(db, mark);
     expect(events).toHaveLength(1);
@@ -120,7 +134,9 @@ describe("updateWorkspaceSettings", () => {
   it("writes no event when nothing changes", async () => {
     const before = await snapshotOf(db, { workspaces: true, memberships: true });
     const current = await acmeRow();
-    expect(await updateWorkspaceSettings(db, await adminCtx(), { apiKeysEnabled: true, personalTokensAllowed: false, maxKeyLifetimeDays: 730 })).toEqual(current);
+    expect(
+      await updateWorkspaceSettings(db, await adminCtx(), { apiKeysEnabled: true, personalTokensAllowed: false, maxKeyLifetimeDays: 730 }),
+    ).toEqual(current);
     expect(await updateWorkspaceSettings(db, await adminCtx(), {})).toEqual(current);
     expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
   });
@@ -137,7 +153,9 @@ describe("updateWorkspaceSettings", () => {
     const where = and(eq(memberships.userId, await userId(db, "manager@acme.test")), eq(memberships.workspaceId, acmeId));
     await db.update(memberships).set({ canManageApiKeys: true }).where(where);
     const grantedBefore = await snapshotOf(db, { workspaces: true, memberships: true });
-    await expect(updateWorkspaceSettings(db, await contextFor(db, "manager@acme.test", "acme"), { apiKeysEnabled: false })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(updateWorkspaceSettings(db, await contextFor(db, "manager@acme.test", "acme"), { apiKeysEnabled: false })).rejects.toMatchObject({
+      code: "forbidden",
+    });
     expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(grantedBefore);
     await db.update(memberships).set({ canManageApiKeys: false }).where(where);
     expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
@@ -150,7 +168,11 @@ describe("updateWorkspaceSettings", () => {
     const mark = await lastAuditEventId(db);
     expect(await updateWorkspaceSettings(db, ctx, { maxKeyLifetimeDays: 365 })).toMatchObject({ slug: "globex", maxKeyLifetimeDays: 365 });
     const [event] = await auditEventsAfter(db, mark);
-    expect(event).toMatchObject({ workspaceId: await workspaceId(db, "globex"), actorUserId: await userId(db, "global@latchkey.test"), targetName: "Globex Corp." });
+    expect(event).toMatchObject({
+      workspaceId: await workspaceId(db, "globex"),
+      actorUserId: await userId(db, "global@latchkey.test"),
+      targetName: "Globex Corp.",
+    });
   });
 
   it("governs the expiry of keys created after the change", async () => {
@@ -274,8 +296,13 @@ describe("members", () => {
       for (const ctx of [await adminCtx(), await globalCtx()]) {
         const err = await changeMemberRole(db, ctx, adminId, "manager").catch((e: unknown) => e);
         expect(err).toMatchObject({ code: "validation", message: "A workspace needs at least one Admin." });
-        expect((err as { fieldErrors: Record<string, string[]> }).fieldErrors.role[0]).toMatch(/^Ada Admin is the last Admin: a workspace needs at least one Admin/);
-        await expect(removeMember(db, ctx, adminId)).rejects.toMatchObject({ code: "validation", fieldErrors: { role: [expect.stringMatching(/last Admin/)] } });
+        expect((err as { fieldErrors: Record<string, string[]> }).fieldErrors.role[0]).toMatch(
+          /^Ada Admin is the last Admin: a workspace needs at least one Admin/,
+        );
+        await expect(removeMember(db, ctx, adminId)).rejects.toMatchObject({
+          code: "validation",
+          fieldErrors: { role: [expect.stringMatching(/last Admin/)] },
+        });
       }
       expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
       expect((await membership(db, "admin@acme.test", "acme")).role).toBe("admin");
@@ -413,8 +440,18 @@ describe("members", () => {
     });
 
     it("leaves the member's standing in other workspaces alone", async () => {
-      const person = await addUser(db, { email: "dual@acme.test", name: "Dana Dual", memberships: [["acme", "member"], ["globex", "admin"]] });
-      const globexKey = await createApiKey(db, await contextFor(db, "admin@globex.test", "globex"), { name: uniqueName("Dana's globex key"), ownerId: person });
+      const person = await addUser(db, {
+        email: "dual@acme.test",
+        name: "Dana Dual",
+        memberships: [
+          ["acme", "member"],
+          ["globex", "admin"],
+        ],
+      });
+      const globexKey = await createApiKey(db, await contextFor(db, "admin@globex.test", "globex"), {
+        name: uniqueName("Dana's globex key"),
+        ownerId: person,
+      });
       await removeMember(db, await adminCtx(), person);
       expect(await verifyApiKey(db, globexKey.secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "admin" } });
       expect((await contextFor(db, "dual@acme.test", "globex")).role).toBe("admin");
@@ -432,7 +469,12 @@ describe("members", () => {
       expect(await addMember(db, await adminCtx(), { email: "  BACK@acme.test ", role: "manager" })).toEqual({ name: "Bo Back", role: "manager" });
       expect(await verifyApiKey(db, key.secret, { via: "x-apikey" })).toMatchObject({ ok: true, value: { role: "manager" } });
       expect(await auditEventsAfter(db, mark)).toEqual([
-        expect.objectContaining({ action: "member.added", targetName: "Bo Back", changes: { role: { from: null, to: "manager" } }, metadata: { userId: person } }),
+        expect.objectContaining({
+          action: "member.added",
+          targetName: "Bo Back",
+          changes: { role: { from: null, to: "manager" } },
+          metadata: { userId: person },
+        }),
       ]);
     });
 
@@ -445,14 +487,20 @@ describe("members", () => {
       await expect(addMember(db, await adminCtx(), { email: "member@acme.test", role: "member" })).rejects.toMatchObject({
         fieldErrors: { email: ["Mia Member is already a member."] },
       });
-      await expect(addMember(db, await adminCtx(), { email: "not an email", role: "member" })).rejects.toMatchObject({ fieldErrors: { email: [expect.stringMatching(/email address/)] } });
-      await expect(addMember(db, await adminCtx(), { email: "admin@globex.test", role: "owner" })).rejects.toMatchObject({ fieldErrors: { role: [expect.any(String)] } });
+      await expect(addMember(db, await adminCtx(), { email: "not an email", role: "member" })).rejects.toMatchObject({
+        fieldErrors: { email: [expect.stringMatching(/email address/)] },
+      });
+      await expect(addMember(db, await adminCtx(), { email: "admin@globex.test", role: "owner" })).rejects.toMatchObject({
+        fieldErrors: { role: [expect.any(String)] },
+      });
       expect(await snapshotOf(db, { workspaces: true, memberships: true })).toBe(before);
     });
 
     it("is for Admins only", async () => {
       for (const email of ["manager@acme.test", "member@acme.test", "guest@acme.test"])
-        await expect(addMember(db, await contextFor(db, email, "acme"), { email: "admin@globex.test", role: "guest" })).rejects.toMatchObject({ code: "forbidden" });
+        await expect(addMember(db, await contextFor(db, email, "acme"), { email: "admin@globex.test", role: "guest" })).rejects.toMatchObject({
+          code: "forbidden",
+        });
     });
   });
 });

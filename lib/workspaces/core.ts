@@ -88,7 +88,11 @@ async function assertNotLastAdmin(tx: DbOrTx, ctx: WorkspaceContext, role: Role,
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(and(eq(memberships.workspaceId, ctx.workspace.id), eq(memberships.role, "admin"), isNull(users.deletedAt)));
-  if (admins <= 1) throw invalid({ role: [`${what}: a workspace needs at least one Admin. Make someone else an Admin first.`] }, "A workspace needs at least one Admin.");
+  if (admins <= 1)
+    throw invalid(
+      { role: [`${what}: a workspace needs at least one Admin. Make someone else an Admin first.`] },
+      "A workspace needs at least one Admin.",
+    );
 }
 
 export async function changeMemberRole(db: Db, ctx: WorkspaceContext, userId: string, rawRole: unknown): Promise<MemberView["role"]> {
@@ -143,7 +147,12 @@ export async function addMember(db: Db, ctx: WorkspaceContext, rawInput: unknown
   try {
     return await db.transaction(async (tx) => {
       await tx.insert(memberships).values({ workspaceId: ctx.workspace.id, userId: user.id, role });
-      await recordAudit(tx, ctx, { action: "member.added", targetName: user.name, changes: { role: { from: null, to: role } }, metadata: { userId: user.id } });
+      await recordAudit(tx, ctx, {
+        action: "member.added",
+        targetName: user.name,
+        changes: { role: { from: null, to: role } },
+        metadata: { userId: user.id },
+      });
       return { name: user.name, role };
     });
   } catch (err) {

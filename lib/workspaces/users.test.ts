@@ -53,7 +53,14 @@ describe("deleting users", () => {
 
   it("counts, then revokes, exactly the user's live keys and tokens in every workspace", async () => {
     // Dev is a Manager at Acme and a Member at Globex.
-    const dev = await addUser(db, { email: "dev@acme.test", name: "Dev Deleted", memberships: [["acme", "manager"], ["globex", "member"]] });
+    const dev = await addUser(db, {
+      email: "dev@acme.test",
+      name: "Dev Deleted",
+      memberships: [
+        ["acme", "manager"],
+        ["globex", "member"],
+      ],
+    });
     const acmeAdmin = await contextFor(db, "admin@acme.test", "acme");
     const globexAdmin = await contextFor(db, "admin@globex.test", "globex");
     const adasKey = await createApiKey(db, acmeAdmin, { name: uniqueName("Ada's own key") });
@@ -81,7 +88,9 @@ describe("deleting users", () => {
     const ctx = await globalCtx();
     expect(await countUserLiveKeys(db, ctx, dev)).toBe(4);
     for (const { secret } of owned)
-      expect((await verifyApiKey(db, secret, { via: "x-apikey" })).ok ? "accepted" : "refused").toBe(secret === disabled.secret ? "refused" : "accepted");
+      expect((await verifyApiKey(db, secret, { via: "x-apikey" })).ok ? "accepted" : "refused").toBe(
+        secret === disabled.secret ? "refused" : "accepted",
+      );
 
     const mark = await lastAuditEventId(db);
     expect(await deleteUser(db, ctx, dev)).toEqual({ name: "Dev Deleted", revokedKeys: 4 });
@@ -96,7 +105,8 @@ describe("deleting users", () => {
     expect(await countUserLiveKeys(db, ctx, dev)).toBe(0);
 
     // Every secret is refused as revoked.
-    for (const { secret } of owned) expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: false, code: "key_revoked", status: 401 });
+    for (const { secret } of owned)
+      expect(await verifyApiKey(db, secret, { via: "x-apikey" })).toMatchObject({ ok: false, code: "key_revoked", status: 401 });
     expect((await verifyApiKey(db, forMia.secret, { via: "x-apikey" })).ok).toBe(true);
     expect((await verifyApiKey(db, adasKey.secret, { via: "x-apikey" })).ok).toBe(true);
 
@@ -187,7 +197,10 @@ describe("deleting users", () => {
       fieldErrors: { userId: ["This is the last Global Admin."] },
     });
     expect(await snapshotOf(db, { users: true, memberships: true, apiKeys: true })).toBe(before);
-    const [{ live }] = await db.select({ live: count() }).from(users).where(and(eq(users.isGlobalAdmin, true), isNull(users.deletedAt)));
+    const [{ live }] = await db
+      .select({ live: count() })
+      .from(users)
+      .where(and(eq(users.isGlobalAdmin, true), isNull(users.deletedAt)));
     expect(live).toBe(1);
   });
 });

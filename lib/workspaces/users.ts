@@ -20,7 +20,10 @@ function assertGlobalAdmin(ctx: WorkspaceContext) {
 export async function countUserLiveKeys(db: DbOrTx, ctx: WorkspaceContext, userId: string): Promise<number> {
   assertGlobalAdmin(ctx);
   if (!isUuid(userId)) throw notFound("User not found.");
-  const [{ n }] = await db.select({ n: count() }).from(apiKeys).where(and(eq(apiKeys.ownerId, userId), isNull(apiKeys.revokedAt)));
+  const [{ n }] = await db
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.ownerId, userId), isNull(apiKeys.revokedAt)));
   return n;
 }
 
@@ -32,10 +35,17 @@ export async function deleteUserInTx(tx: Tx, ctx: WorkspaceContext, userId: stri
   assertGlobalAdmin(ctx);
   if (!isUuid(userId)) throw notFound("User not found.");
   if (userId === ctx.userId) throw invalid({ userId: ["You cannot delete yourself."] }, "You cannot delete yourself.");
-  const [user] = await tx.select().from(users).where(and(eq(users.id, userId), isNull(users.deletedAt))).for("update");
+  const [user] = await tx
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+    .for("update");
   if (!user) throw notFound("User not found.");
   if (user.isGlobalAdmin) {
-    const [{ n }] = await tx.select({ n: count() }).from(users).where(and(eq(users.isGlobalAdmin, true), isNull(users.deletedAt)));
+    const [{ n }] = await tx
+      .select({ n: count() })
+      .from(users)
+      .where(and(eq(users.isGlobalAdmin, true), isNull(users.deletedAt)));
     if (n <= 1) throw invalid({ userId: ["This is the last Global Admin."] }, "Latchkey needs at least one Global Admin.");
   }
   // A Global Admin may revoke any key anywhere, so one statement covers every workspace. The

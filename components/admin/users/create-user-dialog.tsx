@@ -14,7 +14,13 @@ import { ROLE_OPTIONS } from "@/lib/admin/users-params";
 import type { FieldErrors } from "@/lib/errors";
 import { OneTimePasswordDialog, type ShownOneTimePassword } from "./one-time-password-dialog";
 
-function CreateUserForm({ workspaces, onCreated }: { workspaces: { slug: string; name: string }[]; onCreated: (shown: ShownOneTimePassword) => void }) {
+function CreateUserForm({
+  workspaces,
+  onCreated,
+}: {
+  workspaces: { slug: string; name: string }[];
+  onCreated: (shown: ShownOneTimePassword) => void;
+}) {
   const [pending, startTransition] = useTransition();
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);

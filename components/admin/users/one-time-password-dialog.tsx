@@ -19,8 +19,8 @@ export function OneTimePasswordDialog({ shown, onClose }: { shown: ShownOneTimeP
         <DialogHeader>
           <DialogTitle>User created</DialogTitle>
           <DialogDescription>
-            Give <span className="font-medium text-foreground">{shown?.name}</span> ({shown?.email}) this one-time password. They choose
-            their own when they first sign in.
+            Give <span className="font-medium text-foreground">{shown?.name}</span> ({shown?.email}) this one-time password. They choose their own
+            when they first sign in.
           </DialogDescription>
         </DialogHeader>
         <CopyField key={shown?.password ?? ""} id="one-time-password" label="One-time password" value={shown?.password ?? ""} noun="password" />

@@ -34,7 +34,13 @@ function RowActions({ user, isMe, onAct }: { user: AdminUserRow; isMe: boolean; 
           Disable
         </Button>
       )}
-      <Button variant="ghost" size="sm" className="text-destructive hover:text-destructive" aria-label={`Delete ${user.name}`} onClick={() => onAct({ kind: "delete", user })}>
+      <Button
+        variant="ghost"
+        size="sm"
+        className="text-destructive hover:text-destructive"
+        aria-label={`Delete ${user.name}`}
+        onClick={() => onAct({ kind: "delete", user })}
+      >
         Delete
       </Button>
     </div>

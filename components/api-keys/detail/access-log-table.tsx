@@ -26,7 +26,11 @@ function LoggedText({ label, text }: { label: string; text: string }) {
   return (
     <figure className="mt-2">
       <figcaption className="text-muted-foreground">{label}</figcaption>
-      <pre tabIndex={0} aria-label={label} className="max-w-md overflow-x-auto rounded bg-muted p-2 outline-none focus-visible:ring-2 focus-visible:ring-ring">
+      <pre
+        tabIndex={0}
+        aria-label={label}
+        className="max-w-md overflow-x-auto rounded bg-muted p-2 outline-none focus-visible:ring-2 focus-visible:ring-ring"
+      >
         {text}
       </pre>
     </figure>
@@ -50,14 +54,26 @@ export function AccessLogTable({ slug, keyId, page, query }: { slug: string; key
         </h3>
         <div className="flex flex-wrap gap-4">
           <nav aria-label="Filter by status" className="flex gap-1">
-            <FilterLink href={href({ status: "all" })} active={query.status === "all"}>All</FilterLink>
-            <FilterLink href={href({ status: "success" })} active={query.status === "success"}>Succeeded</FilterLink>
-            <FilterLink href={href({ status: "refused" })} active={query.status === "refused"}>Refused</FilterLink>
+            <FilterLink href={href({ status: "all" })} active={query.status === "all"}>
+              All
+            </FilterLink>
+            <FilterLink href={href({ status: "success" })} active={query.status === "success"}>
+              Succeeded
+            </FilterLink>
+            <FilterLink href={href({ status: "refused" })} active={query.status === "refused"}>
+              Refused
+            </FilterLink>
           </nav>
           <nav aria-label="Filter by time" className="flex gap-1">
-            <FilterLink href={href({ range: "24h" })} active={query.range === "24h"}>24 hours</FilterLink>
-            <FilterLink href={href({ range: "7d" })} active={query.range === "7d"}>7 days</FilterLink>
-            <FilterLink href={href({ range: "30d" })} active={query.range === "30d"}>30 days</FilterLink>
+            <FilterLink href={href({ range: "24h" })} active={query.range === "24h"}>
+              24 hours
+            </FilterLink>
+            <FilterLink href={href({ range: "7d" })} active={query.range === "7d"}>
+              7 days
+            </FilterLink>
+            <FilterLink href={href({ range: "30d" })} active={query.range === "30d"}>
+              30 days
+            </FilterLink>
           </nav>
         </div>
       </div>
@@ -123,8 +139,16 @@ export function AccessLogTable({ slug, keyId, page, query }: { slug: string; key
           {page.total.toLocaleString("en")} {page.total === 1 ? "request" : "requests"} · page {page.page} of {pages}
         </span>
         <div className="flex gap-2">
-          {page.page > 1 ? <FilterLink href={href({ page: page.page - 1 })} active={false}>Previous page</FilterLink> : null}
-          {page.page < pages ? <FilterLink href={href({ page: page.page + 1 })} active={false}>Next page</FilterLink> : null}
+          {page.page > 1 ? (
+            <FilterLink href={href({ page: page.page - 1 })} active={false}>
+              Previous page
+            </FilterLink>
+          ) : null}
+          {page.page < pages ? (
+            <FilterLink href={href({ page: page.page + 1 })} active={false}>
+              Next page
+            </FilterLink>
+          ) : null}
         </div>
       </div>
     </section>

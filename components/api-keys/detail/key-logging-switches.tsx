@@ -6,7 +6,17 @@ import { updateApiKeyAction } from "@/lib/api-keys/actions";
 import { Switch } from "@/components/ui/switch";
 
 /** BuildMaster's per-key request and response logging. */
-export function KeyLoggingSwitches({ slug, id, logRequests, logResponses }: { slug: string; id: string; logRequests: boolean; logResponses: boolean }) {
+export function KeyLoggingSwitches({
+  slug,
+  id,
+  logRequests,
+  logResponses,
+}: {
+  slug: string;
+  id: string;
+  logRequests: boolean;
+  logResponses: boolean;
+}) {
   const [flags, setFlags] = useOptimistic({ logRequests, logResponses });
   const [, startTransition] = useTransition();
   const set = (field: "logRequests" | "logResponses", value: boolean, label: string) =>

@@ -5,7 +5,8 @@ import type { UsageBucket } from "@/lib/access-log/query";
 
 const dayLabel = (iso: string) => new Date(iso).toLocaleDateString("en", { weekday: "short", day: "numeric", timeZone: "UTC" });
 const hourLabel = (iso: string) =>
-  new Date(iso).toLocaleString("en", { weekday: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC", hour12: false }) + " UTC";
+  new Date(iso).toLocaleString("en", { weekday: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC", hour12: false }) +
+  " UTC";
 
 /** Requests per hour (stacked: succeeded, refused). The table below the chart carries the same data for screen readers. */
 export function UsageChart({ data }: { data: UsageBucket[] }) {
@@ -13,11 +14,23 @@ export function UsageChart({ data }: { data: UsageBucket[] }) {
   const refused = data.reduce((n, b) => n + b.refused, 0);
   return (
     <figure>
-      <div className="h-56 w-full" data-testid="usage-chart" role="img" aria-label={`Requests per hour over 7 days: ${total} in all, ${refused} refused.`}>
+      <div
+        className="h-56 w-full"
+        data-testid="usage-chart"
+        role="img"
+        aria-label={`Requests per hour over 7 days: ${total} in all, ${refused} refused.`}
+      >
         <ResponsiveContainer width="100%" height="100%">
           <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: -16 }}>
             <CartesianGrid vertical={false} stroke="var(--border)" />
-            <XAxis dataKey="hour" tickFormatter={dayLabel} interval={23} tick={{ fontSize: 12, fill: "var(--muted-foreground)" }} tickLine={false} axisLine={false} />
+            <XAxis
+              dataKey="hour"
+              tickFormatter={dayLabel}
+              interval={23}
+              tick={{ fontSize: 12, fill: "var(--muted-foreground)" }}
+              tickLine={false}
+              axisLine={false}
+            />
             <YAxis allowDecimals={false} tick={{ fontSize: 12, fill: "var(--muted-foreground)" }} tickLine={false} axisLine={false} />
             <Tooltip
               labelFormatter={(v) => hourLabel(String(v))}

@@ -27,7 +27,9 @@ beforeAll(async () => {
   // Made by an Admin, acting as a Manager: the owner may not read the audit log, whatever the scopes.
   ({ secret: managerOwned } = await createApiKey(opened.db, acme, { name: "Manager's", ownerId: await userId(opened.db, "manager@acme.test") }));
   const globex = await contextFor(opened.db, "admin@globex.test", "globex");
-  ({ key: { id: globexKeyId } } = await createApiKey(opened.db, globex, { name: "Globex secret project" }));
+  ({
+    key: { id: globexKeyId },
+  } = await createApiKey(opened.db, globex, { name: "Globex secret project" }));
 });
 
 afterAll(async () => {
@@ -37,8 +39,16 @@ afterAll(async () => {
 });
 
 async function audit(secret: string, query = "") {
-  const res = await callApi(new Request(`http://localhost/api/data/audit${query}`, { headers: { "x-apikey": secret, "x-forwarded-for": "198.51.100.20" } }));
-  return { status: res.status, body: (await res.json()) as { data?: { items: { action: string; apiKeyId: string | null; workspaceSlug: string | null }[]; total: number }; error?: { code: string; validationErrors?: Record<string, string[]> } } };
+  const res = await callApi(
+    new Request(`http://localhost/api/data/audit${query}`, { headers: { "x-apikey": secret, "x-forwarded-for": "198.51.100.20" } }),
+  );
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      data?: { items: { action: string; apiKeyId: string | null; workspaceSlug: string | null }[]; total: number };
+      error?: { code: string; validationErrors?: Record<string, string[]> };
+    },
+  };
 }
 
 describe("GET /api/data/audit", () => {
@@ -56,7 +66,9 @@ describe("GET /api/data/audit", () => {
     const { status, body } = await audit(admin.secret, `?apiKey=${admin.id}`);
     expect(status).toBe(200);
     expect(body.data!.items.map((e) => e.apiKeyId)).toEqual([admin.id]);
-    const viaQuery = await callApi(new Request(`http://localhost/api/data/audit?key=${admin.secret}&apiKey=${admin.id}`, { headers: { "x-forwarded-for": "198.51.100.21" } }));
+    const viaQuery = await callApi(
+      new Request(`http://localhost/api/data/audit?key=${admin.secret}&apiKey=${admin.id}`, { headers: { "x-forwarded-for": "198.51.100.21" } }),
+    );
     expect(viaQuery.status).toBe(200);
     expect(((await viaQuery.json()) as { data: { total: number } }).data.total).toBe(1);
     // Another workspace's key id finds nothing rather than its events.

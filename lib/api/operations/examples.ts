@@ -25,7 +25,16 @@ export const EXAMPLE_API_KEY: ApiKeyViewJson = {
   createdAt: "2026-02-01T09:30:00.000Z",
   createdById: EXAMPLE_USER_ID,
   createdViaKeyId: null,
-  permissionCeiling: ["api_keys.read", "api_keys.manage", "api_keys.service", "api_keys.import", "tokens.own", "workspace.settings", "members.manage", "audit.read"],
+  permissionCeiling: [
+    "api_keys.read",
+    "api_keys.manage",
+    "api_keys.service",
+    "api_keys.import",
+    "tokens.own",
+    "workspace.settings",
+    "members.manage",
+    "audit.read",
+  ],
   lastUsedAt: "2026-03-14T16:02:11.000Z",
   lastUsedIp: "203.0.113.7",
   lastUsedIntegration: "github-actions",
@@ -48,5 +57,4 @@ export const EXAMPLE_OWNER = { id: EXAMPLE_USER_ID, email: "ada@example.com", na
 
 export const KEYS_READ = "The key's owner must be allowed to view the workspace's API keys (Admin, or the Manage API Keys grant).";
 export const KEYS_MANAGE = "The key's owner must be allowed to manage the workspace's API keys (Admin, or the Manage API Keys grant).";
-export const TOKENS_OWN =
-  "The key must act as a user (not a workspace service key) who may use personal tokens, in a workspace that allows them.";
+export const TOKENS_OWN = "The key must act as a user (not a workspace service key) who may use personal tokens, in a workspace that allows them.";

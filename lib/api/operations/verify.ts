@@ -24,7 +24,7 @@ export const verifyApiKeyOperation = defineOperation({
   summary: "Verify a presented key",
   description:
     "For a service that receives Latchkey keys from its own clients: is this key good, and if not, why? Answers 200 either way; valid says which. " +
-    'Only keys of the caller\'s own workspace are described; any other key is reported as unknown_key. via "bearer" also checks the key\'s bearer flag.',
+    "Only keys of the caller's own workspace are described; any other key is reported as unknown_key. via \"bearer\" also checks the key's bearer flag.",
   scope: "verify",
   permission: null,
   body: { component: "VerifyRequest", schema: verifyRequestSchema, required: true, invalidExample: {} },

@@ -11,11 +11,7 @@ import { AUDIT_FILTER_PARAMS, auditFiltersSchema, parseFiltersLeniently, searchP
 
 export const metadata: Metadata = { title: "Audit log · Admin" };
 
-export default async function AdminAuditPage({
-  searchParams,
-}: {
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
+export default async function AdminAuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireCurrentUser();
   // Not "forbidden": to anyone else this page does not exist.
   if (!user.isGlobalAdmin) notFound();
@@ -23,10 +19,7 @@ export default async function AdminAuditPage({
   const raw = searchParamsRecord(await searchParams);
   const { filters, errors } = parseFiltersLeniently(auditFiltersSchema, raw);
   const db = await getDb();
-  const [page, workspaces] = await Promise.all([
-    listAuditEvents(db, { all: true, principal: user }, filters),
-    listWorkspaceOptions(db, user),
-  ]);
+  const [page, workspaces] = await Promise.all([listAuditEvents(db, { all: true, principal: user }, filters), listWorkspaceOptions(db, user)]);
   const { values, query } = filterValues(raw, AUDIT_FILTER_PARAMS, errors);
 
   return (
@@ -35,9 +28,7 @@ export default async function AdminAuditPage({
         <h2 id="admin-audit-title" className="text-lg font-semibold">
           Audit log
         </h2>
-        <p className="max-w-prose text-sm text-muted-foreground">
-          Who did what to which key, when and from where — in every workspace.
-        </p>
+        <p className="max-w-prose text-sm text-muted-foreground">Who did what to which key, when and from where — in every workspace.</p>
       </div>
       <AuditTable
         rows={page.rows}

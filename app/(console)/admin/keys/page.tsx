@@ -5,20 +5,11 @@ import { getDb } from "@/db";
 import { filterValues } from "@/lib/admin/filter-values";
 import { listAllKeys, listWorkspaceOptions } from "@/lib/admin/keys";
 import { requireCurrentUser } from "@/lib/auth/current";
-import {
-  ADMIN_KEY_FILTER_PARAMS,
-  adminKeyFiltersSchema,
-  parseFiltersLeniently,
-  searchParamsRecord,
-} from "@/lib/validations/admin";
+import { ADMIN_KEY_FILTER_PARAMS, adminKeyFiltersSchema, parseFiltersLeniently, searchParamsRecord } from "@/lib/validations/admin";
 
 export const metadata: Metadata = { title: "All keys · Admin" };
 
-export default async function AdminKeysPage({
-  searchParams,
-}: {
-  searchParams: Promise<Record<string, string | string[] | undefined>>;
-}) {
+export default async function AdminKeysPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireCurrentUser();
   // Not "forbidden": to anyone else this page does not exist.
   if (!user.isGlobalAdmin) notFound();

@@ -44,9 +44,7 @@ export default async function WorkspaceAuditPage({
         <h2 id="audit-title" className="text-lg font-semibold">
           Audit log
         </h2>
-        <p className="max-w-prose text-sm text-muted-foreground">
-          Who did what to which key in {ctx.workspace.name}, when and from where.
-        </p>
+        <p className="max-w-prose text-sm text-muted-foreground">Who did what to which key in {ctx.workspace.name}, when and from where.</p>
       </div>
       <AuditTable
         rows={page.rows}

@@ -20,9 +20,7 @@ export default async function ApiTabPage({
   const ctx = await getPageWorkspaceContext(slug);
 
   if (!can(ctx, "api_keys.read")) {
-    return (
-      <AccessDenied title={<>You can&apos;t manage API keys in {ctx.workspace.name}</>}>{apiTabDenialReason(ctx)}</AccessDenied>
-    );
+    return <AccessDenied title={<>You can&apos;t manage API keys in {ctx.workspace.name}</>}>{apiTabDenialReason(ctx)}</AccessDenied>;
   }
 
   // Bad paging/sort parameters fall back to the defaults rather than erroring the page.

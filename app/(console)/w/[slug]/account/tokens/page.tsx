@@ -19,9 +19,7 @@ export default async function TokensPage({ params }: { params: Promise<{ slug: s
         ? `Personal tokens are turned off in this workspace. ${can(ctx, "workspace.settings") ? "You can allow them in Settings." : "An Admin can allow them in the workspace settings."}`
         : null;
   if (reason) {
-    return (
-<AccessDenied title="Personal tokens are not available">{reason}</AccessDenied>
-    );
+    return <AccessDenied title="Personal tokens are not available">{reason}</AccessDenied>;
   }
   const tokens = await listMyTokens(await getDb(), ctx);
   return <TokensPanel slug={slug} tokens={tokens} />;

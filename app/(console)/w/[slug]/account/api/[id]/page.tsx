@@ -56,13 +56,20 @@ export default async function ApiKeyDetailPage({
     // Who made it, and through which key when it was minted over the API.
     key.createdById
       ? db
-          .select({ name: users.name, viaPrefix: sql<string | null>`(select ${apiKeys.prefix} from ${apiKeys} where ${apiKeys.id} = ${key.createdViaKeyId})` })
+          .select({
+            name: users.name,
+            viaPrefix: sql<string | null>`(select ${apiKeys.prefix} from ${apiKeys} where ${apiKeys.id} = ${key.createdViaKeyId})`,
+          })
           .from(users)
           .where(eq(users.id, key.createdById))
           .then((r) => r[0] ?? null)
       : Promise.resolve(null),
   ]);
-  const ownerPrincipal = { role: (owner?.role as Role | null) ?? null, canManageApiKeys: owner?.canManageApiKeys ?? false, isGlobalAdmin: owner?.isGlobalAdmin ?? false };
+  const ownerPrincipal = {
+    role: (owner?.role as Role | null) ?? null,
+    canManageApiKeys: owner?.canManageApiKeys ?? false,
+    isGlobalAdmin: owner?.isGlobalAdmin ?? false,
+  };
   const effective = effectivePermissions(ownerPrincipal, key.scopes, key.permissionCeiling);
   const total7d = usage.reduce((n, b) => n + b.success + b.refused, 0);
 
@@ -124,7 +131,9 @@ export default async function ApiKeyDetailPage({
           <h3 id="key-effective" className="mb-1 font-semibold">
             Effective permissions
           </h3>
-          <p className="mb-3 text-sm text-muted-foreground">The key&apos;s scopes, limited by what its owner&apos;s role allows now and by what whoever made it could do then.</p>
+          <p className="mb-3 text-sm text-muted-foreground">
+            The key&apos;s scopes, limited by what its owner&apos;s role allows now and by what whoever made it could do then.
+          </p>
           <ul className="grid gap-2" aria-label="Effective permissions">
             {effective.map((p) => (
               <li key={p.scope} className="flex items-start gap-2 text-sm">
@@ -139,7 +148,9 @@ export default async function ApiKeyDetailPage({
               </li>
             ))}
           </ul>
-          {can(ctx, "api_keys.manage") ? <KeyLoggingSwitches slug={slug} id={key.id} logRequests={key.logRequests} logResponses={key.logResponses} /> : null}
+          {can(ctx, "api_keys.manage") ? (
+            <KeyLoggingSwitches slug={slug} id={key.id} logRequests={key.logRequests} logResponses={key.logResponses} />
+          ) : null}
         </section>
       </div>
 
