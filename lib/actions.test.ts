@@ -3,8 +3,7 @@ import { eq } from "drizzle-orm";
 import type { OpenDatabase } from "@/db";
 import { createTestDatabase } from "@/db/testing";
 import { users } from "@/db/schema";
-import * as adminKeysExport from "@/app/(console)/admin/keys/export/route";
-import * as workspaceAuditExport from "@/app/(console)/w/[slug]/audit/export/route";
+import { exportAdminKeysCsv, exportWorkspaceAuditCsv } from "@/lib/exports";
 import { consoleRoute, globalAdminAction, sessionAction, workspaceAction } from "@/lib/actions";
 import { bulkRevokeKeysAction } from "@/lib/admin/keys-actions";
 import { disableUserAction } from "@/lib/admin/users-actions";
@@ -195,17 +194,17 @@ describe("consoleRoute", () => {
   it("serves the CSV exports to those who may read them, and 404 to the rest", async () => {
     const acme = { params: Promise.resolve({ slug: "acme" }) };
     await signInAs("member@acme.test");
-    expect(await isNotFound(await adminKeysExport.GET(get("/admin/keys/export")))).toEqual(NOT_FOUND);
-    expect(await isNotFound(await workspaceAuditExport.GET(get("/w/acme/audit/export"), acme))).toEqual(NOT_FOUND);
+    expect(await isNotFound(await exportAdminKeysCsv(get("/admin/keys/export")))).toEqual(NOT_FOUND);
+    expect(await isNotFound(await exportWorkspaceAuditCsv(get("/w/acme/audit/export"), acme))).toEqual(NOT_FOUND);
 
     await signInAs("global@latchkey.test");
-    const keys = await adminKeysExport.GET(get("/admin/keys/export?state=all"));
+    const keys = await exportAdminKeysCsv(get("/admin/keys/export?state=all"));
     expect(keys.status).toBe(200);
     expect(keys.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(await keys.text()).toContain("Gate target");
 
     await signInAs("admin@acme.test");
-    const audit = await workspaceAuditExport.GET(get("/w/acme/audit/export"), acme);
+    const audit = await exportWorkspaceAuditCsv(get("/w/acme/audit/export"), acme);
     expect(audit.status).toBe(200);
     expect(audit.headers.get("content-disposition")).toMatch(/^attachment; filename="latchkey-audit-acme-/);
     expect(await audit.text()).toContain("Gate target");
