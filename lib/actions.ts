@@ -29,7 +29,7 @@ export async function requestMeta(): Promise<RequestMeta> {
 }
 
 /** Turns anything thrown into an ActionResult; never lets an exception (or its details) reach the client. */
-export function toActionError(err: unknown): { ok: false; error: string; fieldErrors?: FieldErrors } {
+function toActionError(err: unknown): { ok: false; error: string; fieldErrors?: FieldErrors } {
   if (err instanceof AppError) return { ok: false, error: err.message, fieldErrors: err.fieldErrors };
   // A read outside any transaction that could not reach the database changed nothing.
   if (isConnectionFailure(err)) return { ok: false, error: DATABASE_UNAVAILABLE };
@@ -126,7 +126,7 @@ export async function globalAdminAction<T>(denied: string, run: (caller: Session
 }
 
 /** What someone who may not see a console resource gets: the same answer as for no resource at all. */
-export function notFoundResponse(): Response {
+function notFoundResponse(): Response {
   return new Response("Not found", { status: 404, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
 }
 

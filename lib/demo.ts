@@ -64,7 +64,7 @@ export function demoExposure(): DemoExposure | undefined {
   return g.__latchkeyDemoExposure;
 }
 
-export const DEMO_REFUSAL_MESSAGE =
+const DEMO_REFUSAL_MESSAGE =
   "Demo accounts with a published password exist on this server, so it only answers requests from this machine. " +
   "Sign in from this machine and change those accounts' passwords (or delete or disable them); then it answers other machines too.";
 

@@ -5,7 +5,7 @@ import type { AnyPgColumn } from "drizzle-orm/pg-core";
 // PostgreSQL's default LIKE escape); the pattern is lower-cased to pair with `lower(column)`,
 // which lets a "starts with" search use a `text_pattern_ops` index.
 
-export function escapeLike(text: string): string {
+function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 

@@ -98,7 +98,7 @@ export function FilterForm({ names, defaults = {}, label, children, actions, onN
   );
 }
 
-export function FilterField({
+function FilterField({
   id,
   label,
   error,

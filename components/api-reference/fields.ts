@@ -57,7 +57,7 @@ function constraintsOf(s: JsonSchema): string[] {
 }
 
 /** A JSON Schema property as a row. A field with a default may be left out, so it is never required. */
-export function fieldRow(name: string, schema: JsonSchema, listedRequired: boolean, description?: string): FieldRow {
+function fieldRow(name: string, schema: JsonSchema, listedRequired: boolean, description?: string): FieldRow {
   const variants = variantsOf(schema);
   const notes = variants.flatMap(constraintsOf);
   if (schema.default !== undefined) notes.push(`Default ${JSON.stringify(schema.default)}`);

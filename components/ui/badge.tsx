@@ -14,7 +14,7 @@ const variants = {
 
 export type BadgeVariant = keyof typeof variants;
 
-export function badgeVariants({ variant = "default", className }: { variant?: BadgeVariant; className?: string } = {}) {
+function badgeVariants({ variant = "default", className }: { variant?: BadgeVariant; className?: string } = {}) {
   return cn(
     "inline-flex w-fit shrink-0 items-center justify-center gap-1 overflow-hidden rounded-md border px-2 py-0.5 text-xs font-medium whitespace-nowrap [&>svg]:pointer-events-none [&>svg]:size-3",
     variants[variant],

@@ -9,7 +9,7 @@ import { accessLogs, type AccessLog } from "@/db/schema";
 import { getApiKey } from "@/lib/api-keys/core";
 import type { WorkspaceContext } from "@/lib/auth/context";
 
-export const ACCESS_LOG_RANGES = { "24h": 1, "7d": 7, "30d": 30 } as const;
+const ACCESS_LOG_RANGES = { "24h": 1, "7d": 7, "30d": 30 } as const;
 
 export const accessLogQuerySchema = z.object({
   status: z.enum(["all", "success", "refused"]).catch("all"),

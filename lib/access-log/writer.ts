@@ -10,12 +10,12 @@ import { env } from "@/lib/env";
 // database write to the request path. On a crash at most the unflushed buffer (≤ one flush
 // interval, ≤ MAX_BUFFER entries) is lost — a deliberate trade for a fast hot path.
 
-export const FLUSH_INTERVAL_MS = 1000;
+const FLUSH_INTERVAL_MS = 1000;
 const BATCH_SIZE = 500;
 const MAX_BUFFER = 20_000;
 const PURGE_EVERY_MS = 10 * millisecondsInMinute;
 
-export const retentionDays = () => env().LATCHKEY_ACCESS_LOG_RETENTION_DAYS;
+const retentionDays = () => env().LATCHKEY_ACCESS_LOG_RETENTION_DAYS;
 
 interface WriterState {
   db: Db | null;
@@ -71,7 +71,7 @@ export async function flushAccessLogs(): Promise<void> {
  * than the requests being logged; JSON.stringify is native and PostgreSQL maps the keys to the
  * columns by name.
  */
-export async function insertAccessLogs(db: Db, rows: NewAccessLog[]): Promise<void> {
+async function insertAccessLogs(db: Db, rows: NewAccessLog[]): Promise<void> {
   if (rows.length === 0) return;
   const json = JSON.stringify(
     rows.map((r) => ({

@@ -3,7 +3,7 @@ import { z } from "zod";
 // Account forms. No imports beyond zod: the client forms use the same limits.
 
 export const MIN_PASSWORD_LENGTH = 12;
-export const MAX_PASSWORD_LENGTH = 1024;
+const MAX_PASSWORD_LENGTH = 1024;
 export const MAX_NAME_LENGTH = 100;
 
 export const personName = z

@@ -13,7 +13,7 @@ import { adminKeyFiltersSchema, bulkKeyIdsSchema, type AdminKeyFilters, type Adm
 // The Global Admin inventory: every key (workspace keys and personal tokens) of every
 // workspace, filtered, sorted and paged in SQL. Only a Global Admin may call any of this.
 
-export const GLOBAL_ADMIN_ONLY = "Only Global Admins can see every workspace's keys.";
+const GLOBAL_ADMIN_ONLY = "Only Global Admins can see every workspace's keys.";
 
 export interface AdminKeyRow {
   id: string;
@@ -82,7 +82,7 @@ function toRow(r: SelectedRow, now: Date): AdminKeyRow {
  * Every filter is a condition on api_keys alone (other tables through sub-selects), so the
  * count needs no joins and each condition can use an api_keys index.
  */
-export function adminKeyConditions(f: AdminKeyFilters, now: Date): SQL | undefined {
+function adminKeyConditions(f: AdminKeyFilters, now: Date): SQL | undefined {
   const conds: (SQL | undefined)[] = [];
   const notExpired = or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now));
   switch (f.state) {

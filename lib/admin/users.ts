@@ -159,7 +159,7 @@ export async function listUsers(
 // ---------------------------------------------------------------------------------------------
 // Create
 
-export const createUserSchema = z
+const createUserSchema = z
   .object({
     name: personName,
     email: z

@@ -9,7 +9,7 @@ import { onTransactionEnd, type OpenDatabase } from "@/db";
 // in, so a lookup racing a change never re-caches the old row. The cache is on only while the
 // NOTIFY subscription is live; a TTL bounds staleness should a notification ever be lost.
 
-export const CACHE_TTL_MS = 30_000;
+const CACHE_TTL_MS = 30_000;
 const MAX_ENTRIES = 50_000;
 
 interface Entry<T> {

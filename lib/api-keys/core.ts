@@ -175,7 +175,7 @@ export interface WorkspaceMemberOption {
 const SERVICE_KEY_STANDING: Principal = { isGlobalAdmin: false, role: "admin", canManageApiKeys: false };
 
 /** Who is making or changing a credential: what they may do, and the scopes limiting them. */
-export function makerOf(ctx: WorkspaceContext): { permissions: Set<Permission>; scopes: readonly string[] | null } {
+function makerOf(ctx: WorkspaceContext): { permissions: Set<Permission>; scopes: readonly string[] | null } {
   return { permissions: permissionsOf(ctx), scopes: ctx.scopes };
 }
 

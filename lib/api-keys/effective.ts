@@ -2,7 +2,7 @@ import { can, type Permission, type Principal } from "@/lib/auth/permissions";
 import { API_KEY_SCOPES, SCOPE_LABELS, type ApiKeyScope } from "@/lib/validations/api-keys";
 
 /** What each scope lets a key call, in terms of what its owner must be allowed to do. */
-export const SCOPE_REQUIRES: Record<ApiKeyScope, Permission | null> = {
+const SCOPE_REQUIRES: Record<ApiKeyScope, Permission | null> = {
   "api_keys:read": "api_keys.read",
   "api_keys:write": "api_keys.manage",
   "tokens:write": "tokens.own",

@@ -5,11 +5,11 @@ import { crc32 } from "node:zlib";
 // The checksum lets the server (and secret scanners) reject a malformed token with no database lookup.
 
 export const SECRET_PREFIX = "lk_";
-export const SECRET_RANDOM_LENGTH = 32;
-export const SECRET_CHECKSUM_LENGTH = 6;
+const SECRET_RANDOM_LENGTH = 32;
+const SECRET_CHECKSUM_LENGTH = 6;
 export const GENERATED_SECRET_LENGTH = SECRET_PREFIX.length + SECRET_RANDOM_LENGTH + SECRET_CHECKSUM_LENGTH;
-export const IMPORTED_SECRET_MIN_LENGTH = 32;
-export const IMPORTED_SECRET_MAX_LENGTH = 256;
+const IMPORTED_SECRET_MIN_LENGTH = 32;
+const IMPORTED_SECRET_MAX_LENGTH = 256;
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const GENERATED_RE = /^lk_[0-9A-Za-z]{38}$/;
@@ -80,7 +80,7 @@ export function displayPrefix(secret: string, source: "generated" | "imported" =
  * 32-character hex secret (128 bits) shows 89 or more in a million samples, so 80 refuses none of
  * them while "aaaa…" (0), "abab…" (40) and the like fall far below.
  */
-export const IMPORTED_SECRET_MIN_BITS = 80;
+const IMPORTED_SECRET_MIN_BITS = 80;
 const IMPORTED_SECRET_MIN_DISTINCT = 6;
 
 /**

@@ -61,7 +61,7 @@ export async function createMyToken(
   return db.transaction((tx) => createMyTokenInTx(tx, ctx, rawInput));
 }
 
-export async function createMyTokenInTx(
+async function createMyTokenInTx(
   tx: Tx,
   ctx: WorkspaceContext,
   rawInput: CreateTokenInput | unknown,

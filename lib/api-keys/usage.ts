@@ -2,10 +2,11 @@ import "server-only";
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db";
 import { apiKeys } from "@/db/schema";
+import { INTEGRATION_NAME_MAX } from "@/lib/api/limits";
 
 // Last-used is debounced: at most one write a minute per key per instance, never awaited by the
 // request, so verification stays read-only on the hot path.
-export const USAGE_WRITE_INTERVAL_MS = 60_000;
+const USAGE_WRITE_INTERVAL_MS = 60_000;
 
 // On globalThis, so every bundle of this module shares one debounce (see lib/api/rate-limit.ts).
 const g = globalThis as unknown as { __latchkeyLastUseWritten?: Map<string, number> };
@@ -22,13 +23,8 @@ export function recordKeyUse(db: Db, keyId: string, meta: { ip?: string | null; 
     .set({
       lastUsedAt: new Date(now),
       ...(meta.ip !== undefined ? { lastUsedIp: meta.ip } : {}),
-      lastUsedIntegration: meta.integration?.slice(0, 200) ?? null,
+      lastUsedIntegration: meta.integration?.slice(0, INTEGRATION_NAME_MAX) ?? null,
     })
     .where(eq(apiKeys.id, keyId))
     .catch((err: Error) => console.error(`[usage] could not record key use: ${err.name}`));
-}
-
-/** For tests: forget the debounce state. */
-export function resetUsageDebounce(): void {
-  lastWritten.clear();
 }

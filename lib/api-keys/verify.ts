@@ -2,7 +2,6 @@ import "server-only";
 import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { apiKeys, memberships, users, workspaces, type ApiKey, type Role, type Workspace } from "@/db/schema";
-import type { ApiKeyScope } from "@/lib/validations/api-keys";
 import { authEpoch, cacheVerification, cachedVerification } from "./cache";
 import { hashSecret, isWellFormedSecret } from "./format";
 
@@ -174,6 +173,3 @@ function evaluate({ ownerGone, ownerDisabled, ...found }: Found, via: PresentedV
     );
   return { ok: true, value: found };
 }
-
-/** The key's scopes as a typed list. */
-export const scopesOf = (v: VerifiedKey) => v.key.scopes as ApiKeyScope[];

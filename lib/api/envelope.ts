@@ -40,7 +40,7 @@ export interface Envelope<T> {
 
 // Every envelope: never sniffed as HTML, never stored (a create answer holds a secret; a refusal
 // must not be served from a cache to the next client).
-export const JSON_HEADERS = {
+const JSON_HEADERS = {
   "content-type": "application/json; charset=utf-8",
   "cache-control": "no-store",
   "x-content-type-options": "nosniff",

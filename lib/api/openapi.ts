@@ -553,7 +553,7 @@ function httpOrigin(value: string | undefined): string | undefined {
  * the document is publicly cacheable, and a forged Host must not send a cache's readers, and the
  * keys they try out, to another server.
  */
-export function publicServerUrl(env: Record<string, string | undefined> = process.env): string {
+function publicServerUrl(env: Record<string, string | undefined> = process.env): string {
   return httpOrigin(env.LATCHKEY_PUBLIC_URL) ?? httpOrigin(env.AUTH_URL) ?? "/";
 }
 

@@ -7,8 +7,8 @@ import { env } from "@/lib/env";
 // shares one budget. Each instance also remembers, in memory, addresses it has seen go over the
 // limit, so a blocked client is turned away without a query; successful requests never query.
 
-export const authFailureLimit = () => env().LATCHKEY_AUTH_FAILURE_LIMIT;
-export const authFailureWindowSeconds = () => env().LATCHKEY_AUTH_FAILURE_WINDOW_SECONDS;
+const authFailureLimit = () => env().LATCHKEY_AUTH_FAILURE_LIMIT;
+const authFailureWindowSeconds = () => env().LATCHKEY_AUTH_FAILURE_WINDOW_SECONDS;
 
 // On globalThis: Next may bundle this module more than once (route handlers, and the REST
 // listener loaded by instrumentation.ts), and a blocked address must be blocked in all of them.

@@ -4,7 +4,7 @@ import type { AuditAction } from "./record";
 // How an audit event reads, on the audit pages and in their CSV export alike.
 
 // Partial: an action added elsewhere still reads well through the fallback below.
-export const AUDIT_ACTION_LABELS: Partial<Record<AuditAction, string>> = {
+const AUDIT_ACTION_LABELS: Partial<Record<AuditAction, string>> = {
   "api_key.created": "Key created",
   "api_key.updated": "Key updated",
   "api_key.enabled": "Key enabled",

@@ -49,8 +49,8 @@ export interface AuditEventPage {
   pageSize: number;
 }
 
-export const AUDIT_GLOBAL_ONLY = "Only Global Admins can see every workspace's audit log.";
-export const AUDIT_DENIED = "Only workspace Admins can see this workspace's audit log.";
+const AUDIT_GLOBAL_ONLY = "Only Global Admins can see every workspace's audit log.";
+const AUDIT_DENIED = "Only workspace Admins can see this workspace's audit log.";
 
 /** The workspace the scope is limited to, or null for all; throws forbidden when the caller may not. */
 function scopeWorkspace(scope: AuditScope): string | null {

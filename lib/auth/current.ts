@@ -19,8 +19,8 @@ const currentSession = cache(async () => {
 export const getCurrentUser = cache(async (): Promise<SignedInUser | null> => (await currentSession()).user);
 
 /** Where a request whose session no longer counts is sent: the login page, saying why when it had one. */
-export const SESSION_ENDED_LOGIN = "/login?reason=session_ended";
-export const PASSWORD_CHANGE_PATH = "/account/password";
+const SESSION_ENDED_LOGIN = "/login?reason=session_ended";
+const PASSWORD_CHANGE_PATH = "/account/password";
 
 /**
  * For pages. A user who must replace a one-time password is sent to the password page from

@@ -51,9 +51,3 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
     warn() {},
   },
 }));
-
-/** The signed-in user's id, or null. Roles are never trusted from the token: they are read fresh. */
-export async function sessionUserId(): Promise<string | null> {
-  const session = await auth();
-  return session?.user?.id ?? null;
-}

@@ -25,10 +25,10 @@ import { dummyPasswordHash, hashPassword, needsRehash, PasswordHashingBusy, veri
 export const ACCOUNT_FREE_FAILURES = 5;
 // Higher than an account's: many people can share one address (an office, a carrier's NAT).
 export const ADDRESS_FREE_FAILURES = 20;
-export const FIRST_DELAY_SECONDS = 60;
+const FIRST_DELAY_SECONDS = 60;
 export const MAX_DELAY_SECONDS = secondsInHour;
 // Longer than the longest block, or waiting a block out would also restore the free attempts.
-export const FORGET_AFTER_SECONDS = secondsInDay;
+const FORGET_AFTER_SECONDS = secondsInDay;
 
 export const accountKey = (email: string) => `account:${email.trim().toLowerCase()}`;
 export const addressKey = (ip: string | null) => `ip:${rateLimitBucket(ip)}`;
@@ -96,7 +96,7 @@ export async function clearSignInFailures(db: Db, email: string): Promise<void> 
 }
 
 /** Rows nobody has failed on for a day are no longer needed (the count would restart anyway). */
-export async function purgeSignInThrottle(db: Db, now = new Date()): Promise<void> {
+async function purgeSignInThrottle(db: Db, now = new Date()): Promise<void> {
   await db.delete(signInThrottle).where(lt(signInThrottle.lastFailureAt, subSeconds(now, FORGET_AFTER_SECONDS)));
 }
 

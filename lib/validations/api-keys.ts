@@ -17,14 +17,14 @@ const text = (field: string) =>
     error: (iss) => (iss.input === undefined || iss.input === null ? `${field} is required.` : `${field} must be text.`),
   });
 
-export const apiKeyName = text("Name").trim().min(1, "Name is required.").max(100, "Name must be at most 100 characters.");
+const apiKeyName = text("Name").trim().min(1, "Name is required.").max(100, "Name must be at most 100 characters.");
 
-export const apiKeyDescription = text("Description")
+const apiKeyDescription = text("Description")
   .trim()
   .max(500, "Description must be at most 500 characters.")
   .transform((v) => (v === "" ? null : v));
 
-export const apiKeyScopes = z
+const apiKeyScopes = z
   .array(z.enum(API_KEY_SCOPES, { error: (iss) => `Unknown scope "${String(iss.input)}".` }), {
     error: "Scopes must be a list.",
   })
@@ -76,7 +76,7 @@ export const updateApiKeySchema = z
   .strict();
 export type UpdateApiKeyInput = z.input<typeof updateApiKeySchema>;
 
-export const API_KEY_SORTS = ["name", "owner", "created", "expires", "lastUsed"] as const;
+const API_KEY_SORTS = ["name", "owner", "created", "expires", "lastUsed"] as const;
 export const listApiKeysSchema = z.object({
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),

@@ -19,7 +19,7 @@ const id = z.guid();
 // ── The envelope ────────────────────────────────────────────────────────────────────────────
 
 const STATUS_VALUES = Object.values(STATUS_NAMES) as [string, ...string[]];
-export const statusNameSchema = z.enum(STATUS_VALUES);
+const statusNameSchema = z.enum(STATUS_VALUES);
 
 export const envelopeErrorSchema = z.strictObject({
   message: z.string().meta({ description: "What went wrong, in words for a person." }),
@@ -58,7 +58,7 @@ export function successEnvelope<T extends z.ZodType>(data: T, statusCode: "OK" |
 // ── Keys and tokens ─────────────────────────────────────────────────────────────────────────
 
 const scopeList = z.array(z.enum(API_KEY_SCOPES));
-export const API_KEY_STATES = ["active", "disabled", "expired", "revoked"] as const satisfies readonly ApiKeyState[];
+const API_KEY_STATES = ["active", "disabled", "expired", "revoked"] as const satisfies readonly ApiKeyState[];
 
 export const apiKeyViewSchema = z.strictObject({
   id,
@@ -149,7 +149,7 @@ export const meSchema = z.strictObject({
 });
 
 /** Every reason lib/api-keys/verify.ts gives for refusing a key (kept equal to VerifyFailureCode below). */
-export const VERIFY_FAILURE_CODES = [
+const VERIFY_FAILURE_CODES = [
   "missing_key",
   "malformed_key",
   "unknown_key",
@@ -201,7 +201,7 @@ const DATABASE_KINDS = ["pglite", "postgres"] as const satisfies readonly Databa
 
 // ── The audit log ───────────────────────────────────────────────────────────────────────────
 
-export const auditEventSchema = z.strictObject({
+const auditEventSchema = z.strictObject({
   id: z.number().int(),
   createdAt: isoDateTime,
   workspaceId: id.nullable(),
