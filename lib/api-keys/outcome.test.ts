@@ -4,7 +4,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type OpenDatabase } from "@/db";
 import { apiKeys } from "@/db/schema";
-import { OUTCOME_UNKNOWN } from "@/lib/errors";
+import { DATABASE_UNAVAILABLE, OUTCOME_UNKNOWN } from "@/lib/errors";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
 import { createApiKey } from "./core";
 
@@ -105,10 +105,15 @@ describe.runIf(!!url)("a connection lost during a change gets an honest answer",
     }
   }
 
-  // Not tested here: a cut *before* the work is done ("unavailable, nothing was changed" — the
-  // same code path as a failed read). postgres.js 3.4.9 then sends ROLLBACK on the dead
-  // connection and throws from a setImmediate callback (socket.write on null; upstream issues
-  // #1154 and #1208), which kills the process: a real hazard for a server, still to be handled.
+  it("cut before the change reached the server: 'nothing was changed', and the process lives on", async () => {
+    // postgres.js 3.4.9 then writes ROLLBACK to the closed socket from a setImmediate callback,
+    // which threw outside any promise and killed the process (upstream #1154, #1208); the patch
+    // in patches/ guards that write. An uncaught exception would fail this file.
+    const outcome = await createThroughProxy("Never arrived", { when: "client-sends", text: "insert into", forward: false });
+    expect(outcome).toMatchObject({ code: "unavailable", reason: "database_unavailable", message: DATABASE_UNAVAILABLE });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await keysNamed("Never arrived")).toBe(0);
+  });
 
   it("cut as COMMIT is sent: 'outcome unknown', never 'nothing changed'", async () => {
     const outcome = await createThroughProxy("Cut at the end", { when: "client-sends", text: "commit", forward: false });
