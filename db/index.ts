@@ -93,6 +93,8 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; migra
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const client = postgres(opts.url, {
       max: env().DATABASE_POOL_SIZE,
+      // postgres.js waits 30 s by default: an unreachable server must be a prompt 503 instead.
+      connect_timeout: env().DATABASE_CONNECT_TIMEOUT_SECONDS,
       onnotice: () => {},
       connection: { application_name: "latchkey" },
     });

@@ -22,6 +22,7 @@ describe("env()", () => {
     expect({ ...env() }).toEqual({
       DATABASE_URL: undefined,
       DATABASE_POOL_SIZE: 10,
+      DATABASE_CONNECT_TIMEOUT_SECONDS: 5,
       LATCHKEY_DATA_DIR: undefined,
       LATCHKEY_DEMO: undefined,
       AUTH_SECRET: undefined,

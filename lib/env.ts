@@ -53,6 +53,9 @@ const shape = {
     "a PostgreSQL server, e.g. `postgres://postgres@127.0.0.1:5432/latchkey`. Unset: the embedded database. Tests accept only a local server.",
   ),
   DATABASE_POOL_SIZE: wholeNumber(1, 1000, 10).describe("connections each server process keeps open to PostgreSQL (default 10)"),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: wholeNumber(1, 120, 5).describe(
+    "seconds to wait for a new PostgreSQL connection before giving up on it (default 5); requests then get a 503",
+  ),
   LATCHKEY_DATA_DIR: text().describe("where the embedded database lives (default `.data/pglite`)"),
   LATCHKEY_DEMO: oneOf(["0", "1"]).describe(
     "`1` seeds demo data into an empty database (also on PostgreSQL); `0` never seeds; unset: seeds the embedded database only",

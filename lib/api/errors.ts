@@ -49,7 +49,10 @@ export const API_ERRORS = {
     status: 503,
     meaning: "The connection to the database was lost while a change was being committed: it may or may not have been saved. Check before retrying.",
   },
-  database_unreachable: { status: 503, meaning: "GET /api/health only: the database does not answer." },
+  database_unreachable: {
+    status: 503,
+    meaning: "GET /api/health only: the database does not answer (degraded); Retry-After says when to ask again.",
+  },
 } as const satisfies Record<string, ApiErrorInfo>;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
@@ -82,7 +85,7 @@ export const ERROR_MESSAGES = {
   payloadTooLarge: `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`,
   invalidJson: "The request body is not valid JSON.",
   noSuchEndpoint: "There is no such endpoint. See /api/openapi.json.",
-  databaseUnreachable: "The database is not reachable.",
+  databaseUnreachable: "Degraded: the database is not reachable. Try again in a few seconds.",
   unsupportedMediaType: (type: string) => `Send the body as application/json or application/x-www-form-urlencoded, not ${type}.`,
   methodNotAllowed: (allowed: readonly string[]) => `Use ${allowed.join(" or ")} on this endpoint.`,
   conflictingCredentials: (channels: readonly string[]) => `The request carries more than one API key (${channels.join(", ")}). Send exactly one.`,

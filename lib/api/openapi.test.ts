@@ -30,6 +30,7 @@ import { callApi } from "@/lib/testing/api";
 // Written out here, not taken from OPERATIONS, so that a route dropped from the document fails.
 const EXPECTED: [method: string, path: string, operationId: string][] = [
   ["GET", "/api/health", "getHealth"],
+  ["GET", "/api/health/live", "getLiveness"],
   ["GET", "/api/openapi.json", "getOpenApiDocument"],
   ["GET", "/api/data/api-keys", "listApiKeys"],
   ["POST", "/api/data/api-keys", "createApiKey"],
@@ -46,7 +47,7 @@ const EXPECTED: [method: string, path: string, operationId: string][] = [
   ["POST", "/api/data/verify", "verifyApiKey"],
   ["GET", "/api/data/audit", "listAuditEvents"],
 ];
-const UNAUTHENTICATED = new Set(["/api/health", "/api/openapi.json"]);
+const UNAUTHENTICATED = new Set(["/api/health", "/api/health/live", "/api/openapi.json"]);
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 type Json = Record<string, unknown>;
@@ -164,6 +165,12 @@ describe("the OpenAPI document", () => {
     const responses = doc.components.responses as Record<string, { headers?: Record<string, Json> }>;
     expect(responses.TooManyRequests.headers?.["Retry-After"]).toBeDefined();
     expect(responses.MethodNotAllowed.headers?.Allow).toBeDefined();
+    // A database outage is a 503 with Retry-After everywhere: degraded health, and every keyed call.
+    expect(responses.ServiceUnavailable.headers?.["Retry-After"]).toBeDefined();
+    expect(responses.DatabaseUnavailable.headers?.["Retry-After"]).toBeDefined();
+    for (const [method, p] of EXPECTED)
+      if (!UNAUTHENTICATED.has(p))
+        expect(operation(method, p)!.responses["503"], `${method} ${p}`).toEqual({ $ref: "#/components/responses/DatabaseUnavailable" });
     const err = doc.components.schemas.EnvelopeError as { properties: Json; required: string[] };
     expect(Object.keys(err.properties).sort()).toEqual(["additionalErrors", "code", "message", "technicalError", "validationErrors"]);
     expect(err.required.sort()).toEqual(["code", "message"]);

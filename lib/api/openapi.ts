@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { KEY_NOT_FOUND, MANAGE_DENIED } from "@/lib/api-keys/core";
 import { KEY_DISABLED, MISSING_KEY } from "@/lib/api-keys/verify";
-import { INTERNAL_ERROR_MESSAGE, invalid } from "@/lib/errors";
+import { DATABASE_UNAVAILABLE, INTERNAL_ERROR_MESSAGE, invalid, OUTCOME_UNKNOWN } from "@/lib/errors";
 import { API_KEY_SCOPES, fieldErrorsOf, SCOPE_LABELS } from "@/lib/validations/api-keys";
 import {
   apiKeyViewSchema,
@@ -204,6 +204,8 @@ const MISSING = (() => {
   return MISSING_KEY;
 })();
 
+const RETRY_AFTER = { "Retry-After": { description: "Seconds to wait before asking again.", schema: { type: "integer", minimum: 1 }, example: 5 } };
+
 function sharedResponses() {
   return {
     BadRequest: errorResponse(
@@ -283,11 +285,22 @@ function sharedResponses() {
       "InternalServerError",
     ),
     ServiceUnavailable: errorResponse(
-      "The database is not reachable (`database_unreachable`).",
+      "Degraded: the database is not reachable (`database_unreachable`). Ask again after Retry-After seconds.",
       {
         database_unreachable: { message: ERROR_MESSAGES.databaseUnreachable, code: "database_unreachable" },
       },
       "ServiceUnavailable",
+      RETRY_AFTER,
+    ),
+    DatabaseUnavailable: errorResponse(
+      "The database could not be reached: before anything was saved (`database_unavailable`, nothing changed), or while a change was " +
+        "being committed (`outcome_unknown`: check before retrying). Retry after Retry-After seconds.",
+      {
+        database_unavailable: { message: DATABASE_UNAVAILABLE, code: "database_unavailable" },
+        outcome_unknown: { message: OUTCOME_UNKNOWN, code: "outcome_unknown" },
+      },
+      "ServiceUnavailable",
+      RETRY_AFTER,
     ),
   };
 }
@@ -338,7 +351,7 @@ const SHARED_RESPONSE: Record<number, string> = {
  */
 export function errorStatusesOf(op: Operation): number[] {
   if (op.scope === null) return [...(op.errorStatuses ?? [])];
-  return [400, 401, 403, ...(op.notFound ? [404] : []), 405, ...(op.method === "GET" ? [] : [413, 415]), 429, 500];
+  return [400, 401, 403, ...(op.notFound ? [404] : []), 405, ...(op.method === "GET" ? [] : [413, 415]), 429, 500, 503];
 }
 
 /** A 400 for an operation that takes input: a real validation failure of it, and the other 400s. */
@@ -457,7 +470,7 @@ export function buildOpenApiDocument(origin?: string) {
       responses[String(status)] =
         status === 400 && (b.body || b.query)
           ? validationResponse(b.body?.schema ?? b.query!, b.body?.invalidExample)
-          : responseRef(SHARED_RESPONSE[status]);
+          : responseRef(status === 503 && op.scope !== null ? "DatabaseUnavailable" : SHARED_RESPONSE[status]);
 
     item[op.method.toLowerCase()] = {
       operationId: op.id,

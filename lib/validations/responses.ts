@@ -231,6 +231,8 @@ export const auditEventPageSchema = z.strictObject({
   pageSize: z.number().int().min(1),
 });
 
+export const livenessSchema = z.strictObject({ status: z.literal("alive") });
+
 export const healthSchema = z.strictObject({
   status: z.literal("ok"),
   database: z.strictObject({ kind: z.enum(DATABASE_KINDS), reachable: z.literal(true) }),

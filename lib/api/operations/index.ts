@@ -10,7 +10,7 @@ import {
 import { listAuditEventsOperation } from "./audit";
 import { getMeOperation } from "./caller";
 import type { Operation } from "./define";
-import { getHealthOperation, getOpenApiDocumentOperation } from "./service";
+import { getHealthOperation, getLivenessOperation, getOpenApiDocumentOperation } from "./service";
 import { createMyTokenOperation, deleteAllMyTokensOperation, deleteMyTokenOperation, listMyTokensOperation } from "./tokens";
 import { verifyApiKeyOperation } from "./verify";
 
@@ -38,6 +38,7 @@ export const OPERATIONS: readonly Operation[] = [
   verifyApiKeyOperation,
   listAuditEventsOperation,
   getHealthOperation,
+  getLivenessOperation,
   getOpenApiDocumentOperation,
 ];
 

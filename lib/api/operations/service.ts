@@ -1,31 +1,58 @@
 import { sql } from "drizzle-orm";
 import { getDatabase } from "@/db";
-import { healthSchema } from "@/lib/validations/responses";
+import { healthSchema, livenessSchema } from "@/lib/validations/responses";
 import { ApiError } from "../envelope";
 import { ERROR_MESSAGES } from "../errors";
 import { defineOperation } from "./define";
+
+/** How long the readiness check waits for the database: a probe must answer, not hang. */
+export const HEALTH_TIMEOUT_MS = 2_000;
 
 export const getHealthOperation = defineOperation({
   id: "getHealth",
   method: "GET",
   path: "/api/health",
   tag: "Service",
-  summary: "Check health",
-  description: "Whether the service and its database answer. No key needed. 503 when the database is not reachable.",
+  summary: "Check readiness",
+  description:
+    `Whether the service can serve requests: it and its database answer. No key needed. 503 (degraded, with Retry-After) when the database ` +
+    `does not answer within ${HEALTH_TIMEOUT_MS / 1000} s; a load balancer should send traffic elsewhere until it is 200 again.`,
   scope: null,
   permission: null,
   output: { component: "Health", schema: healthSchema, example: { status: "ok", database: { kind: "postgres", reachable: true } } },
   status: 200,
   errorStatuses: [503],
   async handler() {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the database did not answer in time")), HEALTH_TIMEOUT_MS);
+    });
     try {
-      const { db, kind } = await getDatabase();
-      await db.execute(sql`select 1`);
+      const { db, kind } = await Promise.race([getDatabase(), late]);
+      await Promise.race([db.execute(sql`select 1`), late]);
       return { status: "ok", database: { kind, reachable: true } };
     } catch {
-      throw new ApiError(503, "database_unreachable", ERROR_MESSAGES.databaseUnreachable);
+      throw new ApiError(503, "database_unreachable", ERROR_MESSAGES.databaseUnreachable, {}, { "retry-after": "5" });
+    } finally {
+      clearTimeout(timer);
     }
   },
+});
+
+export const getLivenessOperation = defineOperation({
+  id: "getLiveness",
+  method: "GET",
+  path: "/api/health/live",
+  tag: "Service",
+  summary: "Check liveness",
+  description:
+    "Whether this process answers at all; it never touches the database. For an orchestrator's liveness probe: restart the process " +
+    "only when this fails, not when /api/health is degraded (a restart does not bring a database back).",
+  scope: null,
+  permission: null,
+  output: { component: "Liveness", schema: livenessSchema, example: { status: "alive" } },
+  status: 200,
+  handler: async () => ({ status: "alive" }),
 });
 
 export const getOpenApiDocumentOperation = defineOperation({
