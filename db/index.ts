@@ -26,6 +26,8 @@ export interface OpenDatabase {
    * is (re)established: notifications may have been missed before it, so treat it as one.
    */
   listen(channel: string, onNotify: (payload: string) => void, onReady?: () => void): Promise<void>;
+  /** Sends a notification on a channel (through the pool, not the listening connection). */
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -124,6 +126,9 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; migra
           () => onReady?.(),
         );
       },
+      notify: async (channel, payload) => {
+        await client.notify(channel, payload);
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -152,6 +157,9 @@ export async function openDatabase(opts: { url?: string; dataDir?: string; migra
     listen: async (channel, onNotify, onReady) => {
       await client.listen(channel, onNotify);
       onReady?.();
+    },
+    notify: async (channel, payload) => {
+      await client.query("select pg_notify($1, $2)", [channel, payload]);
     },
     close: async () => {
       await client.close();

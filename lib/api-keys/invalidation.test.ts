@@ -13,7 +13,7 @@ import { verifyApiKey } from "./verify";
 
 // Every path that changes what a key may do must make *this* instance refuse the key on its very
 // next request, without waiting for a database notification. The cache is started with a
-// subscription that never delivers anything, so only the local after-commit mechanism can
+// subscription that delivers nothing but its heartbeat, so only the local after-commit mechanism can
 // invalidate it: a path that forgot would leave the key accepted from the cache.
 
 let handle: OpenDatabase;
@@ -21,7 +21,14 @@ let handle: OpenDatabase;
 beforeAll(async () => {
   handle = await createTestDatabase();
   await seedFixtures(handle.db);
-  await startAuthCache({ listen: async () => {} });
+  // Only the cache's own heartbeat comes back (so the cache stays on); no change is ever notified.
+  let deliver: (payload: string) => void = () => {};
+  await startAuthCache({
+    listen: async (_channel, onNotify) => {
+      deliver = onNotify;
+    },
+    notify: async (_channel, payload) => deliver(payload),
+  });
 });
 
 afterAll(async () => {
