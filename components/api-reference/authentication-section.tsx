@@ -1,4 +1,4 @@
-import { INTEGRATION_NAME_MAX } from "@/lib/api/limits";
+import { IDEMPOTENCY_HOURS, INTEGRATION_NAME_MAX } from "@/lib/api/limits";
 import { API_KEY_SCOPES, SCOPE_LABELS } from "@/lib/validations/api-keys";
 import { CodeBlock } from "./code-block";
 import { CredentialChannels } from "./credential-channels";
@@ -40,6 +40,14 @@ export function AuthenticationSection({ origin }: { origin: string }) {
               Optionally, name the calling system in an <InlineCode>X-Integration-Name</InlineCode> header (up to {INTEGRATION_NAME_MAX} characters
               are kept). It is recorded as the key&apos;s last-used integration, shown on the key&apos;s page and in its access log, so you can tell
               which of your systems used a key.
+            </p>
+            <p>
+              To retry a change safely, send an <InlineCode>Idempotency-Key</InlineCode> header (a new UUID per change) on{" "}
+              <InlineCode>POST</InlineCode>, <InlineCode>PATCH</InlineCode> and <InlineCode>DELETE</InlineCode>. Sent again with the same request
+              within {IDEMPOTENCY_HOURS} hours, it gets the first answer back, marked <InlineCode>Idempotent-Replayed: true</InlineCode>, instead of a
+              second change; with a different request it is refused with <InlineCode>422</InlineCode>. A replayed create answers with the key and{" "}
+              <InlineCode>&quot;secret&quot;: null</InlineCode>: a secret is shown once and never stored. Retry this way after{" "}
+              <InlineCode>outcome_unknown</InlineCode>.
             </p>
             <p className="text-muted-foreground">
               Repeated failed authentications from one address are rate limited: <InlineCode>429</InlineCode> with a{" "}

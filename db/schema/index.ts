@@ -4,3 +4,4 @@ export * from "./api-keys";
 export * from "./audit";
 export * from "./rate-limits";
 export * from "./access-logs";
+export * from "./idempotency";

@@ -93,6 +93,11 @@ export function okText(text: string, status = 200, headers?: Record<string, stri
   return respondText(body, status, headers);
 }
 
+/** A stored answer sent again for a retried Idempotency-Key, marked as a replay. */
+export function replayResponse(text: string, status: number, location: string | null): Response {
+  return respondText(text, status, { "idempotent-replayed": "true", ...(location ? { location } : {}) });
+}
+
 export function fail(status: number, error: EnvelopeError, headers?: Record<string, string>): Response {
   return respond({ success: false, hasError: true, statusCode: STATUS_NAMES[status] ?? "Error", error }, status, headers);
 }

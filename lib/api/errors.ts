@@ -32,8 +32,17 @@ export const API_ERRORS = {
   bad_request: { status: 400, meaning: "The request's URL, headers or body could not be read as HTTP (for example, the body ended early)." },
   not_found: { status: 404, meaning: "No such key or token in this workspace (or it was revoked)." },
   no_such_endpoint: { status: 404, meaning: "There is no endpoint at this path." },
+  invalid_idempotency_key: {
+    status: 400,
+    meaning: "The Idempotency-Key header must be 1 to 255 printable ASCII characters (a UUID is a good choice).",
+  },
   method_not_allowed: { status: 405, meaning: "The endpoint does not support this method; the Allow header lists those it does." },
   conflict: { status: 409, meaning: "The change conflicts with the current state of the data. Nothing was changed." },
+  idempotency_key_reused: {
+    status: 422,
+    meaning:
+      "This Idempotency-Key was already used, within 24 hours, with a different request (method, path or body). Nothing was changed; use a new key.",
+  },
   payload_too_large: { status: 413, meaning: `The body is larger than ${MAX_BODY_BYTES / 1024} KiB.` },
   unsupported_media_type: { status: 415, meaning: "Send the body as application/json or application/x-www-form-urlencoded." },
   rate_limited: { status: 429, meaning: "Too many failed authentications from this address; wait Retry-After seconds." },
@@ -73,6 +82,7 @@ export const STATUS_NAMES: Record<number, string> = {
   404: "NotFound",
   405: "MethodNotAllowed",
   409: "Conflict",
+  422: "UnprocessableEntity",
   413: "PayloadTooLarge",
   415: "UnsupportedMediaType",
   429: "TooManyRequests",
@@ -91,5 +101,7 @@ export const ERROR_MESSAGES = {
   conflictingCredentials: (channels: readonly string[]) => `The request carries more than one API key (${channels.join(", ")}). Send exactly one.`,
   scopeMissing: (scope: string) => `This API key lacks the ${scope} scope.`,
   scopesHeld: (scopes: readonly string[]) => `The key's scopes are: ${scopes.join(", ") || "none"}.`,
+  invalidIdempotencyKey: "The Idempotency-Key header must be 1 to 255 printable ASCII characters.",
+  idempotencyKeyReused: "This Idempotency-Key was already used with a different request. Nothing was changed; send a new key for a new request.",
   rateLimited: (seconds: number) => `Too many failed authentication attempts from this address. Try again in ${seconds} seconds.`,
 } as const;

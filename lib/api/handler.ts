@@ -4,10 +4,11 @@ import { MISSING_KEY, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/veri
 import { recordKeyUse } from "@/lib/api-keys/usage";
 import { bodyInput, readBody, type ParsedBody } from "./body";
 import { extractCredential } from "./credentials";
-import { ApiError, bearerChallenge, errorCodeOf, errorResponse, okText } from "./envelope";
+import { ApiError, bearerChallenge, envelopeText, errorCodeOf, errorResponse, okText } from "./envelope";
+import { idempotencyKeyOf, withIdempotency } from "./idempotency";
 import { ERROR_MESSAGES } from "./errors";
 import { INTEGRATION_NAME_MAX } from "./limits";
-import type { KeyOperation, OperationOutput } from "./operations/define";
+import { isMutation, type KeyOperation, type OperationOutput } from "./operations/define";
 import { enqueueAccessLog } from "@/lib/access-log/writer";
 import { redactBody, redactHeaders, redactPath } from "@/lib/access-log/redact";
 import { countAuthFailure, rateLimitHeaders, retryAfterSeconds, type AuthFailureCount } from "./rate-limit";
@@ -96,8 +97,15 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
         const count = await countAuthFailure(database, client);
         if (count.retryAfter > 0) throw rateLimited(count.retryAfter);
       };
-      const data = await op.handler({ db, ctx, auth, input: bodyInput(body), body, url, req, countGuess }, params);
-      response = outputResponse(op, data);
+      const api: ApiContext = { db, ctx, auth, input: bodyInput(body), body, url, req, countGuess };
+      const idempotencyKey = isMutation(op) ? idempotencyKeyOf(req) : null;
+      if (idempotencyKey === null) response = outputResponse(op, await op.handler(api, params));
+      else
+        response = await withIdempotency(db, { apiKeyId: auth.key.id, key: idempotencyKey, req, url, body }, async (tx) => {
+          // The cores' own transactions become savepoints of this one, which also holds the record.
+          const answer = outputResponse(op, await op.handler({ ...api, db: tx as unknown as Db }, params));
+          return { response: answer, text: envelopeText(answer)! };
+        });
     } catch (err) {
       response = errorResponse(err);
       reason = errorCodeOf(err);

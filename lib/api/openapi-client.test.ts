@@ -32,7 +32,7 @@ const emptyQuery: ListQuery = {};
 type Created = paths["/api/data/api-keys"]["post"]["responses"][201]["content"]["application/json"];
 declare const created: Created;
 const id: string = created.data.key.id;
-const secret: string = created.data.secret;
+const secret: string | null = created.data.secret;
 type Me = paths["/api/data/me"]["get"]["responses"][200]["content"]["application/json"];
 declare const me: Me;
 const slug: string = me.data.workspace.slug;

@@ -14,6 +14,8 @@ import {
 import { INTEGRATION_NAME_MAX, MAX_BODY_BYTES } from "./limits";
 import { OPERATIONS, API_TAGS, operationById, type Operation } from "./operations";
 import { API_ERROR_CODES, ERROR_MESSAGES } from "./errors";
+import { IDEMPOTENCY_HOURS } from "./limits";
+import { isMutation } from "./operations/define";
 
 export { API_ERROR_CODES };
 
@@ -292,6 +294,11 @@ function sharedResponses() {
       "ServiceUnavailable",
       RETRY_AFTER,
     ),
+    IdempotencyKeyReused: errorResponse(
+      "The Idempotency-Key was already used with a different request (`idempotency_key_reused`). Nothing was changed.",
+      { idempotency_key_reused: { message: ERROR_MESSAGES.idempotencyKeyReused, code: "idempotency_key_reused" } },
+      "UnprocessableEntity",
+    ),
     DatabaseUnavailable: errorResponse(
       "The database could not be reached: before anything was saved (`database_unavailable`, nothing changed), or while a change was " +
         "being committed (`outcome_unknown`: check before retrying). Retry after Retry-After seconds.",
@@ -338,6 +345,7 @@ const SHARED_RESPONSE: Record<number, string> = {
   405: "MethodNotAllowed",
   413: "PayloadTooLarge",
   415: "UnsupportedMediaType",
+  422: "IdempotencyKeyReused",
   429: "TooManyRequests",
   500: "InternalServerError",
   503: "ServiceUnavailable",
@@ -351,7 +359,18 @@ const SHARED_RESPONSE: Record<number, string> = {
  */
 export function errorStatusesOf(op: Operation): number[] {
   if (op.scope === null) return [...(op.errorStatuses ?? [])];
-  return [400, 401, 403, ...(op.notFound ? [404] : []), 405, ...(op.method === "GET" ? [] : [413, 415]), 429, 500, 503];
+  return [
+    400,
+    401,
+    403,
+    ...(op.notFound ? [404] : []),
+    405,
+    ...(op.method === "GET" ? [] : [413, 415]),
+    ...(isMutation(op) ? [422] : []),
+    429,
+    500,
+    503,
+  ];
 }
 
 /** A 400 for an operation that takes input: a real validation failure of it, and the other 400s. */
@@ -483,6 +502,7 @@ export function buildOpenApiDocument(origin?: string) {
             parameters: [
               ...(b.query ? queryParameters(annotate(queryNotesComponent(op), z.toJSONSchema(b.query, { io: "input" }) as JsonSchema)) : []),
               { $ref: "#/components/parameters/IntegrationName" },
+              ...(isMutation(op) ? [{ $ref: "#/components/parameters/IdempotencyKey" }] : []),
             ],
           }
         : {}),
@@ -516,6 +536,17 @@ export function buildOpenApiDocument(origin?: string) {
       schemas: responseComponents,
       requestBodies,
       parameters: {
+        IdempotencyKey: {
+          name: "Idempotency-Key",
+          in: "header",
+          required: false,
+          description:
+            `Makes a retry safe: the first answer to this key (per credential, kept ${IDEMPOTENCY_HOURS} hours) is sent again, marked ` +
+            "Idempotent-Replayed: true, instead of making the change twice; the same key with a different request is a 422. " +
+            'A replayed create answers with the key and "secret": null: the secret is shown once and never stored. ' +
+            "Send a new key (a UUID) for every new change, and the same one when retrying, e.g. after outcome_unknown.",
+          schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$" },
+        },
         IntegrationName: {
           name: "x-integration-name",
           in: "header",

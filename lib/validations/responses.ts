@@ -109,7 +109,10 @@ export const apiKeyResultSchema = z.strictObject({ key: apiKeyViewSchema });
 
 export const createdApiKeySchema = z.strictObject({
   key: apiKeyViewSchema,
-  secret: z.string().meta({ description: "The plaintext secret. Shown once: store it now, it cannot be read again." }),
+  secret: z
+    .string()
+    .nullable()
+    .meta({ description: "The plaintext secret. Shown once: store it now, it cannot be read again. null in a replay of an Idempotency-Key." }),
 });
 
 export const revokeAllResultSchema = z.strictObject({ revoked: z.number().int().min(0) });
@@ -121,7 +124,10 @@ export const tokenResultSchema = z.strictObject({ token: personalTokenViewSchema
 
 export const createdTokenSchema = z.strictObject({
   token: personalTokenViewSchema,
-  secret: z.string().meta({ description: "The plaintext secret. Shown once: store it now, it cannot be read again." }),
+  secret: z
+    .string()
+    .nullable()
+    .meta({ description: "The plaintext secret. Shown once: store it now, it cannot be read again. null in a replay of an Idempotency-Key." }),
 });
 
 export const deleteAllTokensResultSchema = z.strictObject({ deleted: z.number().int().min(0) });

@@ -62,6 +62,7 @@ export const searchApiKeysOperation = defineOperation({
   permission: KEYS_READ,
   body: { component: "ListApiKeysRequest", schema: listApiKeysSchema, required: false, invalidExample: { pageSize: 500 } },
   examples: { body: { state: "active", sort: "lastUsed", dir: "desc", page: 1, pageSize: 50 } },
+  readOnly: true,
   output: { component: "ApiKeyPage", schema: apiKeyPageSchema, example: PAGE_EXAMPLE },
   status: 200,
   async handler({ db, ctx, input }) {

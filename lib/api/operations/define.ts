@@ -66,6 +66,8 @@ export interface KeyOperation<S extends z.ZodType = z.ZodType> extends Common {
   status: 200 | 201;
   /** Has a path parameter that may name nothing (404). */
   notFound?: boolean;
+  /** A POST that changes nothing (a search, a verification): Idempotency-Key does not apply. */
+  readOnly?: true;
   /** For a 201: where the created resource lives, from the handler's data. */
   location?(data: z.output<S>): string;
   handler(api: ApiContext, params: Record<string, string>): Promise<Wire<z.input<S>>>;
@@ -84,6 +86,9 @@ export interface PublicOperation extends Common {
 }
 
 export type Operation = KeyOperation | PublicOperation;
+
+/** Does the operation change anything (so that Idempotency-Key applies)? */
+export const isMutation = (op: Operation): boolean => op.scope !== null && op.method !== "GET" && !op.readOnly;
 
 /** Checks an entry's types (the handler's data against its output schema) and returns it as is. */
 export function defineOperation<S extends z.ZodType>(op: KeyOperation<S>): KeyOperation;

@@ -29,6 +29,7 @@ export const verifyApiKeyOperation = defineOperation({
   permission: null,
   body: { component: "VerifyRequest", schema: verifyRequestSchema, required: true, invalidExample: {} },
   examples: { body: { token: "<the key your client presented>", via: "bearer" } },
+  readOnly: true,
   output: {
     component: "VerifyResult",
     schema: verifyResultSchema,

@@ -1,0 +1,96 @@
+import "server-only";
+import { createHash } from "node:crypto";
+import { and, eq, lt } from "drizzle-orm";
+import { subHours } from "date-fns";
+import type { Db, Tx } from "@/db";
+import { idempotencyKeys } from "@/db/schema";
+import { ApiError, replayResponse } from "./envelope";
+import { ERROR_MESSAGES } from "./errors";
+import type { ParsedBody } from "./body";
+import { IDEMPOTENCY_HOURS } from "./limits";
+
+// Stripe's Idempotency-Key contract on every mutating endpoint: the first answer to a key is
+// kept for 24 hours, per calling credential, and a retry of the same request gets it again
+// instead of making the change twice; the same key with a different request is a 422. The record
+// is written in the change's own transaction, so after a lost connection ("outcome_unknown") a
+// retry with the same key either finds the change and its answer, or finds neither and makes it.
+//
+// One deliberate difference from Stripe: a replayed create answers with the key but
+// `"secret": null`. The secret is shown once; it is never stored, so it cannot be sent again.
+
+export const IDEMPOTENCY_HEADER = "idempotency-key";
+/** Printable ASCII, as Stripe accepts (a UUID is the usual choice). */
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** The request's Idempotency-Key, or null; a malformed one is refused before anything runs. */
+export function idempotencyKeyOf(req: Request): string | null {
+  const raw = req.headers.get(IDEMPOTENCY_HEADER);
+  if (raw === null) return null;
+  if (!KEY_PATTERN.test(raw)) throw new ApiError(400, "invalid_idempotency_key", ERROR_MESSAGES.invalidIdempotencyKey);
+  return raw;
+}
+
+/** What makes two requests "the same": method, path with query, and the body as sent. */
+function fingerprintOf(req: Request, url: URL, body: ParsedBody): string {
+  const text = body.kind === "none" ? "" : body.text;
+  return createHash("sha256").update(`${req.method} ${url.pathname}${url.search}\n${text}`).digest("hex");
+}
+
+/** The answer as stored: a top-level `secret` (a create's) is never kept. */
+function storable(text: string): string {
+  const envelope = JSON.parse(text) as { data?: Record<string, unknown> };
+  if (envelope.data && typeof envelope.data === "object" && "secret" in envelope.data) envelope.data.secret = null;
+  return JSON.stringify(envelope);
+}
+
+/**
+ * Runs `change` at most once per (credential, key) within the window. `change` gets the
+ * transaction the record is written in and answers with the response to send and its text.
+ */
+export async function withIdempotency(
+  db: Db,
+  r: { apiKeyId: string; key: string; req: Request; url: URL; body: ParsedBody },
+  change: (tx: Tx) => Promise<{ response: Response; text: string }>,
+): Promise<Response> {
+  const fingerprint = fingerprintOf(r.req, r.url, r.body);
+  const id = and(eq(idempotencyKeys.apiKeyId, r.apiKeyId), eq(idempotencyKeys.key, r.key));
+  return db
+    .transaction(async (tx) => {
+      // Expired records of this credential go first, so an old key can be used again.
+      await tx
+        .delete(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.apiKeyId, r.apiKeyId), lt(idempotencyKeys.createdAt, subHours(new Date(), IDEMPOTENCY_HOURS))));
+      // Claim the key. A concurrent request with the same key waits here until this one commits
+      // (then replays its answer) or rolls back (then makes the change itself).
+      const claimed = await tx
+        .insert(idempotencyKeys)
+        .values({ apiKeyId: r.apiKeyId, key: r.key, fingerprint, status: 0, body: "" })
+        .onConflictDoNothing()
+        .returning({ key: idempotencyKeys.key });
+      if (claimed.length === 0) {
+        const [prior] = await tx.select().from(idempotencyKeys).where(id);
+        if (!prior) throw new Error("idempotency record vanished under its lock");
+        if (prior.fingerprint !== fingerprint) throw new ApiError(422, "idempotency_key_reused", ERROR_MESSAGES.idempotencyKeyReused);
+        return replayResponse(prior.body, prior.status, prior.location);
+      }
+      const { response, text } = await change(tx);
+      // Only a success is kept: a refusal changed nothing, and the request may be corrected and retried.
+      if (response.status >= 300) throw new NotKept(response);
+      await tx
+        .update(idempotencyKeys)
+        .set({ status: response.status, body: storable(text), location: response.headers.get("location") })
+        .where(id);
+      return response;
+    })
+    .catch((err: unknown) => {
+      if (err instanceof NotKept) return err.response;
+      throw err;
+    });
+}
+
+/** Rolls the claim back while still answering with the handler's refusal. */
+class NotKept extends Error {
+  constructor(readonly response: Response) {
+    super("not kept");
+  }
+}
