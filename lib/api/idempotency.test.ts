@@ -79,6 +79,22 @@ describe("Idempotency-Key", () => {
     expect(stored.body).not.toContain(first.body.data!.secret!);
   });
 
+  it("treats a retry with the key sent another way as the same request (the credential is not part of it)", async () => {
+    const name = unique("Moved credential");
+    const first = await send("POST", "/api/data/api-keys", { body: { name }, key: "moved" });
+    const res = await callApi(
+      new Request("http://localhost/api/data/api-keys", {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": "moved", "x-forwarded-for": "198.51.100.30" },
+        body: JSON.stringify({ API_Key: secret, name }),
+      }),
+    );
+    expect(res.status).toBe(201);
+    expect(res.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await res.json()) as Answer["body"]).data!.key).toEqual(first.body.data!.key);
+    expect(await keysNamed(name)).toHaveLength(1);
+  });
+
   it("refuses the same key with a different request (422) and changes nothing", async () => {
     const name = unique("First body");
     expect((await send("POST", "/api/data/api-keys", { body: { name }, key: "reused" })).status).toBe(201);

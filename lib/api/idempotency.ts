@@ -6,7 +6,7 @@ import type { Db, Tx } from "@/db";
 import { idempotencyKeys } from "@/db/schema";
 import { ApiError, replayResponse } from "./envelope";
 import { ERROR_MESSAGES } from "./errors";
-import type { ParsedBody } from "./body";
+import { bodyInput, type ParsedBody } from "./body";
 import { IDEMPOTENCY_HOURS } from "./limits";
 
 // Stripe's Idempotency-Key contract on every mutating endpoint: the first answer to a key is
@@ -30,10 +30,16 @@ export function idempotencyKeyOf(req: Request): string | null {
   return raw;
 }
 
-/** What makes two requests "the same": method, path with query, and the body as sent. */
+/**
+ * What makes two requests "the same": method, path and query, and the body's input, all without
+ * the credential (the record is the credential's already, wherever the key travelled).
+ */
 function fingerprintOf(req: Request, url: URL, body: ParsedBody): string {
-  const text = body.kind === "none" ? "" : body.text;
-  return createHash("sha256").update(`${req.method} ${url.pathname}${url.search}\n${text}`).digest("hex");
+  const query = new URLSearchParams(url.search);
+  query.delete("key");
+  return createHash("sha256")
+    .update(`${req.method} ${url.pathname}?${query}\n${JSON.stringify(bodyInput(body))}`)
+    .digest("hex");
 }
 
 /** The answer as stored: a top-level `secret` (a create's) is never kept. */
