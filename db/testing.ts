@@ -9,7 +9,7 @@ const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
  * is set — a fresh database created on that (local only) server and dropped afterwards.
  * A developer's own database is never used.
  */
-export async function createTestDatabase(): Promise<OpenDatabase> {
+export async function createTestDatabase(): Promise<OpenDatabase & { url?: string }> {
   const url = env().DATABASE_URL;
   if (!url) return openDatabase({ dataDir: "memory" });
 
@@ -28,6 +28,8 @@ export async function createTestDatabase(): Promise<OpenDatabase> {
   const opened = await openDatabase({ url: testUrl.toString() });
   return {
     ...opened,
+    // For fault tests that open a second handle through a proxy.
+    url: testUrl.toString(),
     close: async () => {
       await opened.close();
       const sql = postgres(url, { max: 1, onnotice: () => {} });

@@ -5,10 +5,14 @@ import type { Db } from "@/db";
 import { accessLogs, type NewAccessLog } from "@/db/schema";
 import { subUtcDays } from "@/lib/dates";
 import { env } from "@/lib/env";
+import { isConnectionFailure } from "@/lib/errors";
 
 // Access-log entries are buffered in memory and written in batches, so logging never adds a
-// database write to the request path. On a crash at most the unflushed buffer (≤ one flush
-// interval, ≤ MAX_BUFFER entries) is lost — a deliberate trade for a fast hot path.
+// database write to the request path. A batch the database could not take (it was unreachable)
+// goes back to the front of the buffer and is written once it answers again. Nothing is lost
+// silently: entries shed because the buffer was full, or refused by the database itself, are
+// counted and reported (accessLogStats(), shown by /api/health). On a crash at most the
+// unflushed buffer (≤ one flush interval while the database answers) is lost.
 
 const FLUSH_INTERVAL_MS = 1000;
 const BATCH_SIZE = 500;
@@ -23,16 +27,34 @@ interface WriterState {
   timer: NodeJS.Timeout | null;
   flushing: Promise<void> | null;
   lastPurge: number;
+  /** Shed since the last report because the buffer was full. */
   dropped: number;
+  /** Totals since this process started, for the health endpoint. */
+  droppedTotal: number;
+  refused: number;
 }
 
 const g = globalThis as unknown as { __latchkeyAccessLog?: WriterState };
-const state: WriterState = (g.__latchkeyAccessLog ??= { db: null, buffer: [], timer: null, flushing: null, lastPurge: 0, dropped: 0 });
+const state: WriterState = (g.__latchkeyAccessLog ??= {
+  db: null,
+  buffer: [],
+  timer: null,
+  flushing: null,
+  lastPurge: 0,
+  dropped: 0,
+  droppedTotal: 0,
+  refused: 0,
+});
+
+/** What the writer holds and what it could not keep, since this process started. */
+export function accessLogStats(): { pending: number; dropped: number } {
+  return { pending: state.buffer.length, dropped: state.droppedTotal + state.dropped + state.refused };
+}
 
 export function enqueueAccessLog(db: Db, entry: NewAccessLog): void {
   state.db = db;
   if (state.buffer.length >= MAX_BUFFER) {
-    state.dropped++; // the database is not keeping up; shed load rather than memory
+    state.dropped++; // the database is not keeping up (or is away); shed load rather than memory
     return;
   }
   state.buffer.push(entry);
@@ -53,10 +75,20 @@ export async function flushAccessLogs(): Promise<void> {
       for (let i = 0; i < batch.length; i += BATCH_SIZE) await insertAccessLogs(db, batch.slice(i, i + BATCH_SIZE));
       if (state.dropped > 0) {
         console.warn(`[access-log] dropped ${state.dropped} entries while the buffer was full`);
+        state.droppedTotal += state.dropped;
         state.dropped = 0;
       }
     } catch (err) {
-      console.error(`[access-log] could not write ${batch.length} entries: ${(err as Error).name}`);
+      if (isConnectionFailure(err)) {
+        // Unwritten, not lost: back in front of what arrived meanwhile, within the buffer's bound.
+        const room = Math.max(0, MAX_BUFFER - state.buffer.length);
+        const kept = batch.slice(batch.length - Math.min(batch.length, room));
+        state.dropped += batch.length - kept.length;
+        state.buffer.unshift(...kept);
+      } else {
+        state.refused += batch.length;
+        console.error(`[access-log] the database refused ${batch.length} entries: ${(err as Error).name}`);
+      }
     } finally {
       state.flushing = null;
     }

@@ -242,6 +242,9 @@ export const livenessSchema = z.strictObject({ status: z.literal("alive") });
 export const healthSchema = z.strictObject({
   status: z.literal("ok"),
   database: z.strictObject({ kind: z.enum(DATABASE_KINDS), reachable: z.literal(true) }),
+  accessLog: z
+    .strictObject({ pending: z.number().int().min(0), dropped: z.number().int().min(0) })
+    .meta({ description: "Entries waiting to be written, and entries this process could not keep since it started (should stay 0)." }),
 });
 
 // ── Compile-time checks: the schemas describe exactly the handlers' TypeScript types ────────

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { getDatabase } from "@/db";
+import { accessLogStats } from "@/lib/access-log/writer";
 import { healthSchema, livenessSchema } from "@/lib/validations/responses";
 import { ApiError } from "../envelope";
 import { ERROR_MESSAGES } from "../errors";
@@ -19,7 +20,11 @@ export const getHealthOperation = defineOperation({
     `does not answer within ${HEALTH_TIMEOUT_MS / 1000} s; a load balancer should send traffic elsewhere until it is 200 again.`,
   scope: null,
   permission: null,
-  output: { component: "Health", schema: healthSchema, example: { status: "ok", database: { kind: "postgres", reachable: true } } },
+  output: {
+    component: "Health",
+    schema: healthSchema,
+    example: { status: "ok", database: { kind: "postgres", reachable: true }, accessLog: { pending: 12, dropped: 0 } },
+  },
   status: 200,
   errorStatuses: [503],
   async handler() {
@@ -30,7 +35,7 @@ export const getHealthOperation = defineOperation({
     try {
       const { db, kind } = await Promise.race([getDatabase(), late]);
       await Promise.race([db.execute(sql`select 1`), late]);
-      return { status: "ok", database: { kind, reachable: true } };
+      return { status: "ok", database: { kind, reachable: true }, accessLog: accessLogStats() };
     } catch {
       throw new ApiError(503, "database_unreachable", ERROR_MESSAGES.databaseUnreachable, {}, { "retry-after": "5" });
     } finally {
