@@ -43,11 +43,17 @@ export async function boot(): Promise<void> {
   ];
   for (const l of lines) if (l) console.log(l);
 
-  // On a graceful stop, write the buffered access-log entries before the process goes.
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.once(signal, () => {
-      const timeout = new Promise((resolve) => setTimeout(resolve, 2000).unref());
-      void Promise.race([flushAccessLogs(), timeout]).finally(() => process.exit(0));
-    });
-  }
+  // What a graceful stop must do before the process goes: write the buffered access-log entries,
+  // waiting at most SHUTDOWN_FLUSH_MS. The production server (scripts/server.mjs) first stops
+  // accepting and lets the requests in flight finish, then calls this; under a plain `next start`
+  // nothing else handles the signal, so it is handled here.
+  const g = globalThis as unknown as { __latchkeyShutdown?: () => Promise<void>; __latchkeyOwnsSignals?: boolean };
+  g.__latchkeyShutdown = async () => {
+    const timeout = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref());
+    await Promise.race([flushAccessLogs(), timeout]);
+  };
+  if (!g.__latchkeyOwnsSignals)
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void g.__latchkeyShutdown!().finally(() => process.exit(0)));
 }
+
+const SHUTDOWN_FLUSH_MS = 10_000;

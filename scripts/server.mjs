@@ -21,6 +21,8 @@ const hostname = values.hostname ?? (process.env.LATCHKEY_HOSTNAME || "127.0.0.1
 // Every request passes through the handler below, which sets x-latchkey-socket-address from the
 // socket (discarding a client's own): lib/net/client-address.ts may read that header here.
 globalThis.__latchkeySocketAddressHeader = true;
+// This file handles SIGTERM and SIGINT (see the end), not lib/boot.ts.
+globalThis.__latchkeyOwnsSignals = true;
 process.env.PORT = String(port);
 // Before Next and React load: they pick their production builds from it.
 process.env.NODE_ENV = "production";
@@ -70,6 +72,8 @@ function demoRefusal(req) {
 }
 
 const server = createServer((req, res) => {
+  // Stopping: finish this request, but do not keep its connection for another.
+  if (globalThis.__latchkeyDraining) res.setHeader("connection", "close");
   if (req.socket.remoteAddress) req.headers["x-latchkey-socket-address"] = req.socket.remoteAddress;
   else delete req.headers["x-latchkey-socket-address"];
   const refusal = demoRefusal(req);
@@ -101,3 +105,22 @@ server.listen(port, hostname, async () => {
     `Latchkey: ready on http://${local ? "localhost" : host}:${bound}${local ? " (this machine only: -H or LATCHKEY_HOSTNAME to listen on others)" : ""}${useListener ? "" : " (REST API through Next: LATCHKEY_API_LISTENER=0)"}`,
   );
 });
+
+// A graceful stop (SIGTERM from an orchestrator, Ctrl-C): GET /api/health answers 503 from now
+// on, new connections are refused, the requests in flight finish (at most 10 s), the buffered
+// access-log entries are written (at most 10 s more), then the process exits.
+let stopping = false;
+async function stop(signal) {
+  if (stopping) return;
+  stopping = true;
+  globalThis.__latchkeyDraining = true;
+  console.log(`Latchkey: ${signal}: finishing the requests in flight, then stopping.`);
+  const closed = new Promise((resolve) => server.close(resolve));
+  server.closeIdleConnections();
+  const late = setTimeout(() => server.closeAllConnections(), 10_000);
+  await closed;
+  clearTimeout(late);
+  await globalThis.__latchkeyShutdown?.().catch((err) => console.error(`Latchkey: the final flush failed: ${err?.name ?? "error"}`));
+  process.exit(0);
+}
+for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => void stop(signal));

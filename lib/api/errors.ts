@@ -58,6 +58,10 @@ export const API_ERRORS = {
     status: 503,
     meaning: "The connection to the database was lost while a change was being committed: it may or may not have been saved. Check before retrying.",
   },
+  shutting_down: {
+    status: 503,
+    meaning: "GET /api/health only: this instance is stopping and finishing what it has; send new requests to another.",
+  },
   database_unreachable: {
     status: 503,
     meaning: "GET /api/health only: the database does not answer (degraded); Retry-After says when to ask again.",
@@ -96,6 +100,7 @@ export const ERROR_MESSAGES = {
   invalidJson: "The request body is not valid JSON.",
   noSuchEndpoint: "There is no such endpoint. See /api/openapi.json.",
   databaseUnreachable: "Degraded: the database is not reachable. Try again in a few seconds.",
+  shuttingDown: "This instance is shutting down. Send new requests to another.",
   unsupportedMediaType: (type: string) => `Send the body as application/json or application/x-www-form-urlencoded, not ${type}.`,
   methodNotAllowed: (allowed: readonly string[]) => `Use ${allowed.join(" or ")} on this endpoint.`,
   conflictingCredentials: (channels: readonly string[]) => `The request carries more than one API key (${channels.join(", ")}). Send exactly one.`,

@@ -290,6 +290,7 @@ function sharedResponses() {
       "Degraded: the database is not reachable (`database_unreachable`). Ask again after Retry-After seconds.",
       {
         database_unreachable: { message: ERROR_MESSAGES.databaseUnreachable, code: "database_unreachable" },
+        shutting_down: { message: ERROR_MESSAGES.shuttingDown, code: "shutting_down" },
       },
       "ServiceUnavailable",
       RETRY_AFTER,

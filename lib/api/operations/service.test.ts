@@ -93,6 +93,25 @@ describe("GET /api/health", () => {
   });
 });
 
+describe("GET /api/health while the instance stops", () => {
+  it("is 503 shutting_down, so a load balancer drains it, while liveness stays 200", async () => {
+    const opened = await createTestDatabase();
+    g.__latchkeyDb = Promise.resolve(opened);
+    const flag = globalThis as { __latchkeyDraining?: boolean };
+    flag.__latchkeyDraining = true;
+    try {
+      const { res, body } = await timed("/api/health");
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(body.error?.code).toBe("shutting_down");
+      expect((await get("/api/health/live")).status).toBe(200);
+    } finally {
+      flag.__latchkeyDraining = undefined;
+      await opened.close();
+    }
+  });
+});
+
 describe("GET /api/health/live", () => {
   it("answers 200 without the database, even one that never opens", async () => {
     g.__latchkeyDb = new Promise(() => {});

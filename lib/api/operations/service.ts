@@ -28,6 +28,9 @@ export const getHealthOperation = defineOperation({
   status: 200,
   errorStatuses: [503],
   async handler() {
+    // Stopping (scripts/server.mjs): not ready, so a load balancer moves traffic elsewhere first.
+    if ((globalThis as { __latchkeyDraining?: boolean }).__latchkeyDraining)
+      throw new ApiError(503, "shutting_down", ERROR_MESSAGES.shuttingDown, {}, { "retry-after": "1" });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("the database did not answer in time")), HEALTH_TIMEOUT_MS);

@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { expect, screensOf, test } from "../fixtures";
+import { recordSecret } from "./api-helpers";
+
+// SIGTERM under load, on a production server of this test's own (its own database): health turns
+// 503 first, requests in flight are answered, none is cut off mid-way, new connections are
+// refused, and every answered request has its access-log row once the process has exited.
+
+const ROOT = path.join(__dirname, "..", "..");
+const port = Number(process.env.E2E_PORT ?? 3210) + 7;
+
+/** One request on its own connection (no keep-alive: a closing server may not reuse one). */
+function get(pathname: string, headers: Record<string, string> = {}): Promise<{ status: number } | { error: string }> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: "127.0.0.1", port, path: pathname, headers, agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0 }));
+      res.on("error", (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    });
+    req.on("error", (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    req.end();
+  });
+}
+
+async function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ["scripts/server.mjs", "-p", String(port)], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  let log = "";
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes("Latchkey: ready")) resolve();
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    void exited.then((code) => reject(new Error(`the server exited (${code}) before it was ready:\n${log}`)));
+    setTimeout(() => reject(new Error(`the server was not ready in 60 s:\n${log}`)), 60_000).unref();
+  });
+  return { child, exited };
+}
+
+test("SIGTERM under load: health turns 503, requests in flight are answered, and each has its access-log row", async ({ browser }) => {
+  test.setTimeout(180_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "latchkey-stop-"));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    LATCHKEY_DEMO: "1",
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  // PostgreSQL when the suite runs on it (a database of this test's own), else a PGlite directory.
+  let counted: (keyName: string) => Promise<number>;
+  let dropDatabase = async () => {};
+  if (process.env.DATABASE_URL) {
+    const { default: postgres } = await import("postgres");
+    const name = `latchkey_stop_${process.pid}_${randomBytes(3).toString("hex")}`;
+    const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database "${name}"`);
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    env.DATABASE_URL = url.toString();
+    counted = async (keyName) => {
+      const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      const [{ n }] = await sql`select count(*)::int as n from access_logs l join api_keys k on k.id = l.api_key_id where k.name = ${keyName}`;
+      await sql.end();
+      return n as number;
+    };
+    dropDatabase = async () => {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    };
+  } else {
+    delete env.DATABASE_URL;
+    env.LATCHKEY_DATA_DIR = path.join(dir, "pglite");
+    counted = async (keyName) => {
+      const { PGlite } = await import("@electric-sql/pglite");
+      const db = new PGlite(env.LATCHKEY_DATA_DIR);
+      const { rows } = await db.query<{ n: number }>(
+        "select count(*)::int as n from access_logs l join api_keys k on k.id = l.api_key_id where k.name = $1",
+        [keyName],
+      );
+      await db.close();
+      return rows[0].n;
+    };
+  }
+
+  const { child, exited } = await startServer(env);
+  try {
+    // A key, made the way an Admin makes one.
+    const context = await browser.newContext({ baseURL: `http://127.0.0.1:${port}` });
+    const screens = screensOf(await context.newPage());
+    await screens.loginPage.signIn("admin@acme.test");
+    await screens.apiKeysPage.open();
+    const keyName = `Stopping ${randomBytes(3).toString("hex")}`;
+    const secret = await screens.apiKeysPage.createKey(keyName);
+    recordSecret(secret);
+    await context.close();
+
+    // Steady load from 16 clients; SIGTERM once 150 requests have been answered.
+    const answers: ({ status: number } | { error: string })[] = [];
+    let signalled = false;
+    let stopping: Promise<string> | undefined;
+    /** The first health answer that is not a 200, once the signal has gone. */
+    const healthAfterSignal = async (): Promise<string> => {
+      for (;;) {
+        const h = await get("/api/health");
+        if ("error" in h) return h.error;
+        if (h.status !== 200) return String(h.status);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const client = async () => {
+      for (let i = 0; i < 60; i++) {
+        const answer = await get("/api/data/me", { "x-apikey": secret });
+        answers.push(answer);
+        if (!signalled && answers.length >= 150) {
+          signalled = true;
+          child.kill("SIGTERM");
+          stopping = healthAfterSignal();
+        }
+        if ("error" in answer) return; // refused: the server has stopped accepting
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, client));
+    // The first health answer after the signal that is not a 200: 503 (shutting down), or refused once closed.
+    expect(await stopping).toMatch(/^(503|ECONNREFUSED)$/);
+    expect(await exited).toBe(0);
+
+    const ok = answers.filter((a) => "status" in a && a.status === 200).length;
+    const errors = answers.flatMap((a) => ("error" in a ? [a.error] : []));
+    const others = answers.filter((a) => "status" in a && a.status !== 200);
+    expect(ok).toBeGreaterThanOrEqual(150);
+    expect(others).toEqual([]);
+    // After the signal: refused at the door, never reset mid-request.
+    expect(errors.filter((e) => e !== "ECONNREFUSED")).toEqual([]);
+    // Every answered request was logged before the process exited.
+    expect(await counted(keyName)).toBe(ok);
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await dropDatabase();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
