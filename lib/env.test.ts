@@ -29,6 +29,7 @@ describe("env()", () => {
       AUTH_URL: undefined,
       LATCHKEY_PUBLIC_URL: undefined,
       PORT: 3000,
+      LATCHKEY_DRAIN_SECONDS: 2,
       LATCHKEY_HOSTNAME: undefined,
       LATCHKEY_API_LISTENER: undefined,
       LATCHKEY_AUTH_FAILURE_LIMIT: 20,

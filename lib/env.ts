@@ -69,6 +69,9 @@ const shape = {
   LATCHKEY_HOSTNAME: text().describe(
     "address to listen on (default 127.0.0.1, this machine only; not `HOSTNAME`, which containers set); `npm start -- -H 0.0.0.0` works too",
   ),
+  LATCHKEY_DRAIN_SECONDS: wholeNumber(0, 60, 2).describe(
+    "seconds a stopping `npm start` keeps accepting, with `/api/health` at 503, so a load balancer can move traffic away before connections are refused (default 2)",
+  ),
   LATCHKEY_API_LISTENER: oneOf(["0", "1"]).describe(
     "`0` sends the REST API through Next's route pipeline too (same answers, about 5× the CPU per request); default on",
   ),

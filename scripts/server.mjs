@@ -107,18 +107,33 @@ server.listen(port, hostname, async () => {
 });
 
 // A graceful stop (SIGTERM from an orchestrator, Ctrl-C): GET /api/health answers 503 from now
-// on, new connections are refused, the requests in flight finish (at most 10 s), the buffered
-// access-log entries are written (at most 10 s more), then the process exits.
+// on and every response closes its connection; for LATCHKEY_DRAIN_SECONDS (default 2) new
+// connections are still served, so a load balancer sees the 503 and moves traffic away before any
+// is refused (closing the listening socket resets connections still queued in it). Then new
+// connections are refused, the requests in flight finish (at most 10 s), the buffered access-log
+// entries are written (at most 10 s more), and the process exits.
+const drainText = process.env.LATCHKEY_DRAIN_SECONDS?.trim() || "2";
+const drainSeconds = /^\d+$/.test(drainText) && Number(drainText) <= 60 ? Number(drainText) : 2;
 let stopping = false;
 async function stop(signal) {
   if (stopping) return;
   stopping = true;
   globalThis.__latchkeyDraining = true;
-  console.log(`Latchkey: ${signal}: finishing the requests in flight, then stopping.`);
+  // Ctrl-C at a terminal has no load balancer to wait for.
+  const drain = signal === "SIGTERM" ? drainSeconds : 0;
+  console.log(`Latchkey: ${signal}: ${drain ? `draining for ${drain} s, then ` : ""}finishing the requests in flight and stopping.`);
+  await new Promise((resolve) => setTimeout(resolve, drain * 1000));
+  // server.close() would also drop every connection with no request in progress, including one
+  // accepted a moment ago whose request is still on its way: that client would see a reset. So
+  // the idle ones are closed a second later instead (a keep-alive connection nobody uses), and
+  // whatever is still open after 10 s is cut.
+  const closeIdle = server.closeIdleConnections.bind(server);
+  server.closeIdleConnections = () => {};
   const closed = new Promise((resolve) => server.close(resolve));
-  server.closeIdleConnections();
+  const idle = setTimeout(closeIdle, 1_000);
   const late = setTimeout(() => server.closeAllConnections(), 10_000);
   await closed;
+  clearTimeout(idle);
   clearTimeout(late);
   await globalThis.__latchkeyShutdown?.().catch((err) => console.error(`Latchkey: the final flush failed: ${err?.name ?? "error"}`));
   process.exit(0);
