@@ -1,8 +1,9 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenDatabase } from "@/db";
 import { apiKeys, memberships } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
+import { selectsDuring } from "@/lib/testing/queries";
 import { contextFor, seedFixtures, userId, workspaceId } from "@/lib/testing/fixtures";
 import { authEpoch, bumpAuthEpoch, cacheVerification, cachedVerification, startAuthCache, stopAuthCacheForTests } from "./cache";
 import { createApiKey } from "./core";
@@ -21,16 +22,7 @@ afterAll(async () => {
   await handle.close();
 });
 
-/** Counts the queries the database handle runs while `fn` runs. */
-async function queriesDuring(fn: () => Promise<unknown>): Promise<number> {
-  const spy = vi.spyOn(handle.db, "select");
-  try {
-    await fn();
-    return spy.mock.calls.length;
-  } finally {
-    spy.mockRestore();
-  }
-}
+const queriesDuring = (fn: () => Promise<unknown>) => selectsDuring(handle.db, fn);
 
 describe("the verification cache", () => {
   it("serves a repeated verification without a query", async () => {

@@ -1,3 +1,4 @@
+import { ROLE_PERMISSIONS } from "@/lib/auth/permissions";
 import type { ApiKeyViewJson, PersonalTokenViewJson } from "@/lib/validations/responses";
 
 // ── Example data (tests check every example against its schema) ────────────────────────────
@@ -25,16 +26,7 @@ export const EXAMPLE_API_KEY: ApiKeyViewJson = {
   createdAt: "2026-02-01T09:30:00.000Z",
   createdById: EXAMPLE_USER_ID,
   createdViaKeyId: null,
-  permissionCeiling: [
-    "api_keys.read",
-    "api_keys.manage",
-    "api_keys.service",
-    "api_keys.import",
-    "tokens.own",
-    "workspace.settings",
-    "members.manage",
-    "audit.read",
-  ],
+  permissionCeiling: [...ROLE_PERMISSIONS.admin],
   lastUsedAt: "2026-03-14T16:02:11.000Z",
   lastUsedIp: "203.0.113.7",
   lastUsedIntegration: "github-actions",
