@@ -60,43 +60,31 @@ export async function withIdempotency(
 ): Promise<Response> {
   const fingerprint = fingerprintOf(r.req, r.url, r.body);
   const id = and(eq(idempotencyKeys.apiKeyId, r.apiKeyId), eq(idempotencyKeys.key, r.key));
-  return db
-    .transaction(async (tx) => {
-      // Expired records of this credential go first, so an old key can be used again.
-      await tx
-        .delete(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.apiKeyId, r.apiKeyId), lt(idempotencyKeys.createdAt, subHours(new Date(), IDEMPOTENCY_HOURS))));
-      // Claim the key. A concurrent request with the same key waits here until this one commits
-      // (then replays its answer) or rolls back (then makes the change itself).
-      const claimed = await tx
-        .insert(idempotencyKeys)
-        .values({ apiKeyId: r.apiKeyId, key: r.key, fingerprint, status: 0, body: "" })
-        .onConflictDoNothing()
-        .returning({ key: idempotencyKeys.key });
-      if (claimed.length === 0) {
-        const [prior] = await tx.select().from(idempotencyKeys).where(id);
-        if (!prior) throw new Error("idempotency record vanished under its lock");
-        if (prior.fingerprint !== fingerprint) throw new ApiError(422, "idempotency_key_reused", ERROR_MESSAGES.idempotencyKeyReused);
-        return replayResponse(prior.body, prior.status, prior.location);
-      }
-      const { response, text } = await change(tx);
-      // Only a success is kept: a refusal changed nothing, and the request may be corrected and retried.
-      if (response.status >= 300) throw new NotKept(response);
-      await tx
-        .update(idempotencyKeys)
-        .set({ status: response.status, body: storable(text), location: response.headers.get("location") })
-        .where(id);
-      return response;
-    })
-    .catch((err: unknown) => {
-      if (err instanceof NotKept) return err.response;
-      throw err;
-    });
-}
-
-/** Rolls the claim back while still answering with the handler's refusal. */
-class NotKept extends Error {
-  constructor(readonly response: Response) {
-    super("not kept");
-  }
+  return db.transaction(async (tx) => {
+    // Expired records of this credential go first, so an old key can be used again.
+    await tx
+      .delete(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.apiKeyId, r.apiKeyId), lt(idempotencyKeys.createdAt, subHours(new Date(), IDEMPOTENCY_HOURS))));
+    // Claim the key. A concurrent request with the same key waits here until this one commits
+    // (then replays its answer) or rolls back (then makes the change itself).
+    const claimed = await tx
+      .insert(idempotencyKeys)
+      .values({ apiKeyId: r.apiKeyId, key: r.key, fingerprint, status: 0, body: "" })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key });
+    if (claimed.length === 0) {
+      const [prior] = await tx.select().from(idempotencyKeys).where(id);
+      if (!prior) throw new Error("idempotency record vanished under its lock");
+      if (prior.fingerprint !== fingerprint) throw new ApiError(422, "idempotency_key_reused", ERROR_MESSAGES.idempotencyKeyReused);
+      return replayResponse(prior.body, prior.status, prior.location);
+    }
+    // Only a success is kept: a refusal is thrown, which rolls the claim back with the change
+    // (nothing was changed, and the corrected request may use the key again).
+    const { response, text } = await change(tx);
+    await tx
+      .update(idempotencyKeys)
+      .set({ status: response.status, body: storable(text), location: response.headers.get("location") })
+      .where(id);
+    return response;
+  });
 }
