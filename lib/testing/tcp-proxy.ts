@@ -1,14 +1,24 @@
 import net from "node:net";
 
 /**
- * A TCP proxy to stand between Latchkey and PostgreSQL in fault tests: `cut()` drops every
- * connection and refuses new ones (an outage or a partition) until `restore()`.
+ * A TCP proxy to stand between Latchkey and PostgreSQL in fault tests. `cut()` drops every
+ * connection and refuses new ones (an outage: the server is gone) until `restore()`. `stall()`
+ * keeps every connection open but forwards nothing, and holds new ones the same way (a partition
+ * or a black hole: packets vanish, nobody says so) until `restore()`, which lets the held bytes
+ * through.
  */
 export async function startTcpProxy(target: { host: string; port: number }) {
   const open = new Set<net.Socket>();
-  let down = false;
+  let mode: "up" | "cut" | "stalled" = "up";
+  // While stalled, what each socket would have written, in order.
+  const held = new Map<net.Socket, Buffer[]>();
+  const forward = (from: net.Socket, to: net.Socket) =>
+    from.on("data", (chunk: Buffer) => {
+      if (mode === "stalled") held.set(to, [...(held.get(to) ?? []), chunk]);
+      else to.write(chunk);
+    });
   const server = net.createServer((client) => {
-    if (down) return void client.destroy();
+    if (mode === "cut") return void client.destroy();
     const upstream = net.connect(target.port, target.host);
     const kill = () => {
       client.destroy();
@@ -17,21 +27,32 @@ export async function startTcpProxy(target: { host: string; port: number }) {
       open.delete(upstream);
     };
     open.add(client).add(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    forward(client, upstream);
+    forward(upstream, client);
     for (const s of [client, upstream]) s.on("error", kill).on("close", kill);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
     cut() {
-      down = true;
+      mode = "cut";
       for (const s of open) s.destroy();
       open.clear();
     },
-    restore() {
-      down = false;
+    stall() {
+      mode = "stalled";
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    restore() {
+      mode = "up";
+      for (const [to, chunks] of held) if (!to.destroyed) for (const chunk of chunks) to.write(chunk);
+      held.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        open.clear();
+        held.clear();
+        server.close(() => resolve());
+      }),
   };
 }
