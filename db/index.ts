@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema";
 import { env } from "@/lib/env";
 import { databaseUnavailable, isConnectionFailure, outcomeUnknown } from "@/lib/errors";
+import { armQueryTimeout, watchedSocket } from "./socket";
 
 export { schema };
 
@@ -88,32 +89,59 @@ export function describeUrl(url: string): string {
  * Opens the database: postgres.js when `url` is given, otherwise PGlite in `dataDir`
  * ("memory" for an in-memory database, as the tests use). Applies migrations.
  */
-export async function openDatabase(opts: { url?: string; dataDir?: string; migrate?: boolean }): Promise<OpenDatabase> {
+export async function openDatabase(opts: {
+  url?: string;
+  dataDir?: string;
+  migrate?: boolean;
+  /** Overrides DATABASE_CONNECT_TIMEOUT_SECONDS and DATABASE_QUERY_TIMEOUT_SECONDS (fault tests). */
+  timeouts?: { connectSeconds?: number; querySeconds?: number };
+}): Promise<OpenDatabase> {
   const migrate = opts.migrate ?? true;
   if (opts.url) {
     const { default: postgres } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
+    const queryTimeout = opts.timeouts?.querySeconds ?? env().DATABASE_QUERY_TIMEOUT_SECONDS;
+    armQueryTimeout(false);
     const client = postgres(opts.url, {
       max: env().DATABASE_POOL_SIZE,
       // postgres.js waits 30 s by default: an unreachable server must be a prompt 503 instead.
-      connect_timeout: env().DATABASE_CONNECT_TIMEOUT_SECONDS,
+      connect_timeout: opts.timeouts?.connectSeconds ?? env().DATABASE_CONNECT_TIMEOUT_SECONDS,
+      // A connection with no answer for the query timeout is dropped (db/socket.ts). The option
+      // is postgres.js's own, missing from its type declarations.
+      ...({ socket: watchedSocket(queryTimeout) } as object),
+      // After a failed connection postgres.js waits before the next attempt, up to 20 s by
+      // default; the first request after the database is back must not wait for that.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
       onnotice: () => {},
-      connection: { application_name: "latchkey" },
+      connection: {
+        application_name: "latchkey",
+        // A connection that vanished mid-transaction (a partition: the server never hears it go)
+        // would hold its row locks until TCP gave up, hours later. No request leaves its
+        // transaction idle this long.
+        idle_in_transaction_session_timeout: Math.max(10, 2 * queryTimeout) * 1000,
+      },
     });
     const db = notifyingTransactions(drizzle(client, { schema }) as unknown as Db);
     if (migrate) {
       const { migrate: run } = await import("drizzle-orm/postgres-js/migrator");
       // Several instances may start at once: serialise their migrations on an advisory lock
       // held by one reserved connection while the migrator runs on the pool.
-      const lock = await client.reserve();
       try {
-        await lock`select pg_advisory_lock(724411)`;
-        await run(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
-      } finally {
-        await lock`select pg_advisory_unlock(724411)`.catch(() => {});
-        lock.release();
+        const lock = await client.reserve();
+        try {
+          await lock`select pg_advisory_lock(724411)`;
+          await run(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+        } finally {
+          await lock`select pg_advisory_unlock(724411)`.catch(() => {});
+          lock.release();
+        }
+      } catch (err) {
+        // This handle is given up (lib/boot.ts opens a new one when it tries again): close it.
+        await client.end({ timeout: 0 }).catch(() => {});
+        throw err;
       }
     }
+    armQueryTimeout(true);
     return {
       db,
       kind: "postgres",
@@ -217,10 +245,13 @@ export function defaultDataDir(): string {
 }
 
 // Next may bundle this module into several chunks: keep the one handle on globalThis.
-const globalForDb = globalThis as unknown as { __latchkeyDb?: Promise<OpenDatabase> };
+const globalForDb = globalThis as unknown as { __latchkeyDb?: Promise<OpenDatabase>; __latchkeyWaitingForDatabase?: boolean };
 
-/** The process-wide database, opened (and migrated) on first use. */
-export function getDatabase(): Promise<OpenDatabase> {
+/**
+ * Opens (and migrates) the process-wide database, once; a failed attempt is forgotten, so the
+ * next call tries again. lib/boot.ts calls this, and retries it while the database is down.
+ */
+export function connectDatabase(): Promise<OpenDatabase> {
   globalForDb.__latchkeyDb ??= openDatabase({
     url: env().DATABASE_URL,
     dataDir: defaultDataDir(),
@@ -229,6 +260,20 @@ export function getDatabase(): Promise<OpenDatabase> {
     throw err;
   });
   return globalForDb.__latchkeyDb;
+}
+
+/**
+ * While set, the server has started but could not reach its database yet (lib/boot.ts retries
+ * in the background): requests get a prompt 503 instead of each trying to open it themselves.
+ */
+export function setWaitingForDatabase(waiting: boolean): void {
+  globalForDb.__latchkeyWaitingForDatabase = waiting;
+}
+
+/** The process-wide database, opened (and migrated) on first use. */
+export function getDatabase(): Promise<OpenDatabase> {
+  if (globalForDb.__latchkeyWaitingForDatabase) return Promise.reject(databaseUnavailable());
+  return connectDatabase();
 }
 
 export async function getDb(): Promise<Db> {

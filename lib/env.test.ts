@@ -23,6 +23,7 @@ describe("env()", () => {
       DATABASE_URL: undefined,
       DATABASE_POOL_SIZE: 10,
       DATABASE_CONNECT_TIMEOUT_SECONDS: 5,
+      DATABASE_QUERY_TIMEOUT_SECONDS: 5,
       LATCHKEY_DATA_DIR: undefined,
       LATCHKEY_DEMO: undefined,
       AUTH_SECRET: undefined,

@@ -56,6 +56,9 @@ const shape = {
   DATABASE_CONNECT_TIMEOUT_SECONDS: wholeNumber(1, 120, 5).describe(
     "seconds to wait for a new PostgreSQL connection before giving up on it (default 5); requests then get a 503",
   ),
+  DATABASE_QUERY_TIMEOUT_SECONDS: wholeNumber(1, 600, 5).describe(
+    "seconds PostgreSQL may stay silent while it owes an answer before the connection counts as lost (default 5); requests then get a 503, or `outcome_unknown` for an unanswered COMMIT",
+  ),
   LATCHKEY_DATA_DIR: text().describe("where the embedded database lives (default `.data/pglite`)"),
   LATCHKEY_DEMO: oneOf(["0", "1"]).describe(
     "`1` seeds demo data into an empty database (also on PostgreSQL); `0` never seeds; unset: seeds the embedded database only",
