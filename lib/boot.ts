@@ -1,10 +1,11 @@
-import { getDatabase } from "@/db";
+import { connectDatabase, describeUrl, setWaitingForDatabase } from "@/db";
 import { DEMO_PASSWORD, DEMO_USERS, isEmpty, seedDemo } from "@/db/seed";
 import { flushAccessLogs } from "./access-log/writer";
 import { startAuthCache } from "./api-keys/cache";
 import { startThrottlePurge } from "./auth/sign-in-throttle";
 import { installDemoGate, refreshDemoExposure } from "./demo";
 import { checkEnv, env } from "./env";
+import { AppError, isConnectionFailure } from "./errors";
 import { ensureAuthSecret } from "./startup";
 
 export async function boot(): Promise<void> {
@@ -16,7 +17,66 @@ export async function boot(): Promise<void> {
     process.exit(1);
   }
   const secret = ensureAuthSecret();
-  const database = await getDatabase();
+  handleShutdown();
+  try {
+    await startServing(secret);
+  } catch (err) {
+    exitUnlessUnreachable(err);
+    // Started while the database is down: listen anyway (health and every request answer 503,
+    // so a load balancer and an operator see why), and keep trying in the background.
+    setWaitingForDatabase(true);
+    console.error(
+      `Latchkey: cannot reach the database at ${databaseLocation()} (${reasonOf(err)}). Every request gets a 503 until it answers; trying again every ${RETRY_MS / 1000} s.`,
+    );
+    void retryUntilServing(secret);
+  }
+}
+
+/** How often a server that started without its database tries again: it serves within a second of the database's return. */
+const RETRY_MS = 250;
+
+async function retryUntilServing(secret: "generated" | "present"): Promise<void> {
+  let told = false;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    try {
+      await startServing(secret, () => {
+        // Requests may use it from now on; the rest below does not have to hold them up (until the
+        // demo gate is set, other machines are told the server is starting).
+        if (told) return;
+        told = true;
+        setWaitingForDatabase(false);
+        console.log("Latchkey: the database answers now; serving normally.");
+      });
+      return;
+    } catch (err) {
+      exitUnlessUnreachable(err);
+    }
+  }
+}
+
+/** A failure other than an unreachable database (a migration that fails, a data directory in use) is not waited out. */
+function exitUnlessUnreachable(err: unknown): void {
+  if (isConnectionFailure(err) || (err instanceof AppError && err.code === "unavailable")) return;
+  console.error(`Latchkey: cannot start: ${(err as Error)?.message ?? String(err)}`);
+  process.exit(1);
+}
+
+function databaseLocation(): string {
+  const url = env().DATABASE_URL;
+  return url ? describeUrl(url) : "the embedded data directory";
+}
+
+/** The driver's error code and message, which name the host and port but never a password. */
+function reasonOf(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  return [typeof e?.code === "string" ? e.code : null, typeof e?.message === "string" ? e.message : null].filter(Boolean).join(": ") || "no answer";
+}
+
+/** Everything that needs the database before requests are served: each step may be repeated after a failure. */
+async function startServing(secret: "generated" | "present", onConnected = () => {}): Promise<void> {
+  const database = await connectDatabase();
+  onConnected();
   const { db, kind, location } = database;
   await startAuthCache(database);
   const demoSetting = env().LATCHKEY_DEMO;
@@ -42,7 +102,9 @@ export async function boot(): Promise<void> {
     `Latchkey: open http://localhost:${port}/login`,
   ];
   for (const l of lines) if (l) console.log(l);
+}
 
+function handleShutdown(): void {
   // What a graceful stop must do before the process goes: write the buffered access-log entries,
   // waiting at most SHUTDOWN_FLUSH_MS. The production server (scripts/server.mjs) first stops
   // accepting and lets the requests in flight finish, then calls this; under a plain `next start`

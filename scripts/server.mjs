@@ -64,11 +64,35 @@ function demoRefusal(req) {
   const gate = globalThis.__latchkeyDemoGate;
   if (typeof gate === "function") return gate(req.socket.remoteAddress, req.url ?? "/");
   if (isLoopback(req.socket.remoteAddress)) return null;
+  // Started without its database (lib/boot.ts retries): nothing can be read or changed, so every
+  // client may have the honest 503 below or from the REST API, whoever it is.
+  if (globalThis.__latchkeyWaitingForDatabase) return null;
   return {
     status: 503,
     headers: { "retry-after": "2", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
     body: "Latchkey is starting; try again in a moment.\n",
   };
+}
+
+// The console's answer while the server waits for its database: a page that says so and looks
+// again by itself. The REST API (lib/api) answers its own 503 envelopes; Next's assets pass.
+const DATABASE_DOWN_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="5"><title>Latchkey cannot reach its database</title>
+<style>body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;display:grid;place-items:center;min-height:100vh;background:#fafafa;color:#171717}
+main{max-width:32rem;padding:2rem}h1{font-size:1.25rem;margin:0 0 .5rem}p{margin:.5rem 0;color:#525252}
+@media (prefers-color-scheme:dark){body{background:#0a0a0a;color:#fafafa}p{color:#a3a3a3}}</style></head>
+<body><main role="main"><h1>Latchkey cannot reach its database</h1>
+<p>The server is running, but its database does not answer, so nothing can be shown or changed right now. Nothing you did caused this.</p>
+<p>This page tries again every 5 seconds and opens as soon as the database is back.</p>
+<p>If you run this server: check that PostgreSQL is up and that <code>DATABASE_URL</code> points to it; the server log says what failed.</p>
+</main></body></html>
+`;
+
+function databaseDownPage(req) {
+  if (!globalThis.__latchkeyWaitingForDatabase) return false;
+  const path = (req.url ?? "/").split("?")[0];
+  return !path.startsWith("/_next/") && !(path.startsWith("/api/") && !path.startsWith("/api/auth/")) && path !== "/icon.svg";
 }
 
 const server = createServer((req, res) => {
@@ -78,6 +102,16 @@ const server = createServer((req, res) => {
   else delete req.headers["x-latchkey-socket-address"];
   const refusal = demoRefusal(req);
   if (refusal) return void res.writeHead(refusal.status, refusal.headers).end(req.method === "HEAD" ? undefined : refusal.body);
+  if (databaseDownPage(req))
+    return void res
+      .writeHead(503, {
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-store",
+        "retry-after": "5",
+        "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        "x-content-type-options": "nosniff",
+      })
+      .end(req.method === "HEAD" ? undefined : DATABASE_DOWN_PAGE);
   const serveApi = listener();
   if (typeof serveApi !== "function") return void toNext(req, res);
   serveApi(req, res).then(
