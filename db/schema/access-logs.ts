@@ -34,3 +34,31 @@ export const accessLogs = pgTable(
 
 export type AccessLog = typeof accessLogs.$inferSelect;
 export type NewAccessLog = typeof accessLogs.$inferInsert;
+
+/**
+ * Access-log entries this server could not write, counted per key: shed while the database was
+ * away and the buffer full, or refused by the database. Written once the database answers
+ * again, so the key's page can say how many are missing and when, instead of silently showing
+ * fewer requests than were made.
+ */
+export const accessLogGaps = pgTable(
+  "access_log_gaps",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    apiKeyId: uuid("api_key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    // The first and the last lost entry's time.
+    from: timestamp("from", { withTimezone: true }).notNull(),
+    to: timestamp("to", { withTimezone: true }).notNull(),
+    lost: integer("lost").notNull(),
+    // buffer_full: shed while the database did not take them; refused: the database rejected the batch.
+    cause: text("cause", { enum: ["buffer_full", "refused"] }).notNull(),
+  },
+  (t) => [index("access_log_gaps_key_to_idx").on(t.apiKeyId, t.to)],
+);
+
+export type AccessLogGap = typeof accessLogGaps.$inferSelect;

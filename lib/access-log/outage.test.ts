@@ -6,7 +6,8 @@ import { createTestDatabase } from "@/db/testing";
 import { createApiKey } from "@/lib/api-keys/core";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
 import { startTcpProxy } from "@/lib/testing/tcp-proxy";
-import { accessLogStats, enqueueAccessLog, flushAccessLogs } from "./writer";
+import { listAccessLogGaps } from "./query";
+import { accessLogStats, enqueueAccessLog, flushAccessLogs, MAX_BUFFER } from "./writer";
 
 // Access-log entries written while PostgreSQL is unreachable are kept and written once it is
 // back, not dropped. The outage is real: a TCP proxy between the writer and the server, cut and
@@ -37,10 +38,10 @@ describe.runIf(!!process.env.DATABASE_URL)("access-log entries across a database
   });
 
   const rows = async () => (await direct.db.select({ n: count() }).from(accessLogs).where(eq(accessLogs.apiKeyId, key.id)))[0].n;
-  const entry = (n: number) => ({
+  const entry = (n: number, at = new Date()) => ({
     apiKeyId: key.id,
     workspaceId: key.workspaceId,
-    at: new Date(),
+    at,
     method: "GET",
     path: `/api/data/me?n=${n}`,
     status: 200,
@@ -71,5 +72,32 @@ describe.runIf(!!process.env.DATABASE_URL)("access-log entries across a database
       .toBe(0);
     expect(await rows()).toBe(110);
     expect(accessLogStats().dropped).toBe(0);
+  });
+
+  it("sheds what the full buffer cannot hold, counts it, and records it on the key's log once the database is back", async () => {
+    const before = await rows();
+    proxy.cut();
+    const t0 = Date.UTC(2031, 5, 1);
+    for (let i = 0; i < MAX_BUFFER + 250; i++) enqueueAccessLog(proxied.db, entry(i, new Date(t0 + i)));
+    await flushAccessLogs();
+    expect(accessLogStats()).toEqual({ pending: MAX_BUFFER, dropped: 250 });
+
+    proxy.restore();
+    await expect
+      .poll(
+        async () => {
+          await flushAccessLogs();
+          return accessLogStats().pending;
+        },
+        { timeout: 30_000, interval: 200 },
+      )
+      .toBe(0);
+    expect(await rows()).toBe(before + MAX_BUFFER);
+    // The newest entries were the ones shed: the buffer kept what came first.
+    const ctx = await contextFor(direct.db, "admin@acme.test", "acme");
+    expect(await listAccessLogGaps(direct.db, ctx, key.id)).toEqual({
+      lost: 250,
+      gaps: [{ from: new Date(t0 + MAX_BUFFER), to: new Date(t0 + MAX_BUFFER + 249), lost: 250, cause: "buffer_full" }],
+    });
   });
 });

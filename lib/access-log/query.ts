@@ -5,7 +5,7 @@ import { and, count, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@/db";
 import { subUtcDays } from "@/lib/dates";
-import { accessLogs, type AccessLog } from "@/db/schema";
+import { accessLogGaps, accessLogs, type AccessLog, type AccessLogGap } from "@/db/schema";
 import { getApiKey } from "@/lib/api-keys/core";
 import type { WorkspaceContext } from "@/lib/auth/context";
 
@@ -51,6 +51,34 @@ export async function listAccessLogs(
     db.select({ total: count() }).from(accessLogs).where(where),
   ]);
   return { rows, total, page: query.page, pageSize: query.pageSize };
+}
+
+/**
+ * What the key's access log is missing: entries the server could not write (the database away
+ * and the buffer full, or a batch refused), newest first, within the retention period. At most
+ * `limit` rows, and the total lost over all of them.
+ */
+export async function listAccessLogGaps(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  keyId: string,
+  limit = 5,
+): Promise<{ gaps: Pick<AccessLogGap, "from" | "to" | "lost" | "cause">[]; lost: number }> {
+  await getApiKey(db, ctx, keyId); // permission + workspace check
+  const where = and(eq(accessLogGaps.apiKeyId, keyId), eq(accessLogGaps.workspaceId, ctx.workspace.id));
+  const [gaps, [{ lost }]] = await Promise.all([
+    db
+      .select({ from: accessLogGaps.from, to: accessLogGaps.to, lost: accessLogGaps.lost, cause: accessLogGaps.cause })
+      .from(accessLogGaps)
+      .where(where)
+      .orderBy(desc(accessLogGaps.to))
+      .limit(limit),
+    db
+      .select({ lost: sql<number>`coalesce(sum(${accessLogGaps.lost}), 0)::int` })
+      .from(accessLogGaps)
+      .where(where),
+  ]);
+  return { gaps, lost };
 }
 
 export interface UsageBucket {

@@ -2,11 +2,11 @@ import { and, asc, count, eq, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import { describe, it, expect, beforeAll, afterAll, onTestFinished } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
-import { accessLogs, memberships, type NewAccessLog } from "@/db/schema";
+import { accessLogGaps, accessLogs, memberships, type NewAccessLog } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { createApiKey, revokeApiKey } from "@/lib/api-keys/core";
 import { contextFor, seedFixtures, userId, workspaceId } from "@/lib/testing/fixtures";
-import { accessLogQuerySchema, listAccessLogs, usageByHour } from "./query";
+import { accessLogQuerySchema, listAccessLogGaps, listAccessLogs, usageByHour } from "./query";
 import { enqueueAccessLog, flushAccessLogs, purgeAccessLogs } from "./writer";
 
 const HOUR_MS = 3_600_000;
@@ -153,6 +153,48 @@ describe("access log writer", () => {
     const { id: _id, ...stored } = rows[0];
     expect(stored).toEqual(full);
     expect(rows[1]).toMatchObject({ ...bare, requestHeaders: null, requestBody: null, responseBody: null });
+  });
+});
+
+describe("entries the database refuses", () => {
+  let handle: OpenDatabase;
+  let db: Db;
+
+  beforeAll(async () => {
+    handle = await createTestDatabase();
+    db = handle.db;
+    await seedFixtures(db);
+  });
+  afterAll(() => handle.close());
+
+  it("are counted as a gap in each key's log, which the key's readers see and no other workspace does", async () => {
+    const a = await newKey(db, "acme");
+    const b = await newKey(db, "globex");
+    const t0 = Date.UTC(2031, 0, 1, 12);
+    for (let i = 0; i < 3; i++) enqueueAccessLog(db, entry(a.id, a.workspaceId, new Date(t0 + i * 1000)));
+    for (let i = 0; i < 2; i++) enqueueAccessLog(db, entry(b.id, b.workspaceId, new Date(t0 + 60_000)));
+    // One entry the database must refuse (its key does not exist), and with it the whole batch.
+    enqueueAccessLog(db, entry("00000000-0000-4000-8000-000000000000", a.workspaceId, new Date(t0)));
+    await flushAccessLogs();
+    expect(await rowsFor(db, a.id)).toBe(0);
+    // The next flush (nothing else buffered) writes what was lost.
+    await flushAccessLogs();
+
+    const acmeAdmin = await contextFor(db, "admin@acme.test", "acme");
+    expect(await listAccessLogGaps(db, acmeAdmin, a.id)).toEqual({
+      lost: 3,
+      gaps: [{ from: new Date(t0), to: new Date(t0 + 2000), lost: 3, cause: "refused" }],
+    });
+    const globexAdmin = await contextFor(db, "admin@globex.test", "globex");
+    expect(await listAccessLogGaps(db, globexAdmin, b.id)).toMatchObject({ lost: 2, gaps: [{ lost: 2, cause: "refused" }] });
+    await expect(listAccessLogGaps(db, globexAdmin, a.id)).rejects.toThrow();
+    // Nothing is recorded for a key that does not exist, and nothing twice.
+    await flushAccessLogs();
+    const all = await db.select({ key: accessLogGaps.apiKeyId, lost: accessLogGaps.lost }).from(accessLogGaps);
+    expect(all.sort((x, y) => x.lost - y.lost)).toEqual([
+      { key: b.id, lost: 2 },
+      { key: a.id, lost: 3 },
+    ]);
   });
 });
 

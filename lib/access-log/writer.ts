@@ -2,7 +2,7 @@ import "server-only";
 import { millisecondsInMinute } from "date-fns/constants";
 import { lt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
-import { accessLogs, type NewAccessLog } from "@/db/schema";
+import { accessLogGaps, accessLogs, type AccessLogGap, type NewAccessLog } from "@/db/schema";
 import { subUtcDays } from "@/lib/dates";
 import { env } from "@/lib/env";
 import { isConnectionFailure } from "@/lib/errors";
@@ -11,12 +11,15 @@ import { isConnectionFailure } from "@/lib/errors";
 // database write to the request path. A batch the database could not take (it was unreachable)
 // goes back to the front of the buffer and is written once it answers again. Nothing is lost
 // silently: entries shed because the buffer was full, or refused by the database itself, are
-// counted and reported (accessLogStats(), shown by /api/health). On a crash at most the
-// unflushed buffer (≤ one flush interval while the database answers) is lost.
+// counted and reported: in total by accessLogStats() (shown by /api/health), and per key as a gap
+// (how many, between when and when, why) written to access_log_gaps once the database answers,
+// which the key's page shows. On a crash at most the unflushed buffer (≤ one flush interval while
+// the database answers) is lost.
 
 const FLUSH_INTERVAL_MS = 1000;
 const BATCH_SIZE = 500;
-const MAX_BUFFER = 20_000;
+/** Entries held while the database does not take them; beyond it they are shed and counted. */
+export const MAX_BUFFER = 20_000;
 const PURGE_EVERY_MS = 10 * millisecondsInMinute;
 
 const retentionDays = () => env().LATCHKEY_ACCESS_LOG_RETENTION_DAYS;
@@ -32,6 +35,8 @@ interface WriterState {
   /** Totals since this process started, for the health endpoint. */
   droppedTotal: number;
   refused: number;
+  /** Losses per key and cause, not yet written to access_log_gaps. */
+  gaps: Map<string, Omit<AccessLogGap, "id">>;
 }
 
 const g = globalThis as unknown as { __latchkeyAccessLog?: WriterState };
@@ -44,7 +49,9 @@ const state: WriterState = (g.__latchkeyAccessLog ??= {
   dropped: 0,
   droppedTotal: 0,
   refused: 0,
+  gaps: new Map(),
 });
+state.gaps ??= new Map(); // a process that loaded an older copy of this module first
 
 /** What the writer holds and what it could not keep, since this process started. */
 export function accessLogStats(): { pending: number; dropped: number } {
@@ -55,6 +62,7 @@ export function enqueueAccessLog(db: Db, entry: NewAccessLog): void {
   state.db = db;
   if (state.buffer.length >= MAX_BUFFER) {
     state.dropped++; // the database is not keeping up (or is away); shed load rather than memory
+    recordLoss([entry], "buffer_full");
     return;
   }
   state.buffer.push(entry);
@@ -68,11 +76,14 @@ export function enqueueAccessLog(db: Db, entry: NewAccessLog): void {
 export async function flushAccessLogs(): Promise<void> {
   if (state.flushing) return state.flushing.then(() => flushAccessLogs()); // then what arrived meanwhile
   const db = state.db;
+  if (db && state.buffer.length === 0 && state.gaps.size > 0) await writeGaps(db).catch(() => {});
   if (!db || state.buffer.length === 0) return maybePurge();
   const batch = state.buffer.splice(0, state.buffer.length);
   state.flushing = (async () => {
     try {
       for (let i = 0; i < batch.length; i += BATCH_SIZE) await insertAccessLogs(db, batch.slice(i, i + BATCH_SIZE));
+      // Kept for the next flush if it fails: the batch itself is written and must not be retried.
+      if (state.gaps.size > 0) await writeGaps(db).catch(() => {});
       if (state.dropped > 0) {
         console.warn(`[access-log] dropped ${state.dropped} entries while the buffer was full`);
         state.droppedTotal += state.dropped;
@@ -82,11 +93,13 @@ export async function flushAccessLogs(): Promise<void> {
       if (isConnectionFailure(err)) {
         // Unwritten, not lost: back in front of what arrived meanwhile, within the buffer's bound.
         const room = Math.max(0, MAX_BUFFER - state.buffer.length);
-        const kept = batch.slice(batch.length - Math.min(batch.length, room));
-        state.dropped += batch.length - kept.length;
-        state.buffer.unshift(...kept);
+        const shed = batch.length - Math.min(batch.length, room);
+        state.dropped += shed;
+        recordLoss(batch.slice(0, shed), "buffer_full");
+        state.buffer.unshift(...batch.slice(shed));
       } else {
         state.refused += batch.length;
+        recordLoss(batch, "refused");
         console.error(`[access-log] the database refused ${batch.length} entries: ${(err as Error).name}`);
       }
     } finally {
@@ -95,6 +108,46 @@ export async function flushAccessLogs(): Promise<void> {
     await maybePurge();
   })();
   return state.flushing;
+}
+
+function recordLoss(entries: NewAccessLog[], cause: AccessLogGap["cause"]): void {
+  for (const e of entries) {
+    const at = e.at instanceof Date ? e.at : new Date();
+    const id = `${e.apiKeyId} ${cause}`;
+    const gap = state.gaps.get(id);
+    if (!gap) state.gaps.set(id, { apiKeyId: e.apiKeyId, workspaceId: e.workspaceId, from: at, to: at, lost: 1, cause });
+    else {
+      gap.lost++;
+      if (at < gap.from) gap.from = at;
+      if (at > gap.to) gap.to = at;
+    }
+  }
+}
+
+/**
+ * Writes the losses counted so far, one row per key and cause, in the key's own workspace (of
+ * keys that still exist), and forgets them; if the database does not take them, they stay for
+ * the next flush.
+ */
+async function writeGaps(db: Db): Promise<void> {
+  const gaps = [...state.gaps.entries()];
+  state.gaps = new Map();
+  const json = JSON.stringify(gaps.map(([, g]) => ({ api_key_id: g.apiKeyId, from: g.from, to: g.to, lost: g.lost, cause: g.cause })));
+  try {
+    await db.execute(sql`
+      insert into ${accessLogGaps} (api_key_id, workspace_id, "from", "to", lost, cause)
+      select k.id, k.workspace_id, r."from", r."to", r.lost, r.cause
+      from json_populate_recordset(null::access_log_gaps, ${json}::json) r
+      join api_keys k on k.id = r.api_key_id`);
+  } catch (err) {
+    // Merged back with what was lost meanwhile.
+    for (const [id, g] of gaps) {
+      const now = state.gaps.get(id);
+      if (!now) state.gaps.set(id, g);
+      else state.gaps.set(id, { ...g, lost: g.lost + now.lost, from: g.from < now.from ? g.from : now.from, to: g.to > now.to ? g.to : now.to });
+    }
+    throw err;
+  }
 }
 
 /**
@@ -143,5 +196,6 @@ export async function purgeAccessLogs(db: Db, now = new Date(), days = retention
   const old = lt(accessLogs.at, cutoff);
   const n = await db.$count(accessLogs, old);
   if (n > 0) await db.delete(accessLogs).where(old);
+  await db.delete(accessLogGaps).where(lt(accessLogGaps.to, cutoff));
   return n;
 }

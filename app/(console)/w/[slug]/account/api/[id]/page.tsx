@@ -3,6 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { and, eq, sql } from "drizzle-orm";
 import { ArrowLeft } from "lucide-react";
+import { AccessLogGaps } from "@/components/api-keys/detail/access-log-gaps";
 import { AccessLogTable } from "@/components/api-keys/detail/access-log-table";
 import { KeyLoggingSwitches } from "@/components/api-keys/detail/key-logging-switches";
 import { UsageChart } from "@/components/api-keys/detail/usage-chart";
@@ -10,7 +11,7 @@ import { Badge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { getDb } from "@/db";
 import { apiKeys, memberships, users } from "@/db/schema";
-import { accessLogQuerySchema, listAccessLogs, usageByHour } from "@/lib/access-log/query";
+import { accessLogQuerySchema, listAccessLogGaps, listAccessLogs, usageByHour } from "@/lib/access-log/query";
 import { getApiKey, isUuid } from "@/lib/api-keys/core";
 import { effectivePermissions } from "@/lib/api-keys/effective";
 import { getPageWorkspaceContext } from "@/lib/auth/current";
@@ -42,9 +43,10 @@ export default async function ApiKeyDetailPage({
   const key = await getApiKey(db, ctx, id).catch(() => notFound());
   const query = accessLogQuerySchema.parse(await searchParams);
 
-  const [logs, usage, owner, maker] = await Promise.all([
+  const [logs, usage, gaps, owner, maker] = await Promise.all([
     listAccessLogs(db, ctx, id, query),
     usageByHour(db, ctx, id),
+    listAccessLogGaps(db, ctx, id),
     key.ownerId
       ? db
           .select({ role: memberships.role, canManageApiKeys: memberships.canManageApiKeys, isGlobalAdmin: users.isGlobalAdmin })
@@ -164,6 +166,7 @@ export default async function ApiKeyDetailPage({
         <UsageChart data={usage} />
       </section>
 
+      <AccessLogGaps gaps={gaps.gaps} lost={gaps.lost} />
       <AccessLogTable slug={slug} keyId={key.id} page={logs} query={query} />
     </div>
   );
