@@ -143,7 +143,15 @@ export function errorResponse(err: unknown): Response {
   // A read (or anything outside a transaction) that could not reach the database.
   if (!(err instanceof AppError) && !(err instanceof ApiError) && isConnectionFailure(err)) err = databaseUnavailable();
   if (err instanceof AppError && (err.code === "unavailable" || err.code === "outcome_unknown"))
-    return fail(503, { message: err.message, code: errorCodeOf(err) }, { "retry-after": "5" });
+    return fail(
+      503,
+      {
+        message: err.message,
+        code: errorCodeOf(err),
+        ...(err.code === "outcome_unknown" ? { technicalError: ERROR_MESSAGES.outcomeUnknownRetry } : {}),
+      },
+      { "retry-after": "5" },
+    );
   if (err instanceof ApiError) return fail(err.status, { message: err.message, code: err.code, ...err.extra }, err.headers);
   if (err instanceof AppError) {
     return fail(ERROR_STATUS[err.code], {

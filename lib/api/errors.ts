@@ -106,6 +106,8 @@ export const ERROR_MESSAGES = {
   conflictingCredentials: (channels: readonly string[]) => `The request carries more than one API key (${channels.join(", ")}). Send exactly one.`,
   scopeMissing: (scope: string) => `This API key lacks the ${scope} scope.`,
   scopesHeld: (scopes: readonly string[]) => `The key's scopes are: ${scopes.join(", ") || "none"}.`,
+  outcomeUnknownRetry:
+    "Retry with the same Idempotency-Key header: if the change was saved you get its first answer back, if it was not it is made now. Without one, check whether it took effect before retrying.",
   invalidIdempotencyKey: "The Idempotency-Key header must be 1 to 255 printable ASCII characters.",
   idempotencyKeyReused: "This Idempotency-Key was already used with a different request. Nothing was changed; send a new key for a new request.",
   rateLimited: (seconds: number) => `Too many failed authentication attempts from this address. Try again in ${seconds} seconds.`,

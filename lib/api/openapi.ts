@@ -302,10 +302,10 @@ function sharedResponses() {
     ),
     DatabaseUnavailable: errorResponse(
       "The database could not be reached: before anything was saved (`database_unavailable`, nothing changed), or while a change was " +
-        "being committed (`outcome_unknown`: check before retrying). Retry after Retry-After seconds.",
+        "being committed (`outcome_unknown`: retry with the same Idempotency-Key, or check before retrying). Retry after Retry-After seconds.",
       {
         database_unavailable: { message: DATABASE_UNAVAILABLE, code: "database_unavailable" },
-        outcome_unknown: { message: OUTCOME_UNKNOWN, code: "outcome_unknown" },
+        outcome_unknown: { message: OUTCOME_UNKNOWN, code: "outcome_unknown", technicalError: ERROR_MESSAGES.outcomeUnknownRetry },
       },
       "ServiceUnavailable",
       RETRY_AFTER,
