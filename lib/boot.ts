@@ -1,6 +1,7 @@
 import { connectDatabase, describeUrl, setWaitingForDatabase } from "@/db";
 import { DEMO_PASSWORD, DEMO_USERS, isEmpty, seedDemo } from "@/db/seed";
 import { flushAccessLogs } from "./access-log/writer";
+import { flushKeyUse } from "./api-keys/usage";
 import { startAuthCache } from "./api-keys/cache";
 import { startThrottlePurge } from "./auth/sign-in-throttle";
 import { installDemoGate, refreshDemoExposure } from "./demo";
@@ -105,14 +106,14 @@ async function startServing(secret: "generated" | "present", onConnected = () =>
 }
 
 function handleShutdown(): void {
-  // What a graceful stop must do before the process goes: write the buffered access-log entries,
+  // What a graceful stop must do before the process goes: write the buffered access-log entries and last-used times,
   // waiting at most SHUTDOWN_FLUSH_MS. The production server (scripts/server.mjs) first stops
   // accepting and lets the requests in flight finish, then calls this; under a plain `next start`
   // nothing else handles the signal, so it is handled here.
   const g = globalThis as unknown as { __latchkeyShutdown?: () => Promise<void>; __latchkeyOwnsSignals?: boolean };
   g.__latchkeyShutdown = async () => {
     const timeout = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref());
-    await Promise.race([flushAccessLogs(), timeout]);
+    await Promise.race([Promise.all([flushAccessLogs(), flushKeyUse()]), timeout]);
   };
   if (!g.__latchkeyOwnsSignals)
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void g.__latchkeyShutdown!().finally(() => process.exit(0)));
