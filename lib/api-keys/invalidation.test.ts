@@ -12,22 +12,22 @@ import { createMyToken, deleteMyToken } from "./tokens";
 import { verifyApiKey } from "./verify";
 
 // Every path that changes what a key may do must make *this* instance refuse the key on its very
-// next request, without waiting for a database notification. The cache is started with a
-// subscription that delivers nothing but its heartbeat, so only the local after-commit mechanism can
-// invalidate it: a path that forgot would leave the key accepted from the cache.
+// next request, before the change's notification has come back. The cache is started with a
+// subscription that delivers every notification (the change's, the heartbeat, the cache's sync
+// tokens) in order but late, as a busy LISTEN connection would: only the cache's own pause after a
+// transaction of this process (until its sync token is back, and with it the change's
+// notifications) keeps the next request from being answered out of the cache.
 
 let handle: OpenDatabase;
+/** How late every notification arrives: far longer than a verification takes. */
+const LATE_MS = 200;
 
 beforeAll(async () => {
   handle = await createTestDatabase();
   await seedFixtures(handle.db);
-  // Only the cache's own heartbeat comes back (so the cache stays on); no change is ever notified.
-  let deliver: (payload: string) => void = () => {};
   await startAuthCache({
-    listen: async (_channel, onNotify) => {
-      deliver = onNotify;
-    },
-    notify: async (_channel, payload) => deliver(payload),
+    listen: (channel, onNotify, onReady) => handle.listen(channel, (payload) => setTimeout(() => onNotify(payload), LATE_MS), onReady),
+    notify: (channel, payload) => handle.notify(channel, payload),
   });
 });
 

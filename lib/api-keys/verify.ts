@@ -2,13 +2,13 @@ import "server-only";
 import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { apiKeys, memberships, users, workspaces, type ApiKey, type Role, type Workspace } from "@/db/schema";
-import { authEpoch, cacheVerification, cachedVerification } from "./cache";
+import { cacheGeneration, cacheVerification, cachedVerification, type Dependency } from "./cache";
 import { hashSecret, isWellFormedSecret } from "./format";
 
 // The hot path: one function, at most one indexed query (usually none: see cache.ts), no writes.
 // Kept free of Next so it can later be served by a lean HTTP listener. Roles are read with the
-// key and every change flushes the cache, so a demotion or removal of the owner takes effect on
-// the very next request.
+// key and a change to the key, its workspace or its owner evicts it from the cache, so a demotion
+// or removal of the owner takes effect on the very next request.
 
 export type VerifyFailureCode =
   | "missing_key"
@@ -91,7 +91,7 @@ export async function verifyApiKey(db: DbOrTx, secret: string, opts: { via: Pres
 async function lookupKey(db: DbOrTx, hash: string): Promise<Found | null> {
   const cached = cachedVerification<Found>(hash);
   if (cached) return cached;
-  const startedAt = authEpoch();
+  const startedAt = cacheGeneration();
   const [row] = await db
     .select({
       key: {
@@ -140,7 +140,10 @@ async function lookupKey(db: DbOrTx, hash: string): Promise<Found | null> {
     ownerGone: !isService && (row.ownerDeletedAt !== null || row.ownerEmail === null || (row.role === null && !row.ownerIsGlobalAdmin)),
     ownerDisabled: !isService && row.ownerDisabledAt != null,
   };
-  cacheVerification(hash, found, startedAt);
+  // What this verification depends on: a change to any of them evicts it (cache.ts).
+  const deps: Dependency[] = [`k:${found.key.id}`, `w:${found.workspace.id}`];
+  if (found.key.ownerId) deps.push(`u:${found.key.ownerId}`);
+  cacheVerification(hash, found, deps, startedAt);
   return found;
 }
 
