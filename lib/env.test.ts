@@ -32,6 +32,7 @@ describe("env()", () => {
       PORT: 3000,
       LATCHKEY_DRAIN_SECONDS: 2,
       LATCHKEY_HOSTNAME: undefined,
+      LATCHKEY_WORKERS: 1,
       LATCHKEY_API_LISTENER: undefined,
       LATCHKEY_AUTH_FAILURE_LIMIT: 20,
       LATCHKEY_AUTH_FAILURE_WINDOW_SECONDS: 60,

@@ -75,6 +75,9 @@ const shape = {
   LATCHKEY_DRAIN_SECONDS: wholeNumber(0, 60, 2).describe(
     "seconds a stopping `npm start` keeps accepting, with `/api/health` at 503, so a load balancer can move traffic away before connections are refused (default 2)",
   ),
+  LATCHKEY_WORKERS: wholeNumber(1, 64, 1).describe(
+    "server processes `npm start` runs on its port, one per core to use (default 1); more than 1 needs PostgreSQL (`DATABASE_URL`)",
+  ),
   LATCHKEY_API_LISTENER: oneOf(["0", "1"]).describe(
     "`0` sends the REST API through Next's route pipeline too (same answers, about 5× the CPU per request); default on",
   ),

@@ -3,6 +3,8 @@
 // Usage: node scripts/server.mjs [-p PORT] [-H HOSTNAME]   (or PORT / LATCHKEY_HOSTNAME in the environment;
 // not HOSTNAME, which containers set to their own name)
 // LATCHKEY_API_LISTENER=0 leaves the REST API to Next as well (same answers, more CPU each).
+// LATCHKEY_WORKERS=N (PostgreSQL only) runs N such servers on the one port (node:cluster).
+import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 
@@ -15,6 +17,73 @@ if (!/^\d+$/.test(portText) || port > 65535) {
   console.error(`Latchkey: the port must be a number from 0 to 65535 (got "${portText}").`);
   process.exit(1);
 }
+// More than one core: N identical server processes sharing the port, each with its own pool and
+// LISTEN connection, nothing shared but the database. The embedded database is one process's.
+if (cluster.isPrimary) {
+  const workersText = process.env.LATCHKEY_WORKERS?.trim() || "1";
+  const workers = Number(workersText);
+  if (!/^\d+$/.test(workersText) || workers < 1 || workers > 64) {
+    console.error(`Latchkey: LATCHKEY_WORKERS must be a whole number from 1 to 64 (got "${workersText}").`);
+    process.exit(1);
+  }
+  if (workers > 1) await runWorkers(workers);
+}
+
+/** The primary of LATCHKEY_WORKERS: starts the workers, restarts one that dies, stops them all on a signal. */
+async function runWorkers(count) {
+  // Next reads .env files in each worker; the primary needs them to tell which database is used.
+  const { default: nextEnv } = await import("@next/env");
+  nextEnv.loadEnvConfig(process.cwd(), false, { info: () => {}, error: console.error });
+  if (!process.env.DATABASE_URL?.trim()) {
+    console.error(
+      "Latchkey: LATCHKEY_WORKERS needs PostgreSQL (DATABASE_URL): the embedded database can be opened by one process only. " +
+        "Unset LATCHKEY_WORKERS, or set DATABASE_URL.",
+    );
+    process.exit(1);
+  }
+  let stopping = false;
+  const fork = (n) =>
+    new Promise((resolve) => {
+      const worker = cluster.fork({ LATCHKEY_WORKER: String(n) });
+      let ready = false;
+      worker.on("message", (m) => {
+        if (m !== "latchkey:ready") return;
+        ready = true;
+        resolve(worker);
+      });
+      worker.on("exit", (code, signal) => {
+        if (stopping) return;
+        // One that never got ready would fail the same way again (it said why): stop them all.
+        if (!ready) {
+          console.error(`Latchkey: worker ${n} could not start (${signal ?? code}).`);
+          return stopAll("SIGTERM", 1);
+        }
+        console.error(`Latchkey: worker ${n} exited (${signal ?? code}); starting it again.`);
+        void fork(n);
+      });
+    });
+  function stopAll(signal, exitCode = 0) {
+    if (stopping) return;
+    stopping = true;
+    const alive = Object.values(cluster.workers ?? {}).filter((w) => !w.isDead());
+    let left = alive.length;
+    if (left === 0) process.exit(exitCode);
+    let failed = false;
+    for (const w of alive)
+      w.on("exit", (code) => {
+        failed ||= code !== 0;
+        if (--left === 0) process.exit(exitCode || (failed ? 1 : 0));
+      });
+    for (const w of alive) w.process.kill(signal);
+  }
+  for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => stopAll(signal));
+  // The first alone (migrations, a generated AUTH_SECRET in .env.local), then the others, which read it.
+  await fork(1);
+  await Promise.all(Array.from({ length: count - 1 }, (_, i) => fork(i + 2)));
+  if (!stopping) console.log(`Latchkey: ${count} workers ready.`);
+  await new Promise(() => {}); // the primary serves nothing itself
+}
+
 // Unset: this machine only. A fresh install holds demo accounts whose password is published;
 // listening on other interfaces is the operator's choice (-H 0.0.0.0, LATCHKEY_HOSTNAME=::).
 const hostname = values.hostname ?? (process.env.LATCHKEY_HOSTNAME || "127.0.0.1");
@@ -95,7 +164,7 @@ function databaseDownPage(req) {
   return !path.startsWith("/_next/") && !(path.startsWith("/api/") && !path.startsWith("/api/auth/")) && path !== "/icon.svg";
 }
 
-const server = createServer((req, res) => {
+function serve(req, res) {
   // Stopping: finish this request, but do not keep its connection for another.
   if (globalThis.__latchkeyDraining) res.setHeader("connection", "close");
   if (req.socket.remoteAddress) req.headers["x-latchkey-socket-address"] = req.socket.remoteAddress;
@@ -118,7 +187,8 @@ const server = createServer((req, res) => {
     (served) => (served ? undefined : toNext(req, res)),
     (err) => internalError(res, err),
   );
-});
+}
+const server = createServer(serve);
 server.on("error", (err) => {
   console.error(
     `Latchkey: cannot listen on ${hostname ?? "every interface"}, port ${port}: ${err.code === "EADDRINUSE" ? "the port is in use" : err.message}.`,
@@ -128,16 +198,22 @@ server.on("error", (err) => {
 server.listen(port, hostname, async () => {
   const { port: bound } = server.address();
   const host = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname.includes(":") ? `[${hostname}]` : hostname;
-  // One request through Next boots Latchkey now rather than on a user's first request.
-  const res = await fetch(`http://${host}:${bound}/api/health`).catch((err) => err);
+  // One request through Next boots Latchkey now rather than on a user's first request. Sent to a
+  // port of this process's own: with LATCHKEY_WORKERS the shared one may hand it to another worker.
+  const warmUp = createServer(serve);
+  await new Promise((resolve) => warmUp.listen({ port: 0, host: "127.0.0.1", exclusive: true }, resolve));
+  const res = await fetch(`http://127.0.0.1:${warmUp.address().port}/api/health`).catch((err) => err);
+  warmUp.close();
   if (useListener && typeof listener() !== "function")
     console.warn(
       `Latchkey: the REST API listener did not register (${res instanceof Error ? res.message : `health answered ${res.status}`}); Next serves /api.`,
     );
   const local = hostname === "127.0.0.1" && !values.hostname && !process.env.LATCHKEY_HOSTNAME;
+  const worker = process.env.LATCHKEY_WORKER ? ` (worker ${process.env.LATCHKEY_WORKER})` : "";
   console.log(
-    `Latchkey: ready on http://${local ? "localhost" : host}:${bound}${local ? " (this machine only: -H or LATCHKEY_HOSTNAME to listen on others)" : ""}${useListener ? "" : " (REST API through Next: LATCHKEY_API_LISTENER=0)"}`,
+    `Latchkey: ready on http://${local ? "localhost" : host}:${bound}${local ? " (this machine only: -H or LATCHKEY_HOSTNAME to listen on others)" : ""}${useListener ? "" : " (REST API through Next: LATCHKEY_API_LISTENER=0)"}${worker}`,
   );
+  process.send?.("latchkey:ready");
 });
 
 // A graceful stop (SIGTERM from an orchestrator, Ctrl-C): GET /api/health answers 503 from now
