@@ -12,7 +12,9 @@ const SERVER = path.join(__dirname, "..", "scripts", "server.mjs");
 function start(env: Record<string, string>) {
   // A directory of its own, so no .env file of the developer's is read.
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "latchkey-workers-"));
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "DATABASE_URL" && k !== "LATCHKEY_WORKERS"));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => k !== "DATABASE_URL" && k !== "LATCHKEY_WORKERS"),
+  ) as NodeJS.ProcessEnv;
   const run = spawnSync(process.execPath, [SERVER, "-p", "0"], { cwd, env: { ...clean, ...env }, encoding: "utf8", timeout: 20_000 });
   fs.rmSync(cwd, { recursive: true, force: true });
   return { status: run.status, stderr: run.stderr };
