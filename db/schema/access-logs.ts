@@ -1,4 +1,4 @@
-import { bigserial, index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigserial, index, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { apiKeys } from "./api-keys";
 import { workspaces } from "./workspaces";
 
@@ -62,3 +62,25 @@ export const accessLogGaps = pgTable(
 );
 
 export type AccessLogGap = typeof accessLogGaps.$inferSelect;
+
+/**
+ * Requests per key per minute, succeeded and refused: what the usage chart and the counts read.
+ * Every request is counted here (upserted in batches); a full access-log row is kept only for a
+ * refusal and for keys with request or response logging on.
+ */
+export const keyUsageMinutes = pgTable(
+  "key_usage_minutes",
+  {
+    apiKeyId: uuid("api_key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    // The start of the minute (UTC).
+    minute: timestamp("minute", { withTimezone: true }).notNull(),
+    succeeded: integer("succeeded").notNull().default(0),
+    refused: integer("refused").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.apiKeyId, t.minute] }), index("key_usage_minutes_minute_idx").using("brin", t.minute)],
+);

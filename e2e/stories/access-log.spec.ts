@@ -44,7 +44,9 @@ test("an Admin turns on logging for a key and reads its access log, bodies redac
     await expect(detail.title(name)).toBeVisible();
     await expect(page.getByText(`${secret.slice(0, 11)}…`)).toBeVisible();
     await expect(page.getByText("Refused (X-ApiKey and the other forms only)")).toBeVisible();
-    await expect(page.getByText("No requests match.")).toBeVisible();
+    // With logging off the log lists refusals only, and says so.
+    await expect(page.getByText("No refusals match.")).toBeVisible();
+    await expect(page.getByText("Refusals only: successful requests are counted in the chart above")).toBeVisible();
     await expect(detail.usageChart).toHaveAttribute("aria-label", "Requests per hour over 7 days: 0 in all, 0 refused.");
 
     // Logging is off by default; turn both on, and they stay on.

@@ -5,7 +5,7 @@ import { and, count, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@/db";
 import { subUtcDays } from "@/lib/dates";
-import { accessLogGaps, accessLogs, type AccessLog, type AccessLogGap } from "@/db/schema";
+import { accessLogGaps, accessLogs, keyUsageMinutes, type AccessLog, type AccessLogGap } from "@/db/schema";
 import { getApiKey } from "@/lib/api-keys/core";
 import type { WorkspaceContext } from "@/lib/auth/context";
 
@@ -95,15 +95,16 @@ export async function usageByHour(db: DbOrTx, ctx: WorkspaceContext, keyId: stri
   // which in a zone like Asia/Kolkata (+05:30) begins half-way through a UTC hour.
   const end = addHours(Math.floor(now.getTime() / millisecondsInHour) * millisecondsInHour, 1);
   const start = subUtcDays(end, 7);
-  const hour = sql<string>`to_char(date_trunc('hour', ${accessLogs.at} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`;
+  // From the per-minute counts, which every request adds to (access-log rows are kept for some only).
+  const hour = sql<string>`to_char(date_trunc('hour', ${keyUsageMinutes.minute} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`;
   const rows = await db
     .select({
       hour,
-      success: sql<number>`count(*) filter (where ${accessLogs.status} < 400)`.mapWith(Number),
-      refused: sql<number>`count(*) filter (where ${accessLogs.status} >= 400)`.mapWith(Number),
+      success: sql<number>`sum(${keyUsageMinutes.succeeded})`.mapWith(Number),
+      refused: sql<number>`sum(${keyUsageMinutes.refused})`.mapWith(Number),
     })
-    .from(accessLogs)
-    .where(and(eq(accessLogs.apiKeyId, keyId), gte(accessLogs.at, start)))
+    .from(keyUsageMinutes)
+    .where(and(eq(keyUsageMinutes.apiKeyId, keyId), eq(keyUsageMinutes.workspaceId, ctx.workspace.id), gte(keyUsageMinutes.minute, start)))
     .groupBy(hour);
   const byHour = new Map(rows.map((r) => [r.hour, r]));
   const out: UsageBucket[] = [];

@@ -2,13 +2,16 @@ import "server-only";
 import { millisecondsInMinute } from "date-fns/constants";
 import { lt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
-import { accessLogGaps, accessLogs, type AccessLogGap, type NewAccessLog } from "@/db/schema";
+import { accessLogGaps, accessLogs, keyUsageMinutes, type AccessLogGap, type NewAccessLog } from "@/db/schema";
 import { subUtcDays } from "@/lib/dates";
 import { env } from "@/lib/env";
 import { isConnectionFailure } from "@/lib/errors";
 
-// Access-log entries are buffered in memory and written in batches, so logging never adds a
-// database write to the request path. A batch the database could not take (it was unreachable)
+// Every request made with a key is counted, per key and minute, in memory, and the counts are
+// added to key_usage_minutes once a second in one statement: that is what the usage chart reads.
+// A full access-log row is kept only for a refusal and for keys with request or response logging
+// on. Both are buffered in memory and written in batches, so logging never adds a database write
+// to the request path. A batch the database could not take (it was unreachable)
 // goes back to the front of the buffer and is written once it answers again. Nothing is lost
 // silently: entries shed because the buffer was full, or refused by the database itself, are
 // counted and reported: in total by accessLogStats() (shown by /api/health), and per key as a gap
@@ -37,6 +40,17 @@ interface WriterState {
   refused: number;
   /** Losses per key and cause, not yet written to access_log_gaps. */
   gaps: Map<string, Omit<AccessLogGap, "id">>;
+  /** Entries of the batch being written now (still pending until it is). */
+  writing: number;
+  /** Requests counted per key and minute, not yet added to key_usage_minutes. */
+  usage: Map<string, UsageCount>;
+}
+
+interface UsageCount {
+  apiKeyId: string;
+  minute: number;
+  succeeded: number;
+  refused: number;
 }
 
 const g = globalThis as unknown as { __latchkeyAccessLog?: WriterState };
@@ -50,25 +64,70 @@ const state: WriterState = (g.__latchkeyAccessLog ??= {
   droppedTotal: 0,
   refused: 0,
   gaps: new Map(),
+  writing: 0,
+  usage: new Map(),
 });
-state.gaps ??= new Map(); // a process that loaded an older copy of this module first
 
 /** What the writer holds and what it could not keep, since this process started. */
 export function accessLogStats(): { pending: number; dropped: number } {
-  return { pending: state.buffer.length, dropped: state.droppedTotal + state.dropped + state.refused };
+  return { pending: state.buffer.length + state.writing, dropped: state.droppedTotal + state.dropped + state.refused };
 }
 
-export function enqueueAccessLog(db: Db, entry: NewAccessLog): void {
+/**
+ * Counts a request made with a key and, unless `row` is false, keeps its access-log row (the
+ * REST API keeps one for refusals and for keys with logging on).
+ */
+export function enqueueAccessLog(db: Db, entry: NewAccessLog, { row = true }: { row?: boolean } = {}): void {
   state.db = db;
+  countUsage(entry.apiKeyId, entry.at instanceof Date ? entry.at.getTime() : Date.now(), entry.status >= 400);
+  if (!state.timer) {
+    state.timer = setInterval(() => void flushAccessLogs(), FLUSH_INTERVAL_MS);
+    state.timer.unref();
+  }
+  if (!row) return;
   if (state.buffer.length >= MAX_BUFFER) {
     state.dropped++; // the database is not keeping up (or is away); shed load rather than memory
     recordLoss([entry], "buffer_full");
     return;
   }
   state.buffer.push(entry);
-  if (!state.timer) {
-    state.timer = setInterval(() => void flushAccessLogs(), FLUSH_INTERVAL_MS);
-    state.timer.unref();
+}
+
+function countUsage(apiKeyId: string, at: number, refused: boolean, n = 1): void {
+  const minute = at - (at % 60_000);
+  const id = `${apiKeyId} ${minute}`;
+  let count = state.usage.get(id);
+  if (!count) state.usage.set(id, (count = { apiKeyId, minute, succeeded: 0, refused: 0 }));
+  if (refused) count.refused += n;
+  else count.succeeded += n;
+}
+
+/**
+ * Adds the counts so far to key_usage_minutes in one statement (of keys that still exist, in the
+ * key's own workspace). If the database cannot be reached they are kept and added next time.
+ */
+async function writeUsage(db: Db, usage: Map<string, UsageCount>): Promise<void> {
+  if (usage.size === 0) return;
+  const counts = [...usage.values()];
+  const json = JSON.stringify(
+    counts.map((c) => ({ api_key_id: c.apiKeyId, minute: new Date(c.minute), succeeded: c.succeeded, refused: c.refused })),
+  );
+  try {
+    await db.execute(sql`
+      insert into ${keyUsageMinutes} (api_key_id, workspace_id, minute, succeeded, refused)
+      select k.id, k.workspace_id, r.minute, r.succeeded, r.refused
+      from json_populate_recordset(null::key_usage_minutes, ${json}::json) r
+      join api_keys k on k.id = r.api_key_id
+      on conflict (api_key_id, minute) do update
+        set succeeded = key_usage_minutes.succeeded + excluded.succeeded, refused = key_usage_minutes.refused + excluded.refused`);
+  } catch (err) {
+    if (isConnectionFailure(err)) {
+      for (const c of counts) {
+        countUsage(c.apiKeyId, c.minute, false, c.succeeded);
+        countUsage(c.apiKeyId, c.minute, true, c.refused);
+      }
+    } else console.error(`[access-log] the database refused the request counts of ${counts.length} key-minutes: ${(err as Error).name}`);
+    throw err;
   }
 }
 
@@ -76,11 +135,15 @@ export function enqueueAccessLog(db: Db, entry: NewAccessLog): void {
 export async function flushAccessLogs(): Promise<void> {
   if (state.flushing) return state.flushing.then(() => flushAccessLogs()); // then what arrived meanwhile
   const db = state.db;
-  if (db && state.buffer.length === 0 && state.gaps.size > 0) await writeGaps(db).catch(() => {});
-  if (!db || state.buffer.length === 0) return maybePurge();
+  if (!db || (state.buffer.length === 0 && state.usage.size === 0 && state.gaps.size === 0)) return maybePurge();
+  // What is here now; what arrives while this flush writes goes with the next.
   const batch = state.buffer.splice(0, state.buffer.length);
+  const usage = state.usage;
+  state.usage = new Map();
+  state.writing = batch.length;
   state.flushing = (async () => {
     try {
+      await writeUsage(db, usage).catch(() => {});
       for (let i = 0; i < batch.length; i += BATCH_SIZE) await insertAccessLogs(db, batch.slice(i, i + BATCH_SIZE));
       // Kept for the next flush if it fails: the batch itself is written and must not be retried.
       if (state.gaps.size > 0) await writeGaps(db).catch(() => {});
@@ -103,6 +166,7 @@ export async function flushAccessLogs(): Promise<void> {
         console.error(`[access-log] the database refused ${batch.length} entries: ${(err as Error).name}`);
       }
     } finally {
+      state.writing = 0;
       state.flushing = null;
     }
     await maybePurge();
@@ -197,5 +261,6 @@ export async function purgeAccessLogs(db: Db, now = new Date(), days = retention
   const n = await db.$count(accessLogs, old);
   if (n > 0) await db.delete(accessLogs).where(old);
   await db.delete(accessLogGaps).where(lt(accessLogGaps.to, cutoff));
+  await db.delete(keyUsageMinutes).where(lt(keyUsageMinutes.minute, cutoff));
   return n;
 }

@@ -144,22 +144,28 @@ async function logAccess(
   r: { req: Request; url: URL; body: ParsedBody; response: Response; reason: string | null; started: number; ip: string | null },
 ): Promise<void> {
   const { key } = seen;
-  enqueueAccessLog(db, {
-    apiKeyId: key.id,
-    workspaceId: seen.workspace.id,
-    at: new Date(),
-    method: r.req.method,
-    path: redactPath(r.url),
-    status: r.response.status,
-    durationMs: Math.round(performance.now() - r.started),
-    reason: r.reason,
-    ip: r.ip,
-    integration: r.req.headers.get("x-integration-name")?.slice(0, INTEGRATION_NAME_MAX) ?? null,
-    requestHeaders: key.logRequests ? redactHeaders(r.req.headers) : null,
-    requestBody: key.logRequests && r.body.kind !== "none" ? redactBody(r.body.text, r.req.headers.get("content-type")) : null,
-    // Reading a clone costs a copy of the body, paid only by keys with response logging on.
-    responseBody: key.logResponses ? redactBody(await r.response.clone().text(), "application/json") : null,
-  });
+  // Every request is counted; its row is kept for a refusal, and for every request of a key with logging on.
+  const row = r.response.status >= 400 || key.logRequests || key.logResponses;
+  enqueueAccessLog(
+    db,
+    {
+      apiKeyId: key.id,
+      workspaceId: seen.workspace.id,
+      at: new Date(),
+      method: r.req.method,
+      path: redactPath(r.url),
+      status: r.response.status,
+      durationMs: Math.round(performance.now() - r.started),
+      reason: r.reason,
+      ip: r.ip,
+      integration: r.req.headers.get("x-integration-name")?.slice(0, INTEGRATION_NAME_MAX) ?? null,
+      requestHeaders: key.logRequests ? redactHeaders(r.req.headers) : null,
+      requestBody: key.logRequests && r.body.kind !== "none" ? redactBody(r.body.text, r.req.headers.get("content-type")) : null,
+      // Reading a clone costs a copy of the body, paid only by keys with response logging on.
+      responseBody: key.logResponses ? redactBody(await r.response.clone().text(), "application/json") : null,
+    },
+    { row },
+  );
 }
 
 function rateLimited(seconds: number): ApiError {

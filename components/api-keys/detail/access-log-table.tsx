@@ -38,7 +38,20 @@ function LoggedText({ label, text }: { label: string; text: string }) {
 }
 
 /** A key's access log with status and time filters; the filters live in the URL. */
-export function AccessLogTable({ slug, keyId, page, query }: { slug: string; keyId: string; page: AccessLogPage; query: AccessLogQuery }) {
+export function AccessLogTable({
+  slug,
+  keyId,
+  page,
+  query,
+  logging,
+}: {
+  slug: string;
+  keyId: string;
+  page: AccessLogPage;
+  query: AccessLogQuery;
+  /** Request or response logging is on: every request is listed, not only refusals. */
+  logging: boolean;
+}) {
   const base = `/w/${slug}/account/api/${keyId}`;
   const href = (patch: Partial<AccessLogQuery>) => {
     const next = { ...query, page: 1, ...patch };
@@ -49,9 +62,16 @@ export function AccessLogTable({ slug, keyId, page, query }: { slug: string; key
   return (
     <section aria-labelledby="access-log-title" className="grid gap-3">
       <div className="flex flex-wrap items-center justify-between gap-3">
-        <h3 id="access-log-title" className="font-semibold">
-          Access log
-        </h3>
+        <div>
+          <h3 id="access-log-title" className="font-semibold">
+            Access log
+          </h3>
+          {logging ? null : (
+            <p className="text-sm text-muted-foreground">
+              Refusals only: successful requests are counted in the chart above, and listed here while request or response logging is on.
+            </p>
+          )}
+        </div>
         <div className="flex flex-wrap gap-4">
           <nav aria-label="Filter by status" className="flex gap-1">
             <FilterLink href={href({ status: "all" })} active={query.status === "all"}>
@@ -93,7 +113,9 @@ export function AccessLogTable({ slug, keyId, page, query }: { slug: string; key
             {page.rows.length === 0 ? (
               <TableRow>
                 <TableCell colSpan={6} className="py-10 text-center text-sm text-muted-foreground">
-                  No requests match. Requests made with this key appear here within a few seconds.
+                  {logging
+                    ? "No requests match. Requests made with this key appear here within a few seconds."
+                    : "No refusals match. Refused requests made with this key appear here within a few seconds."}
                 </TableCell>
               </TableRow>
             ) : (

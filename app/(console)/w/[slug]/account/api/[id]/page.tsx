@@ -167,7 +167,7 @@ export default async function ApiKeyDetailPage({
       </section>
 
       <AccessLogGaps gaps={gaps.gaps} lost={gaps.lost} />
-      <AccessLogTable slug={slug} keyId={key.id} page={logs} query={query} />
+      <AccessLogTable slug={slug} keyId={key.id} page={logs} query={query} logging={key.logRequests || key.logResponses} />
     </div>
   );
 }
