@@ -48,9 +48,9 @@ export function requireRepoRootAndBuild(script: string): void {
 // ---------------------------------------------------------------------------------------------
 // Cleanup: a stack run in reverse order after each database, on error, and on Ctrl-C.
 
-const cleanups: { label: string; run: () => Promise<void> | void }[] = [];
+const cleanups: { label: string; run: () => Promise<unknown> | void }[] = [];
 
-export function onCleanup(label: string, run: () => Promise<void> | void): void {
+export function onCleanup(label: string, run: () => Promise<unknown> | void): void {
   cleanups.push({ label, run });
 }
 
@@ -161,8 +161,16 @@ export interface Server {
   baseUrl: string;
   child: ChildProcess;
   logTail(): string;
-  /** Stops it now (it is also on the clean-up stack). */
-  stop(): Promise<void>;
+  /**
+   * Stops it now with SIGTERM (it is also on the clean-up stack), SIGKILL after `killAfterMs`
+   * (default 5 s); resolves with how it exited.
+   */
+  stop(opts?: { killAfterMs?: number }): Promise<ChildExit>;
+}
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 async function freePort(): Promise<number> {
@@ -180,8 +188,9 @@ async function freePort(): Promise<number> {
 /**
  * The production server (scripts/server.mjs, as `npm start`) on a free port against the target
  * database, with a random AUTH_SECRET and without demo seeding; resolves once /api/health answers 200. Its stop is on the clean-up stack.
+ * `nodeArgs` go to node before the script (e.g. `--cpu-prof`).
  */
-export async function startServer(target: Target, extraEnv: Record<string, string> = {}): Promise<Server> {
+export async function startServer(target: Target, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Server> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL;
@@ -195,7 +204,7 @@ export async function startServer(target: Target, extraEnv: Record<string, strin
   });
 
   // Keep this handle: it is the way to stop the server (Next may rename the process title).
-  const child = spawn(process.execPath, [SERVER_SCRIPT, "-p", String(port), "-H", "127.0.0.1"], {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER_SCRIPT, "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -210,7 +219,12 @@ export async function startServer(target: Target, extraEnv: Record<string, strin
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
 
-  const server: Server = { baseUrl: `http://127.0.0.1:${port}`, child, logTail: () => log.slice(-40).join("\n"), stop: () => stopChild(child) };
+  const server: Server = {
+    baseUrl: `http://127.0.0.1:${port}`,
+    child,
+    logTail: () => log.slice(-40).join("\n"),
+    stop: (opts) => stopChild(child, opts?.killAfterMs),
+  };
   await waitForHealth(server);
   return server;
 }
@@ -242,13 +256,57 @@ async function probe(url: string): Promise<number | string> {
   }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+/** SIGTERM, then SIGKILL after `killAfterMs`; resolves with how the child exited. */
+export async function stopChild(child: ChildProcess, killAfterMs = 5_000): Promise<ChildExit> {
+  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
+  const exited = new Promise<ChildExit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
+  const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  const exit = await exited;
   clearTimeout(timer);
+  return exit;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A process's memory and CPU time, from /proc (Linux)
+
+export interface ProcessMemory {
+  /** Resident set size now (VmRSS), MiB. */
+  rssMiB: number;
+  /** The largest resident set size so far (VmHWM, the high-water mark), MiB. */
+  peakRssMiB: number;
+}
+
+/** VmRSS and VmHWM of a running process, or null where /proc cannot tell (not Linux, gone). */
+export function processMemory(pid: number | undefined): ProcessMemory | null {
+  if (pid === undefined) return null;
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+    const rss = kib("VmRSS");
+    const peak = kib("VmHWM");
+    if (Number.isNaN(rss) || Number.isNaN(peak)) return null;
+    return { rssMiB: round(rss / 1024, 1), peakRssMiB: round(peak / 1024, 1) };
+  } catch {
+    return null;
+  }
+}
+
+let clockTicks: number | null = null;
+
+/** User + system CPU time a process has used so far, in ms, or null where /proc cannot tell. */
+export function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may contain spaces), which ends at the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    // utime and stime are fields 14 and 15 of the line; fields[0] here is field 3 (the state).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,10 +327,14 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
-/** A plain-text table: the first column left-aligned, the others right-aligned. */
-export function printTable(header: string[], rows: string[][]): void {
+/** A plain-text table: the first column left-aligned, the others right-aligned, unless `leftAligned` names other columns. */
+export function printTable(header: string[], rows: string[][], leftAligned: readonly number[] = [0]): void {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => (row[c] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (leftAligned.includes(c) ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of rows) console.log(line(row));
