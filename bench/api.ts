@@ -64,6 +64,8 @@ const TARGETS = {
 } as const;
 /** The connection count the p99 target is stated for. */
 const TARGET_CONNECTIONS = 50;
+/** The fewest distinct keys the cold route's target is stated for. */
+const COLD_KEYS_FOR_TARGET = 10_000;
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -612,7 +614,7 @@ async function confirmTransport(server: Server, transport: Transport): Promise<v
 function printTable(result: DatabaseResult, opts: Options): void {
   console.log(
     `\n${label(result.database)}, REST API through ${describeTransport(result.transport)}: ${opts.keys.toLocaleString("en-US")} keys, ` +
-      `${result.tool} -t${opts.threads} -c${opts.connections}, ${opts.duration} s per route and round, median of ${opts.rounds} round${opts.rounds > 1 ? "s" : ""}` +
+      `${result.tool === "wrk" ? `wrk -t${opts.threads}` : "autocannon (in this process)"} -c${opts.connections}, ${opts.duration} s per route and round, median of ${opts.rounds} round${opts.rounds > 1 ? "s" : ""}` +
       ` (load ${result.loadBefore[0]} → ${result.loadAfter[0]})`,
   );
   const rounds = Array.from({ length: opts.rounds }, (_, i) => `r${i + 1}`).join(" / ");
@@ -639,6 +641,14 @@ function printTable(result: DatabaseResult, opts: Options): void {
     "CPU ms/req: CPU time of the answering process (Latchkey's server, or the bare server) per request" +
       (result.database === "pglite" ? ", PGlite's included (it runs inside the server)." : "; the PostgreSQL server's own is not included."),
   );
+  if (result.coldKeys < COLD_KEYS_FOR_TARGET)
+    console.log(
+      `NOTE: the cold route cycled through ${result.coldKeys.toLocaleString("en-US")} keys; its target is stated for ≥ ${COLD_KEYS_FOR_TARGET.toLocaleString("en-US")}.`,
+    );
+  if (result.tool !== "wrk")
+    console.log(
+      "NOTE: measured with autocannon in this process, not wrk: the targets are stated for wrk, and these ratios are not comparable to them.",
+    );
   for (const t of result.targets) console.log(`target: ${t.name} — ${t.met ? "MET" : "NOT MET"} (${t.detail})`);
 }
 
@@ -711,7 +721,7 @@ function printProfile(result: ProfileResult): void {
     `\n${label(result.database)}, REST API through ${describeTransport(result.transport)}: ${result.reqPerSec.toFixed(0)} req/s on the cold route under the profiler, ` +
       `p99 ${formatMs(result.p99Ms)} ms, server CPU ${result.cpuMsPerRequest?.toFixed(3) ?? "?"} ms per request. ` +
       `${s.windowed ? "The load's" : "The whole profile's (the load's window did not overlap it)"} ${(s.windowMs / 1000).toFixed(1)} s: ` +
-      `${s.samples} samples, ${pct(s.busySamples)}% busy (GC ${pct(s.gcSamples)}%), the rest idle.`,
+      `${s.samples} samples: ${pct(s.busySamples)}% busy (GC ${pct(s.gcSamples)}%), ${pct(s.samples - s.busySamples)}% idle.`,
   );
   console.log(`profile: ${result.profileFile} (open it in Chrome DevTools › Performance, or VS Code)`);
   const usPerReq = (n: number | null) => (n === null ? "—" : n.toFixed(1));

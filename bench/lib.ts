@@ -294,6 +294,15 @@ export function processMemory(pid: number | undefined): ProcessMemory | null {
 
 let clockTicks: number | null = null;
 
+/** The unit of /proc/<pid>/stat's CPU times: USER_HZ, 100 on every Linux we know of. */
+function clockTicksPerSecond(): number {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
 /** User + system CPU time a process has used so far, in ms, or null where /proc cannot tell. */
 export function processCpuMs(pid: number | undefined): number | null {
   if (pid === undefined) return null;
@@ -301,7 +310,7 @@ export function processCpuMs(pid: number | undefined): number | null {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name (which may contain spaces), which ends at the last ")".
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+    clockTicks ??= clockTicksPerSecond();
     // utime and stime are fields 14 and 15 of the line; fields[0] here is field 3 (the state).
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
   } catch {

@@ -64,7 +64,8 @@ export function describeLoadFailures(r: LoadResult): string | null {
   if (e.connect + e.read + e.write + e.status + e.timeout === 0) return null;
   return (
     `${e.status} answers with an error status, ${e.timeout} timeouts (> ${TIMEOUT_SECONDS} s), ` +
-    `${e.connect} connect / ${e.read} read / ${e.write} write errors, out of ${r.requests} requests`
+    `${e.connect} connect / ${e.read} read / ${e.write} write errors, out of ${r.requests} requests ` +
+    `(${Math.round(r.reqPerSec)} req/s; of the answered, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, max ${r.latencyMs.max.toFixed(0)} ms)`
   );
 }
 
