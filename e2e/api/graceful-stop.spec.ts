@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -6,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, screensOf, test } from "../fixtures";
 import { recordSecret } from "./api-helpers";
+import { createDatabase, portAt, serverEnv, startServer } from "./server-process";
 
 // SIGTERM under load, on a production server of this test's own (its own database). The clients
 // behave as behind a load balancer: they stop sending once /api/health says 503. Health turns
@@ -13,8 +13,7 @@ import { recordSecret } from "./api-helpers";
 // the server then refuses connections and exits 0, and every answered request has its
 // access-log row once the process has exited.
 
-const ROOT = path.join(__dirname, "..", "..");
-const port = Number(process.env.E2E_PORT ?? 3210) + 7;
+const port = portAt(7);
 
 /** One request on its own connection (no keep-alive: a closing server may not reuse one). */
 function get(pathname: string, headers: Record<string, string> = {}): Promise<{ status: number } | { error: string }> {
@@ -29,55 +28,24 @@ function get(pathname: string, headers: Record<string, string> = {}): Promise<{ 
   });
 }
 
-async function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ["scripts/server.mjs", "-p", String(port)], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  let log = "";
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes("Latchkey: ready")) resolve();
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
-    void exited.then((code) => reject(new Error(`the server exited (${code}) before it was ready:\n${log}`)));
-    setTimeout(() => reject(new Error(`the server was not ready in 60 s:\n${log}`)), 60_000).unref();
-  });
-  return { child, exited };
-}
-
 test("SIGTERM under load: health turns 503, requests in flight are answered, and each has its access-log row", async ({ browser }) => {
   test.setTimeout(180_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "latchkey-stop-"));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    LATCHKEY_DEMO: "1",
-    AUTH_SECRET: randomBytes(32).toString("base64url"),
-    NEXT_TELEMETRY_DISABLED: "1",
-    LATCHKEY_DRAIN_SECONDS: "1",
-  };
+  const env = serverEnv({ LATCHKEY_DRAIN_SECONDS: "1" });
   // PostgreSQL when the suite runs on it (a database of this test's own), else a PGlite directory.
   let counted: (keyName: string) => Promise<number>;
   let dropDatabase = async () => {};
   if (process.env.DATABASE_URL) {
     const { default: postgres } = await import("postgres");
-    const name = `latchkey_stop_${process.pid}_${randomBytes(3).toString("hex")}`;
-    const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${name}"`);
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
-    env.DATABASE_URL = url.toString();
+    const database = await createDatabase("stop");
+    env.DATABASE_URL = database.url;
     counted = async (keyName) => {
-      const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      const sql = postgres(database.url, { max: 1, onnotice: () => {} });
       const [{ n }] = await sql`select count(*)::int as n from access_logs l join api_keys k on k.id = l.api_key_id where k.name = ${keyName}`;
       await sql.end();
       return n as number;
     };
-    dropDatabase = async () => {
-      await admin.unsafe(`drop database if exists "${name}" with (force)`);
-      await admin.end();
-    };
+    dropDatabase = database.drop;
   } else {
     delete env.DATABASE_URL;
     env.LATCHKEY_DATA_DIR = path.join(dir, "pglite");
@@ -93,7 +61,7 @@ test("SIGTERM under load: health turns 503, requests in flight are answered, and
     };
   }
 
-  const { child, exited } = await startServer(env);
+  const { child, exited } = await startServer(port, env);
   try {
     // A key, made the way an Admin makes one.
     const context = await browser.newContext({ baseURL: `http://127.0.0.1:${port}` });
