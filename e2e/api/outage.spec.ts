@@ -519,7 +519,7 @@ test("an instance cut off from the database never accepts a key revoked meanwhil
     await sleepUntil(revoked.end + i * 250);
     partitioned.push(await send(a, "A", "GET", "/api/data/me", { key: secret }));
   }
-  const shown = partitioned.map((x) => show(x, t0)).join("\n");
+  const shown = [`A cut off at 0 ms; K revoked through B: ${show(revoked, t0)}`, ...partitioned.map((x) => show(x, t0))].join("\n");
   expect.soft(partitioned.filter(is2xx).length, `A accepted the revoked key while cut off from the database:\n${shown}`).toBe(0);
   expect
     .soft(
