@@ -25,8 +25,9 @@ export interface OpenDatabase {
   /**
    * Subscribes to a PostgreSQL notification channel. `onReady` runs each time the subscription
    * is (re)established: notifications may have been missed before it, so treat it as one.
+   * `onLost` runs the moment the listening connection closes (postgres.js then reconnects).
    */
-  listen(channel: string, onNotify: (payload: string) => void, onReady?: () => void): Promise<void>;
+  listen(channel: string, onNotify: (payload: string) => void, onReady?: () => void, onLost?: () => void): Promise<void>;
   /** Sends a notification on a channel (through the pool, not the listening connection). */
   notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
@@ -102,7 +103,7 @@ export async function openDatabase(opts: {
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const queryTimeout = opts.timeouts?.querySeconds ?? env().DATABASE_QUERY_TIMEOUT_SECONDS;
     armQueryTimeout(false);
-    const client = postgres(opts.url, {
+    const options = {
       max: env().DATABASE_POOL_SIZE,
       // postgres.js waits 30 s by default: an unreachable server must be a prompt 503 instead.
       connect_timeout: opts.timeouts?.connectSeconds ?? env().DATABASE_CONNECT_TIMEOUT_SECONDS,
@@ -120,6 +121,16 @@ export async function openDatabase(opts: {
         // transaction idle this long.
         idle_in_transaction_session_timeout: Math.max(10, 2 * queryTimeout) * 1000,
       },
+    };
+    const client = postgres(opts.url, options);
+    // LISTEN runs on a client of its own, whose sockets say when they close: a lost listening
+    // connection means notifications may be missed from that moment, and whoever relies on them
+    // (the key cache) must know at once, not at the next late heartbeat.
+    const lostListeners = new Set<() => void>();
+    const listening = postgres(opts.url, {
+      ...options,
+      max: 1,
+      ...({ socket: watchedSocket(queryTimeout, { onClose: () => lostListeners.forEach((f) => f()) }) } as object),
     });
     const db = notifyingTransactions(drizzle(client, { schema }) as unknown as Db);
     if (migrate) {
@@ -147,8 +158,9 @@ export async function openDatabase(opts: {
       kind: "postgres",
       location: describeUrl(opts.url),
       // postgres.js keeps a dedicated connection for LISTEN and re-subscribes after a reconnect.
-      listen: async (channel, onNotify, onReady) => {
-        await client.listen(
+      listen: async (channel, onNotify, onReady, onLost) => {
+        if (onLost) lostListeners.add(onLost);
+        await listening.listen(
           channel,
           (payload) => onNotify(payload),
           () => onReady?.(),
@@ -157,7 +169,10 @@ export async function openDatabase(opts: {
       notify: async (channel, payload) => {
         await client.notify(channel, payload);
       },
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        lostListeners.clear();
+        await Promise.all([client.end({ timeout: 5 }), listening.end({ timeout: 5 })]);
+      },
     };
   }
 

@@ -133,7 +133,7 @@ interface SocketOptions {
  * for silence. postgres.js writes its startup message at once; the socket holds it until connected,
  * and reports a failure to connect as an error, which postgres.js handles as its own.
  */
-export function watchedSocket(queryTimeoutSeconds: number): (options: SocketOptions) => net.Socket {
+export function watchedSocket(queryTimeoutSeconds: number, hooks: { onClose?: () => void } = {}): (options: SocketOptions) => net.Socket {
   let next = 0;
   return (options) => {
     const i = next++ % options.host.length;
@@ -141,6 +141,7 @@ export function watchedSocket(queryTimeoutSeconds: number): (options: SocketOpti
     // postgres.js names the server from these when it upgrades to TLS.
     Object.assign(socket, { host: options.host[i], port: options.port[i] ?? options.port[0] });
     watch(socket, queryTimeoutSeconds * 1000);
+    if (hooks.onClose) socket.once("close", hooks.onClose);
     return socket;
   };
 }

@@ -24,8 +24,8 @@ import { onTransactionEnd, type OpenDatabase } from "@/db";
 // A notification that cannot arrive must never leave a revoked key accepted. So the cache is on
 // only while this instance keeps hearing its own heartbeat: it NOTIFYs a ping through the pool
 // every HEARTBEAT_MS and must hear it back on the LISTEN connection within HEARTBEAT_STALE_MS.
-// A cut LISTEN connection, a database that is down, or notifications delayed by a backlog all
-// turn the cache off (every verification reads the database, which then answers or is a 503),
+// A LISTEN connection that closes turns the cache off at once; one that goes silent (a partition),
+// a database that is down, or notifications delayed by a backlog turn it off within that window (every verification reads the database, which then answers or is a 503),
 // and when the heartbeat returns everything cached before is forgotten. A sync token unheard
 // for as long does the same. With that, entries can live long; the TTL only bounds the rare
 // case nothing else covers. Memory is bounded by evicting the least recently used entry.
@@ -208,6 +208,11 @@ export async function startAuthCache(database: Pick<OpenDatabase, "listen" | "no
     },
     // (Re)subscribed: whatever was notified before may have been missed.
     () => clearVerificationCache(),
+    // The listening connection closed: off at once, until the heartbeat is heard again (which
+    // then forgets everything cached before).
+    () => {
+      state.lastHeard = 0;
+    },
   );
   state.listening = true;
   const beat = () => void database.notify(CHANNEL, ping).catch(() => {});

@@ -1,4 +1,6 @@
 import { getDb, type Db } from "@/db";
+import { env } from "@/lib/env";
+import { databaseUnavailable, outcomeUnknown } from "@/lib/errors";
 import type { WorkspaceContext } from "@/lib/auth/context";
 import { MISSING_KEY, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
 import { recordKeyUse } from "@/lib/api-keys/usage";
@@ -45,71 +47,91 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
     let body: ParsedBody = { kind: "none" };
     let db: Db | undefined;
     const url = new URL(req.url);
-    let response: Response;
     const ip = clientAddress(req);
-    try {
-      // IPv6 per /64: one host usually holds a whole /64 of addresses.
-      const client = rateLimitBucket(ip);
-      const wait = retryAfterSeconds(client);
-      if (wait > 0) throw rateLimited(wait);
-
-      body = await readBody(req);
-      db = await getDb();
-      let credential: ReturnType<typeof extractCredential>;
+    // IPv6 per /64: one host usually holds a whole /64 of addresses.
+    const client = rateLimitBucket(ip);
+    // Before the database: the address's budget, and the body (a slow client's upload is not the database's delay).
+    const admit = async (): Promise<Response | null> => {
       try {
-        credential = extractCredential(req, url, body);
+        const wait = retryAfterSeconds(client);
+        if (wait > 0) throw rateLimited(wait);
+        body = await readBody(req);
+        return null;
       } catch (err) {
-        // An empty, non-string or doubled credential is a failed authentication too.
-        const count = await countAuthFailure(db, client);
-        throw count.retryAfter > 0 ? rateLimited(count.retryAfter) : refused(err, count);
+        reason = errorCodeOf(err);
+        return errorResponse(err);
       }
-      const result = credential ? await verifyApiKey(db, credential.secret, { via: credential.channel }) : MISSING_KEY;
-      if (!result.ok) {
-        seen = result.found;
-        const count = await countAuthFailure(db, client);
-        if (count.retryAfter > 0) throw rateLimited(count.retryAfter);
-        throw refused(new ApiError(result.status, result.code, result.message, result.hint ? { technicalError: result.hint } : {}), count);
-      }
-      const auth = (seen = result.value);
-      if (!auth.key.scopes.includes(op.scope))
-        throw new ApiError(403, "scope_missing", ERROR_MESSAGES.scopeMissing(op.scope), {
-          technicalError: ERROR_MESSAGES.scopesHeld(auth.key.scopes),
-        });
+    };
+    const attempt = async (): Promise<Response> => {
+      try {
+        db = await getDb();
+        let credential: ReturnType<typeof extractCredential>;
+        try {
+          credential = extractCredential(req, url, body);
+        } catch (err) {
+          // An empty, non-string or doubled credential is a failed authentication too.
+          const count = await countAuthFailure(db, client);
+          throw count.retryAfter > 0 ? rateLimited(count.retryAfter) : refused(err, count);
+        }
+        const result = credential ? await verifyApiKey(db, credential.secret, { via: credential.channel }) : MISSING_KEY;
+        if (!result.ok) {
+          seen = result.found;
+          const count = await countAuthFailure(db, client);
+          if (count.retryAfter > 0) throw rateLimited(count.retryAfter);
+          throw refused(new ApiError(result.status, result.code, result.message, result.hint ? { technicalError: result.hint } : {}), count);
+        }
+        const auth = (seen = result.value);
+        if (!auth.key.scopes.includes(op.scope))
+          throw new ApiError(403, "scope_missing", ERROR_MESSAGES.scopeMissing(op.scope), {
+            technicalError: ERROR_MESSAGES.scopesHeld(auth.key.scopes),
+          });
 
-      const integration = req.headers.get("x-integration-name")?.slice(0, INTEGRATION_NAME_MAX) ?? null;
-      recordKeyUse(db, auth.key.id, { ip, integration });
+        const integration = req.headers.get("x-integration-name")?.slice(0, INTEGRATION_NAME_MAX) ?? null;
+        recordKeyUse(db, auth.key.id, { ip, integration });
 
-      const ctx: WorkspaceContext = {
-        userId: auth.owner?.id ?? null,
-        apiKeyId: auth.key.id,
-        scopes: auth.key.scopes,
-        humanId: auth.key.createdById,
-        isGlobalAdmin: auth.owner?.isGlobalAdmin ?? false,
-        role: auth.role,
-        canManageApiKeys: auth.canManageApiKeys,
-        ceiling: auth.key.permissionCeiling,
-        workspace: auth.workspace,
-        ip,
-        userAgent: [req.headers.get("user-agent"), integration ? `integration=${integration}` : null].filter(Boolean).join(" ").slice(0, 512) || null,
-      };
-      const database = db;
-      const countGuess = async () => {
-        const count = await countAuthFailure(database, client);
-        if (count.retryAfter > 0) throw rateLimited(count.retryAfter);
-      };
-      const api: ApiContext = { db, ctx, auth, input: bodyInput(body), body, url, req, countGuess };
-      const idempotencyKey = isMutation(op) ? idempotencyKeyOf(req) : null;
-      if (idempotencyKey === null) response = outputResponse(op, await op.handler(api, params));
-      else
-        response = await withIdempotency(db, { apiKeyId: auth.key.id, key: idempotencyKey, req, url, body }, async (tx) => {
+        const ctx: WorkspaceContext = {
+          userId: auth.owner?.id ?? null,
+          apiKeyId: auth.key.id,
+          scopes: auth.key.scopes,
+          humanId: auth.key.createdById,
+          isGlobalAdmin: auth.owner?.isGlobalAdmin ?? false,
+          role: auth.role,
+          canManageApiKeys: auth.canManageApiKeys,
+          ceiling: auth.key.permissionCeiling,
+          workspace: auth.workspace,
+          ip,
+          userAgent:
+            [req.headers.get("user-agent"), integration ? `integration=${integration}` : null].filter(Boolean).join(" ").slice(0, 512) || null,
+        };
+        const database = db;
+        const countGuess = async () => {
+          const count = await countAuthFailure(database, client);
+          if (count.retryAfter > 0) throw rateLimited(count.retryAfter);
+        };
+        const api: ApiContext = { db, ctx, auth, input: bodyInput(body), body, url, req, countGuess };
+        const idempotencyKey = isMutation(op) ? idempotencyKeyOf(req) : null;
+        if (idempotencyKey === null) return outputResponse(op, await op.handler(api, params));
+        return await withIdempotency(db, { apiKeyId: auth.key.id, key: idempotencyKey, req, url, body }, async (tx) => {
           // The cores' own transactions become savepoints of this one, which also holds the record.
           const answer = outputResponse(op, await op.handler({ ...api, db: tx as unknown as Db }, params));
           return { response: answer, text: envelopeText(answer)! };
         });
-    } catch (err) {
-      response = errorResponse(err);
-      reason = errorCodeOf(err);
-    }
+      } catch (err) {
+        reason = errorCodeOf(err);
+        return errorResponse(err);
+      }
+    };
+    // However the database misbehaves (a query queued behind lost connections, then a connection
+    // that hangs while it opens), the answer comes within the query timeout: a read is then
+    // unavailable, a change of unknown outcome (it may still commit; a retry with the same
+    // Idempotency-Key finds out). What is still running finishes, unseen, in the background.
+    const late = isMutation(op) ? outcomeUnknown() : databaseUnavailable();
+    const response =
+      (await admit()) ??
+      (await withDeadline(attempt(), env().DATABASE_QUERY_TIMEOUT_SECONDS * 1000, () => {
+        reason = errorCodeOf(late);
+        return errorResponse(late);
+      }));
     if (seen && db) await logAccess(db, seen, { req, url, body, response, reason, started, ip });
     return response;
   }
@@ -166,6 +188,15 @@ async function logAccess(
     },
     { row },
   );
+}
+
+/** `work`, or `late()` if it has not settled within `ms`. */
+function withDeadline<T>(work: Promise<T>, ms: number, late: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(late()), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function rateLimited(seconds: number): ApiError {
