@@ -1,4 +1,5 @@
-import { connectDatabase, describeUrl, setWaitingForDatabase } from "@/db";
+import { connectDatabase, describeUrl, setWaitingForDatabase, type Db } from "@/db";
+import { purgeIdempotencyKeys } from "./api/idempotency";
 import { DEMO_PASSWORD, DEMO_USERS, isEmpty, seedDemo } from "@/db/seed";
 import { flushAccessLogs } from "./access-log/writer";
 import { flushKeyUse } from "./api-keys/usage";
@@ -91,6 +92,7 @@ async function startServing(secret: "generated" | "present", onConnected = () =>
   const demo = await refreshDemoExposure(db);
   installDemoGate();
   startThrottlePurge(async () => db);
+  startIdempotencyPurge(db);
   const port = env().PORT;
   const lines = [
     `Latchkey: database ${kind === "pglite" ? "embedded (PGlite)" : "PostgreSQL"} at ${location}; migrations applied.`,
@@ -120,3 +122,12 @@ function handleShutdown(): void {
 }
 
 const SHUTDOWN_FLUSH_MS = 10_000;
+
+/** Idempotency records of every credential past their 24 hours, every 10 minutes (once per process). */
+function startIdempotencyPurge(db: Db): void {
+  const g = globalThis as unknown as { __latchkeyIdempotencyPurge?: NodeJS.Timeout };
+  g.__latchkeyIdempotencyPurge ??= setInterval(
+    () => void purgeIdempotencyKeys(db).catch(() => console.error("[idempotency] purging old records failed")),
+    10 * 60_000,
+  ).unref();
+}

@@ -7,6 +7,7 @@ import { flushAccessLogs } from "@/lib/access-log/writer";
 import { createApiKey } from "@/lib/api-keys/core";
 import { callApi } from "@/lib/testing/api";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
+import { purgeIdempotencyKeys } from "./idempotency";
 
 // Idempotency-Key, Stripe's contract: the same key and request twice make one change and get the
 // first answer twice; the same key with another request is a 422 that changes nothing; keys are
@@ -142,6 +143,23 @@ describe("Idempotency-Key", () => {
     expect(answers.filter((a) => a.headers.get("idempotent-replayed") === null)).toHaveLength(1);
     expect(new Set(answers.map((a) => a.body.data!.key!.id)).size).toBe(1);
     expect(await keysNamed(name)).toHaveLength(1);
+  });
+
+  it("forgets records past 24 hours, also of a credential that went quiet, and keeps the rest", async () => {
+    const [caller] = await opened.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.name, "Another caller"));
+    const now = new Date();
+    const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
+    await opened.db.insert(idempotencyKeys).values([
+      { apiKeyId: caller.id, key: "purge-old", fingerprint: "f", status: 201, body: "{}", createdAt: hoursAgo(25) },
+      { apiKeyId: caller.id, key: "purge-recent", fingerprint: "f", status: 201, body: "{}", createdAt: hoursAgo(23) },
+    ]);
+    expect(await purgeIdempotencyKeys(opened.db, now)).toBeGreaterThanOrEqual(1);
+    const left = await opened.db
+      .select({ key: idempotencyKeys.key })
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.apiKeyId, caller.id)));
+    expect(left.map((r) => r.key)).toContain("purge-recent");
+    expect(left.map((r) => r.key)).not.toContain("purge-old");
   });
 
   it("refuses a malformed key before anything runs, and ignores the header where nothing changes", async () => {

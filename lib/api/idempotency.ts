@@ -53,6 +53,18 @@ function storable(text: string): string {
  * Runs `change` at most once per (credential, key) within the window. `change` gets the
  * transaction the record is written in and answers with the response to send and its text.
  */
+/**
+ * Deletes every record past the 24 hours, of every credential (each request also deletes its own
+ * credential's expired ones; this catches credentials that went quiet). Returns how many.
+ */
+export async function purgeIdempotencyKeys(db: Db, now = new Date()): Promise<number> {
+  const gone = await db
+    .delete(idempotencyKeys)
+    .where(lt(idempotencyKeys.createdAt, subHours(now, IDEMPOTENCY_HOURS)))
+    .returning({ key: idempotencyKeys.key });
+  return gone.length;
+}
+
 export async function withIdempotency(
   db: Db,
   r: { apiKeyId: string; key: string; req: Request; url: URL; body: ParsedBody },
