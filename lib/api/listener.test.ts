@@ -297,12 +297,17 @@ describe("serveApiRequest over a real socket", () => {
 
   it("records the socket's address when no proxy sent X-Forwarded-For, as Next does", async () => {
     const [acme] = await opened.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, "acme"));
-    await fetch(`${base}/api/data/me?marker=socket-address`, { headers: { "x-apikey": secret } });
+    // A refusal keeps its access-log row (a success of a key without logging is only counted).
+    await fetch(`${base}/api/data/api-keys?marker=socket-address`, {
+      method: "POST",
+      headers: { "x-apikey": secret, "content-type": "application/json" },
+      body: "{}",
+    });
     await flushAccessLogs();
     const rows = await opened.db
       .select({ ip: accessLogs.ip })
       .from(accessLogs)
-      .where(and(eq(accessLogs.workspaceId, acme.id), eq(accessLogs.path, "/api/data/me?marker=socket-address")));
+      .where(and(eq(accessLogs.workspaceId, acme.id), eq(accessLogs.path, "/api/data/api-keys?marker=socket-address")));
     expect(rows).toEqual([{ ip: "127.0.0.1" }]);
   });
 });

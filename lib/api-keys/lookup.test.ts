@@ -1,0 +1,107 @@
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbOrTx, OpenDatabase } from "@/db";
+import { apiKeys, memberships, users, workspaces, type Role } from "@/db/schema";
+import { createTestDatabase } from "@/db/testing";
+import { addUser, contextFor, seedFixtures } from "@/lib/testing/fixtures";
+import { createApiKey, updateApiKey } from "./core";
+import { hashSecret } from "./format";
+import { readKeyForTests, type Found } from "./verify";
+
+// Verification's cold path reads the key with fixed SQL mapped by hand (no query builder per
+// request). Whatever the schema or the driver does, that mapping must give exactly what the
+// query builder gives: every field, with its type (dates as dates), for every kind of key.
+
+/** The lookup as the query builder makes it from the schema: what the hand-mapped one must equal. */
+async function readKeyWithQueryBuilder(db: DbOrTx, hash: string): Promise<Found | null> {
+  const [row] = await db
+    .select({
+      key: {
+        id: apiKeys.id,
+        name: apiKeys.name,
+        prefix: apiKeys.prefix,
+        kind: apiKeys.kind,
+        ownerId: apiKeys.ownerId,
+        createdById: apiKeys.createdById,
+        permissionCeiling: apiKeys.permissionCeiling,
+        scopes: apiKeys.scopes,
+        expiresAt: apiKeys.expiresAt,
+        enabled: apiKeys.enabled,
+        bearerAllowed: apiKeys.bearerAllowed,
+        logRequests: apiKeys.logRequests,
+        logResponses: apiKeys.logResponses,
+        revokedAt: apiKeys.revokedAt,
+      },
+      workspace: workspaces,
+      ownerEmail: users.email,
+      ownerName: users.name,
+      ownerIsGlobalAdmin: users.isGlobalAdmin,
+      ownerDeletedAt: users.deletedAt,
+      ownerDisabledAt: users.disabledAt,
+      role: memberships.role,
+      canManageApiKeys: memberships.canManageApiKeys,
+    })
+    .from(apiKeys)
+    .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
+    .leftJoin(users, eq(users.id, apiKeys.ownerId))
+    .leftJoin(memberships, and(eq(memberships.userId, apiKeys.ownerId), eq(memberships.workspaceId, apiKeys.workspaceId)))
+    .where(eq(apiKeys.secretHash, hash))
+    .limit(1);
+  if (!row) return null;
+  const isService = row.key.ownerId === null;
+  return {
+    key: row.key,
+    workspace: row.workspace,
+    owner:
+      isService || row.ownerEmail === null
+        ? null
+        : { id: row.key.ownerId!, email: row.ownerEmail, name: row.ownerName!, isGlobalAdmin: row.ownerIsGlobalAdmin! },
+    role: isService ? "admin" : ((row.role as Role | null) ?? null),
+    canManageApiKeys: isService ? false : (row.canManageApiKeys ?? false),
+    ownerGone: !isService && (row.ownerDeletedAt !== null || row.ownerEmail === null || (row.role === null && !row.ownerIsGlobalAdmin)),
+    ownerDisabled: !isService && row.ownerDisabledAt != null,
+  };
+}
+
+let handle: OpenDatabase;
+
+beforeAll(async () => {
+  handle = await createTestDatabase();
+  await seedFixtures(handle.db);
+});
+afterAll(() => handle.close());
+
+describe("the hand-mapped key lookup", () => {
+  it("reads what the query builder reads: service key, owned key with expiry and ceiling, owner removed or disabled, revoked", async () => {
+    const db = handle.db;
+    const ctx = await contextFor(db, "admin@acme.test", "acme");
+    const owner = await addUser(db, { email: "lookup-owner@acme.test", name: "Lookup Owner", memberships: [["acme", "manager"]] });
+    const secrets: string[] = [];
+    secrets.push((await createApiKey(db, ctx, { name: "Lookup service", ownerId: null })).secret);
+    const owned = await createApiKey(db, ctx, {
+      name: "Lookup owned",
+      ownerId: owner,
+      scopes: ["me:read", "verify"],
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      description: "with everything",
+    });
+    secrets.push(owned.secret);
+    await updateApiKey(db, ctx, owned.key.id, { logRequests: true, bearerAllowed: false });
+    const revoked = await createApiKey(db, ctx, { name: "Lookup revoked" });
+    await db.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, revoked.key.id));
+    secrets.push(revoked.secret);
+    const removedOwner = await addUser(db, { email: "lookup-gone@acme.test", name: "Gone", memberships: [["acme", "member"]] });
+    const orphan = await createApiKey(db, ctx, { name: "Lookup orphan", ownerId: removedOwner });
+    await db.delete(memberships).where(eq(memberships.userId, removedOwner));
+    await db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, removedOwner));
+    secrets.push(orphan.secret);
+
+    for (const secret of secrets) {
+      const hash = hashSecret(secret);
+      const expected = await readKeyWithQueryBuilder(db, hash);
+      expect(expected).not.toBeNull();
+      expect(await readKeyForTests(db, hash)).toStrictEqual(expected);
+    }
+    expect(await readKeyForTests(db, hashSecret("lk_unknown"))).toBeNull();
+  });
+});
