@@ -28,7 +28,7 @@ function get(pathname: string, headers: Record<string, string> = {}): Promise<{ 
   });
 }
 
-test("SIGTERM under load: health turns 503, requests in flight are answered, and each has its access-log row", async ({ browser }) => {
+test("SIGTERM under load: health turns 503, requests in flight are answered, and each is counted in the key's usage", async ({ browser }) => {
   test.setTimeout(180_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "latchkey-stop-"));
   const env = serverEnv({ LATCHKEY_DRAIN_SECONDS: "1" });

@@ -621,3 +621,61 @@ test("a server started while the database is down listens, answers 503 (health, 
   expect(served.status, show(served, t0)).toBe(200);
   expect((served.body!.data as { key: { name: string } }).key.name).toBe(keyName);
 });
+
+// ── 4. No fault: a change reaches the other instance ─────────────────────────────────────────
+
+test("a revoke or disable made through one instance is refused there on the next request and by the other within a second", async ({
+  browser,
+  defer,
+}) => {
+  test.setTimeout(90_000);
+  const database = await databaseOf(defer, "propagation");
+  const [proxyA, proxyB] = [await proxyTo(defer, database), await proxyTo(defer, database)];
+  const authSecret = randomBytes(32).toString("base64url");
+  const a = await serverThrough(defer, portAt(8), database, proxyA, authSecret);
+  const b = await serverThrough(defer, portAt(9), database, proxyB, authSecret);
+  const admin = await makeKeyInConsole(browser, a.baseURL, `Propagation admin ${randomBytes(3).toString("hex")}`);
+  const make = async (label: string) => {
+    const made = await send(a, "A", "POST", "/api/data/api-keys", { key: admin, body: { name: `${label} ${randomBytes(3).toString("hex")}` } });
+    expect(made.status, show(made, made.start)).toBe(201);
+    const { key, secret } = made.body!.data as { key: { id: string }; secret: string };
+    recordSecret(secret);
+    return { id: key.id, secret };
+  };
+  const disabled = await make("Disabled through A");
+  const revoked = await make("Revoked through B");
+  const untouched = await make("Untouched");
+  // Both instances hold all three in their caches.
+  for (const server of [a, b])
+    for (const k of [disabled, revoked, untouched])
+      for (let i = 0; i < 2; i++) expect((await send(server, "?", "GET", "/api/data/me", { key: k.secret })).status).toBe(200);
+
+  /** Sends `secret` to `server` until refused with `code`; how long after `since` that took. */
+  const refusedAfter = async (server: ServerProcess, name: string, secret: string, code: string, since: number) => {
+    const answers: Answer[] = [];
+    while (clock() < since + 5_000) {
+      const answer = await send(server, name, "GET", "/api/data/me", { key: secret });
+      answers.push(answer);
+      if (codeOf(answer) === code) return { ms: answer.start - since, first: answers.length === 1, history: pollHistory(answers, since) };
+      if (!is2xx(answer)) break;
+    }
+    return { ms: Infinity, first: false, history: pollHistory(answers, since) };
+  };
+
+  const patched = await send(a, "A", "PATCH", `/api/data/api-keys/${disabled.id}`, { key: admin, body: { enabled: false } });
+  expect(patched.status, show(patched, patched.start)).toBe(200);
+  const onA = await refusedAfter(a, "A", disabled.secret, "key_disabled", patched.end);
+  expect(onA.first, `the instance that disabled the key accepted it on the next request:\n${onA.history}`).toBe(true);
+  const onB = await refusedAfter(b, "B", disabled.secret, "key_disabled", patched.end);
+  expect(onB.ms, `the other instance took too long:\n${onB.history}`).toBeLessThanOrEqual(1_000);
+
+  const deleted = await send(b, "B", "DELETE", `/api/data/api-keys/${revoked.id}/revoke`, { key: admin });
+  expect(deleted.status, show(deleted, deleted.start)).toBe(200);
+  const onB2 = await refusedAfter(b, "B", revoked.secret, "key_revoked", deleted.end);
+  expect(onB2.first, `the instance that revoked the key accepted it on the next request:\n${onB2.history}`).toBe(true);
+  const onA2 = await refusedAfter(a, "A", revoked.secret, "key_revoked", deleted.end);
+  expect(onA2.ms, `the other instance took too long:\n${onA2.history}`).toBeLessThanOrEqual(1_000);
+
+  // A key nobody touched still works on both.
+  for (const server of [a, b]) expect((await send(server, "?", "GET", "/api/data/me", { key: untouched.secret })).status).toBe(200);
+});
