@@ -125,10 +125,10 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
     // that hangs while it opens), the answer comes within the query timeout: a read is then
     // unavailable, a change of unknown outcome (it may still commit; a retry with the same
     // Idempotency-Key finds out). What is still running finishes, unseen, in the background.
-    const late = isMutation(op) ? outcomeUnknown() : databaseUnavailable();
     const response =
       (await admit()) ??
       (await withDeadline(attempt(), env().DATABASE_QUERY_TIMEOUT_SECONDS * 1000, () => {
+        const late = isMutation(op) ? outcomeUnknown() : databaseUnavailable();
         reason = errorCodeOf(late);
         return errorResponse(late);
       }));
