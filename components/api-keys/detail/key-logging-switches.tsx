@@ -29,7 +29,8 @@ export function KeyLoggingSwitches({
   return (
     <div className="mt-5 grid gap-3 border-t pt-4">
       <p className="text-sm text-muted-foreground">
-        The access log always records time, method, path, status and duration. Turn on logging to keep bodies too (capped at 8 KiB, secrets redacted).
+        Every request is counted in the usage chart, and every refusal is logged with its time, method, path, status and duration. Turn on logging to
+        list every request, with its headers or bodies (capped at 8 KiB, secrets redacted).
       </p>
       {(
         [
