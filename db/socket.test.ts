@@ -1,9 +1,9 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db";
-import { createTestDatabase } from "@/db/testing";
+import type { OpenDatabase } from "@/db";
+import { createTestDatabase, openThroughProxy } from "@/db/testing";
 import { DATABASE_UNAVAILABLE, isConnectionFailure, OUTCOME_UNKNOWN } from "@/lib/errors";
-import { startTcpProxy } from "@/lib/testing/tcp-proxy";
+import type { TcpProxy } from "@/lib/testing/tcp-proxy";
 
 // A partition that nobody announces: the connection stays open and PostgreSQL's answers never
 // arrive. Without a query timeout the request would wait for TCP keepalive, minutes. The proxy's
@@ -18,15 +18,12 @@ const ANSWER_WITHIN_MS = QUERY_TIMEOUT_S * 1000 + 1_500;
 describe.runIf(!!process.env.DATABASE_URL)("a database that stops answering", () => {
   let direct: OpenDatabase & { url?: string };
   let proxied: OpenDatabase;
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+  let proxy: TcpProxy;
 
   beforeAll(async () => {
     direct = await createTestDatabase();
     await direct.db.execute(sql`create table stall_probe (id int primary key)`);
-    const target = new URL(direct.url!);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    target.host = `127.0.0.1:${proxy.port}`;
-    proxied = await openDatabase({ url: target.toString(), migrate: false, timeouts: { querySeconds: QUERY_TIMEOUT_S, connectSeconds: 2 } });
+    ({ proxied, proxy } = await openThroughProxy(direct, { querySeconds: QUERY_TIMEOUT_S, connectSeconds: 2 }));
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { env } from "@/lib/env";
+import { startTcpProxy, type TcpProxy } from "@/lib/testing/tcp-proxy";
 import { describeUrl, openDatabase, type OpenDatabase } from "./index";
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
@@ -37,4 +38,20 @@ export async function createTestDatabase(): Promise<OpenDatabase & { url?: strin
       await sql.end();
     },
   };
+}
+
+/**
+ * For fault tests: a second handle on a test database (PostgreSQL), whose every connection goes
+ * through a TCP proxy the test can cut, stall and restore. Close the handle, then the proxy.
+ */
+export async function openThroughProxy(
+  direct: { url?: string },
+  timeouts?: { connectSeconds?: number; querySeconds?: number },
+): Promise<{ proxied: OpenDatabase; proxy: TcpProxy }> {
+  if (!direct.url) throw new Error("openThroughProxy needs a PostgreSQL test database (DATABASE_URL).");
+  const target = new URL(direct.url);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  target.host = `127.0.0.1:${proxy.port}`;
+  const proxied = await openDatabase({ url: target.toString(), migrate: false, timeouts });
+  return { proxied, proxy };
 }

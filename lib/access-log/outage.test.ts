@@ -1,11 +1,11 @@
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db";
+import type { OpenDatabase } from "@/db";
 import { accessLogs } from "@/db/schema";
-import { createTestDatabase } from "@/db/testing";
+import { createTestDatabase, openThroughProxy } from "@/db/testing";
 import { createApiKey } from "@/lib/api-keys/core";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
-import { startTcpProxy } from "@/lib/testing/tcp-proxy";
+import type { TcpProxy } from "@/lib/testing/tcp-proxy";
 import { listAccessLogGaps } from "./query";
 import { accessLogStats, enqueueAccessLog, flushAccessLogs, MAX_BUFFER } from "./writer";
 
@@ -16,7 +16,7 @@ import { accessLogStats, enqueueAccessLog, flushAccessLogs, MAX_BUFFER } from ".
 describe.runIf(!!process.env.DATABASE_URL)("access-log entries across a database outage", () => {
   let direct: OpenDatabase & { url?: string };
   let proxied: OpenDatabase;
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+  let proxy: TcpProxy;
   let key: { id: string; workspaceId: string };
 
   beforeAll(async () => {
@@ -25,10 +25,7 @@ describe.runIf(!!process.env.DATABASE_URL)("access-log entries across a database
     const ctx = await contextFor(direct.db, "admin@acme.test", "acme");
     const created = await createApiKey(direct.db, ctx, { name: "Logged through an outage" });
     key = { id: created.key.id, workspaceId: ctx.workspace.id };
-    const target = new URL(direct.url!);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    target.host = `127.0.0.1:${proxy.port}`;
-    proxied = await openDatabase({ url: target.toString(), migrate: false });
+    ({ proxied, proxy } = await openThroughProxy(direct));
   });
 
   afterAll(async () => {

@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db";
+import type { OpenDatabase } from "@/db";
 import { apiKeys } from "@/db/schema";
-import { createTestDatabase } from "@/db/testing";
+import { createTestDatabase, openThroughProxy } from "@/db/testing";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
-import { startTcpProxy } from "@/lib/testing/tcp-proxy";
+import type { TcpProxy } from "@/lib/testing/tcp-proxy";
 import { cacheSettled, startAuthCache, stopAuthCacheForTests } from "./cache";
 import { createApiKey } from "./core";
 import { verifyApiKey } from "./verify";
@@ -17,15 +17,12 @@ import { verifyApiKey } from "./verify";
 describe.runIf(!!process.env.DATABASE_URL)("a cut connection and a key revoked elsewhere", () => {
   let direct: OpenDatabase & { url?: string };
   let proxied: OpenDatabase;
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+  let proxy: TcpProxy;
 
   beforeAll(async () => {
     direct = await createTestDatabase();
     await seedFixtures(direct.db);
-    const target = new URL(direct.url!);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    target.host = `127.0.0.1:${proxy.port}`;
-    proxied = await openDatabase({ url: target.toString(), migrate: false, timeouts: { connectSeconds: 1, querySeconds: 1 } });
+    ({ proxied, proxy } = await openThroughProxy(direct, { connectSeconds: 1, querySeconds: 1 }));
     await startAuthCache(proxied);
   });
 

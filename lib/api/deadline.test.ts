@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type OpenDatabase } from "@/db";
-import { createTestDatabase } from "@/db/testing";
+import type { OpenDatabase } from "@/db";
+import { createTestDatabase, openThroughProxy } from "@/db/testing";
 import { flushAccessLogs } from "@/lib/access-log/writer";
 import { createApiKey } from "@/lib/api-keys/core";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
 import { callApi } from "@/lib/testing/api";
-import { startTcpProxy } from "@/lib/testing/tcp-proxy";
+import type { TcpProxy } from "@/lib/testing/tcp-proxy";
 
 // Whatever holds a request up in the database (here a stalled connection the socket watch is
 // told not to notice for 30 s), the REST answer comes within DATABASE_QUERY_TIMEOUT_SECONDS: a
@@ -15,7 +15,7 @@ import { startTcpProxy } from "@/lib/testing/tcp-proxy";
 describe.runIf(!!process.env.DATABASE_URL)("the request deadline", () => {
   let direct: OpenDatabase & { url?: string };
   let proxied: OpenDatabase;
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+  let proxy: TcpProxy;
   let secret: string;
   const g = globalThis as unknown as { __latchkeyDb?: Promise<OpenDatabase> };
   const saved = process.env.DATABASE_QUERY_TIMEOUT_SECONDS;
@@ -24,10 +24,7 @@ describe.runIf(!!process.env.DATABASE_URL)("the request deadline", () => {
     direct = await createTestDatabase();
     await seedFixtures(direct.db);
     ({ secret } = await createApiKey(direct.db, await contextFor(direct.db, "admin@acme.test", "acme"), { name: "Deadline" }));
-    const target = new URL(direct.url!);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    target.host = `127.0.0.1:${proxy.port}`;
-    proxied = await openDatabase({ url: target.toString(), migrate: false, timeouts: { querySeconds: 30, connectSeconds: 30 } });
+    ({ proxied, proxy } = await openThroughProxy(direct, { querySeconds: 30, connectSeconds: 30 }));
     g.__latchkeyDb = Promise.resolve(proxied);
     process.env.DATABASE_QUERY_TIMEOUT_SECONDS = "1";
   });

@@ -56,3 +56,5 @@ export async function startTcpProxy(target: { host: string; port: number }) {
       }),
   };
 }
+
+export type TcpProxy = Awaited<ReturnType<typeof startTcpProxy>>;
