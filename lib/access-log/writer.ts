@@ -78,12 +78,7 @@ export function accessLogStats(): { pending: number; dropped: number } {
  * REST API keeps one for refusals and for keys with logging on).
  */
 export function enqueueAccessLog(db: Db, entry: NewAccessLog, { row = true }: { row?: boolean } = {}): void {
-  state.db = db;
-  countUsage(entry.apiKeyId, entry.at instanceof Date ? entry.at.getTime() : Date.now(), entry.status >= 400);
-  if (!state.timer) {
-    state.timer = setInterval(() => void flushAccessLogs(), FLUSH_INTERVAL_MS);
-    state.timer.unref();
-  }
+  countAccess(db, entry.apiKeyId, entry.status, entry.at instanceof Date ? entry.at.getTime() : Date.now());
   if (!row) return;
   if (state.buffer.length >= MAX_BUFFER) {
     state.dropped++; // the database is not keeping up (or is away); shed load rather than memory
@@ -91,6 +86,16 @@ export function enqueueAccessLog(db: Db, entry: NewAccessLog, { row = true }: { 
     return;
   }
   state.buffer.push(entry);
+}
+
+/** Counts a request made with a key, without an access-log row: enqueueAccessLog with `row: false`, for the hot path. */
+export function countAccess(db: Db, apiKeyId: string, status: number, at = Date.now()): void {
+  state.db = db;
+  countUsage(apiKeyId, at, status >= 400);
+  if (!state.timer) {
+    state.timer = setInterval(() => void flushAccessLogs(), FLUSH_INTERVAL_MS);
+    state.timer.unref();
+  }
 }
 
 function countUsage(apiKeyId: string, at: number, refused: boolean, n = 1): void {

@@ -10,6 +10,7 @@ import { startAuthCache, stopAuthCacheForTests } from "./cache";
 import { createApiKey, revokeAllApiKeys, revokeApiKey, updateApiKey } from "./core";
 import { createMyToken, deleteMyToken } from "./tokens";
 import { verifyApiKey } from "./verify";
+import { callApi } from "@/lib/testing/api";
 
 // Every path that changes what a key may do must make *this* instance refuse the key on its very
 // next request, before the change's notification has come back. The cache is started with a
@@ -116,6 +117,37 @@ describe("after any change, this instance refuses the key on the next request (n
     const doomed = await cachedKey("", other);
     await deleteUser(db, await contextFor(db, "global@latchkey.test", "acme"), other);
     expect(await verdict(doomed.secret)).toBe("key_revoked");
+  });
+
+  it("GET /api/data/me, answered once per cache entry, follows a rename, a role change and a grant at once", async () => {
+    const db = handle.db;
+    const g = globalThis as unknown as { __latchkeyDb?: Promise<OpenDatabase> };
+    g.__latchkeyDb = Promise.resolve(handle);
+    try {
+      const ownerId = await addUser(db, { email: `me${++n}@acme.test`, name: "Me owner", memberships: [["acme", "manager"]] });
+      const admin = () => contextFor(db, "admin@acme.test", "acme");
+      await setManageApiKeysGrant(db, await admin(), ownerId, true);
+      const { key, secret } = await cachedKey("", ownerId);
+      const me = async () => {
+        const res = await callApi(new Request("http://localhost/api/data/me", { headers: { "x-apikey": secret } }));
+        expect(res.status).toBe(200);
+        const { data } = (await res.json()) as { data: { role: string; permissions: string[]; key: { name: string } } };
+        return { role: data.role, manage: data.permissions.includes("api_keys.manage"), name: data.key.name };
+      };
+      const first = await me();
+      expect(first).toMatchObject({ role: "manager", manage: true });
+      expect(await me()).toEqual(first);
+      await updateApiKey(db, await admin(), key.id, { name: `${first.name} renamed` });
+      expect(await me()).toEqual({ ...first, name: `${first.name} renamed` });
+      await setManageApiKeysGrant(db, await admin(), ownerId, false);
+      expect(await me()).toMatchObject({ role: "manager", manage: false });
+      await changeMemberRole(db, await admin(), ownerId, "admin");
+      expect(await me()).toMatchObject({ role: "admin", manage: true });
+      await changeMemberRole(db, await admin(), ownerId, "member");
+      expect(await me()).toMatchObject({ role: "member", manage: false });
+    } finally {
+      g.__latchkeyDb = undefined;
+    }
   });
 
   it("deleting a personal token", async () => {

@@ -1,6 +1,7 @@
 import { ApiError } from "./envelope";
 import { ERROR_MESSAGES } from "./errors";
 import { MAX_BODY_BYTES } from "./limits";
+import type { ApiRequest } from "./request";
 
 export { MAX_BODY_BYTES };
 
@@ -8,45 +9,19 @@ export type ParsedBody = { kind: "none" } | { kind: "json"; value: unknown; text
 
 const tooLarge = () => new ApiError(413, "payload_too_large", ERROR_MESSAGES.payloadTooLarge);
 
-// The REST listener reads bodies straight from the socket (capped at one byte over the limit)
-// rather than wrapping them in a stream only to be read back here. It is read when readBody
-// asks, as Next's stream would be: after the rate-limit check, and not at all if never asked.
-const direct = new WeakMap<Request, () => Promise<Buffer>>();
-
-export function attachBody(req: Request, read: () => Promise<Buffer>): void {
-  direct.set(req, read);
-}
-
 /** Reads at most 64 KiB (refusing more, whatever Content-Length claims) and parses JSON or urlencoded forms. */
-export async function readBody(req: Request): Promise<ParsedBody> {
-  // Next gives GET and HEAD requests no body; skip the stream machinery on the hot path.
+export async function readBody(req: ApiRequest): Promise<ParsedBody> {
+  // GET and HEAD requests have no body (Next gives them none); skip the machinery on the hot path.
   if (req.method === "GET" || req.method === "HEAD") return { kind: "none" };
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const read = direct.get(req);
-  if (read) {
-    const bytes = await read();
-    if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
-    return parseBody(req, bytes);
-  }
-  if (!req.body) return { kind: "none" };
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return parseBody(req, Buffer.concat(chunks));
+  const bytes = await req.readBytes();
+  if (bytes === null) return { kind: "none" };
+  if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
+  return parseBody(req, bytes);
 }
 
-function parseBody(req: Request, bytes: Buffer): ParsedBody {
+function parseBody(req: ApiRequest, bytes: Buffer): ParsedBody {
   if (bytes.length === 0) return { kind: "none" };
   const text = bytes.toString("utf8");
   const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();

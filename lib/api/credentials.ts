@@ -1,4 +1,5 @@
 import type { ParsedBody } from "./body";
+import type { ApiRequest } from "./request";
 import { ApiError } from "./envelope";
 import { ERROR_MESSAGES } from "./errors";
 
@@ -14,7 +15,7 @@ export interface PresentedCredential {
  * (urlencoded bodies), JSON root property `API_Key`. Exactly one credential per request:
  * the same key in two places is fine, two different ones are a 400.
  */
-export function extractCredential(req: Request, url: URL, body: ParsedBody): PresentedCredential | null {
+export function extractCredential(req: ApiRequest, url: URL, body: ParsedBody): PresentedCredential | null {
   const found: PresentedCredential[] = [];
   const auth = req.headers.get("authorization");
   if (auth) {

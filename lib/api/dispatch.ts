@@ -1,7 +1,8 @@
-import { errorResponse, fail, noSuchEndpoint } from "./envelope";
+import { ApiAnswer, errorResponse, fail, noSuchEndpoint, toResponse } from "./envelope";
 import { ERROR_MESSAGES } from "./errors";
 import { outputResponse, serveKeyOperation } from "./handler";
 import { OPERATIONS, type Operation } from "./operations";
+import { fromWebRequest, type ApiRequest } from "./request";
 
 // The one router of the REST API, over the operation list. Both transports call it with the
 // path's segments, already decoded: Next's catch-all route (app/api/[...path]/route.ts) and the
@@ -54,30 +55,33 @@ export function matchRoute(segments: readonly string[]): Match | null {
 const allowOf = (route: Route) => [...route.byMethod.keys()];
 
 /**
- * Answers one API request. `segments` are the decoded path segments after the leading slash
- * (["api", "data", "api-keys", "<id>"]). HEAD is GET without a body; OPTIONS lists the methods.
+ * Answers one API request given as a fetch Request (Next's catch-all route, tests). `segments`
+ * are the decoded path segments after the leading slash (["api", "data", "api-keys", "<id>"]).
  */
 export async function dispatch(req: Request, segments: readonly string[]): Promise<Response> {
-  const response = await answer(req, segments);
-  return req.method === "HEAD" ? new Response(null, { status: response.status, headers: response.headers }) : response;
+  return toResponse(await answerApiRequest(fromWebRequest(req), segments), req.method);
 }
 
-async function answer(req: Request, segments: readonly string[]): Promise<Response> {
+/**
+ * Answers one API request, however it arrived (the listener calls this directly). HEAD is GET
+ * (its transport sends no body); OPTIONS lists the methods.
+ */
+export async function answerApiRequest(req: ApiRequest, segments: readonly string[]): Promise<ApiAnswer> {
   try {
     const match = matchRoute(segments);
     if (!match) return noSuchEndpoint();
     const { route, params } = match;
     const method = req.method === "HEAD" ? "GET" : req.method;
     if (method === "OPTIONS")
-      return new Response(null, { status: 204, headers: { allow: [...allowOf(route), "OPTIONS"].join(", "), "x-content-type-options": "nosniff" } });
+      return new ApiAnswer(204, { allow: [...allowOf(route), "OPTIONS"].join(", "), "x-content-type-options": "nosniff" }, null);
     const op = route.byMethod.get(method);
     if (!op) {
       const allowed = allowOf(route);
       return fail(405, { message: ERROR_MESSAGES.methodNotAllowed(allowed), code: "method_not_allowed" }, { allow: allowed.join(", ") });
     }
     if (op.scope !== null) return await serveKeyOperation(op, req, params);
-    const data = await op.handler(req);
-    return data instanceof Response ? data : outputResponse(op, data);
+    const data = await op.handler();
+    return data instanceof ApiAnswer ? data : outputResponse(op, data);
   } catch (err) {
     return errorResponse(err);
   }

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { DATABASE_UNAVAILABLE, databaseUnavailable, OUTCOME_UNKNOWN, outcomeUnknown } from "@/lib/errors";
-import { errorResponse } from "./envelope";
+import { errorResponse, toResponse, type ApiAnswer } from "./envelope";
 
 // What a client reads when the database fails under a request: a 503 envelope that says whether
 // anything changed and what to do next.
 describe("database failures as envelopes", () => {
-  const read = async (res: Response) => ({ status: res.status, retryAfter: res.headers.get("retry-after"), body: await res.json() });
+  const read = async (answer: ApiAnswer) => {
+    const res = toResponse(answer, "GET");
+    return { status: res.status, retryAfter: res.headers.get("retry-after"), body: await res.json() };
+  };
 
   it("a commit whose fate is unknown tells the client to retry with the same Idempotency-Key", async () => {
     expect(await read(errorResponse(outcomeUnknown()))).toEqual({

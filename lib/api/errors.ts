@@ -98,6 +98,7 @@ export const STATUS_NAMES: Record<number, string> = {
 export const ERROR_MESSAGES = {
   payloadTooLarge: `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`,
   invalidJson: "The request body is not valid JSON.",
+  bodyCutOff: "The request body could not be read: the connection closed before it ended.",
   noSuchEndpoint: "There is no such endpoint. See /api/openapi.json.",
   databaseUnreachable: "Degraded: the database is not reachable. Try again in a few seconds.",
   shuttingDown: "This instance is shutting down. Send new requests to another.",

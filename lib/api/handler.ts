@@ -6,15 +6,16 @@ import { MISSING_KEY, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/veri
 import { recordKeyUse } from "@/lib/api-keys/usage";
 import { bodyInput, readBody, type ParsedBody } from "./body";
 import { extractCredential } from "./credentials";
-import { ApiError, bearerChallenge, envelopeText, errorCodeOf, errorResponse, okText } from "./envelope";
+import { ApiError, bearerChallenge, errorCodeOf, errorResponse, okText, type ApiAnswer } from "./envelope";
 import { idempotencyKeyOf, withIdempotency } from "./idempotency";
 import { ERROR_MESSAGES } from "./errors";
 import { INTEGRATION_NAME_MAX } from "./limits";
 import { isMutation, type KeyOperation, type OperationOutput } from "./operations/define";
-import { enqueueAccessLog } from "@/lib/access-log/writer";
+import { countAccess, enqueueAccessLog } from "@/lib/access-log/writer";
 import { redactBody, redactHeaders, redactPath } from "@/lib/access-log/redact";
 import { countAuthFailure, rateLimitHeaders, retryAfterSeconds, type AuthFailureCount } from "./rate-limit";
-import { clientAddress, rateLimitBucket } from "@/lib/net/client-address";
+import { clientAddressFrom, rateLimitBucket } from "@/lib/net/client-address";
+import type { ApiRequest } from "./request";
 
 export interface ApiContext {
   db: Db;
@@ -25,7 +26,7 @@ export interface ApiContext {
   input: unknown;
   body: ParsedBody;
   url: URL;
-  req: Request;
+  req: ApiRequest;
   /**
    * Counts a guess made *through* an authenticated call (a /verify of a key that does not
    * exist) against the caller's failed-authentication budget; throws 429 once it is spent.
@@ -38,7 +39,7 @@ export interface ApiContext {
  * verification → scope → the handler (whose core functions check the owner's permissions) →
  * its data through the output schema. Every outcome, success or failure, is an envelope.
  */
-export async function serveKeyOperation(op: KeyOperation, req: Request, params: Record<string, string>): Promise<Response> {
+export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, params: Record<string, string>): Promise<ApiAnswer> {
   {
     const started = performance.now();
     // The key the request named, once known (also for refusals), for its access log.
@@ -46,12 +47,12 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
     let reason: string | null = null;
     let body: ParsedBody = { kind: "none" };
     let db: Db | undefined;
-    const url = new URL(req.url);
-    const ip = clientAddress(req);
+    const url = req.url;
+    const ip = clientAddressFrom(req.headers, req.socketAddress);
     // IPv6 per /64: one host usually holds a whole /64 of addresses.
     const client = rateLimitBucket(ip);
     // Before the database: the address's budget, and the body (a slow client's upload is not the database's delay).
-    const admit = async (): Promise<Response | null> => {
+    const admit = async (): Promise<ApiAnswer | null> => {
       try {
         const wait = retryAfterSeconds(client);
         if (wait > 0) throw rateLimited(wait);
@@ -62,7 +63,7 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
         return errorResponse(err);
       }
     };
-    const attempt = async (): Promise<Response> => {
+    const attempt = async (): Promise<ApiAnswer> => {
       try {
         db = await getDb();
         let credential: ReturnType<typeof extractCredential>;
@@ -110,11 +111,11 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
         };
         const api: ApiContext = { db, ctx, auth, input: bodyInput(body), body, url, req, countGuess };
         const idempotencyKey = isMutation(op) ? idempotencyKeyOf(req) : null;
+        if (op.answerPerKey && idempotencyKey === null) return await answerPerKey(op, auth, () => op.handler(api, params));
         if (idempotencyKey === null) return outputResponse(op, await op.handler(api, params));
         return await withIdempotency(db, { apiKeyId: auth.key.id, key: idempotencyKey, req, url, body }, async (tx) => {
           // The cores' own transactions become savepoints of this one, which also holds the record.
-          const answer = outputResponse(op, await op.handler({ ...api, db: tx as unknown as Db }, params));
-          return { response: answer, text: envelopeText(answer)! };
+          return outputResponse(op, await op.handler({ ...api, db: tx as unknown as Db }, params));
         });
       } catch (err) {
         reason = errorCodeOf(err);
@@ -132,7 +133,7 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
         reason = errorCodeOf(late);
         return errorResponse(late);
       }));
-    if (seen && db) await logAccess(db, seen, { req, url, body, response, reason, started, ip });
+    if (seen && db) logAccess(db, seen, { req, url, body, response, reason, started, ip });
     return response;
   }
 }
@@ -145,7 +146,7 @@ export async function serveKeyOperation(op: KeyOperation, req: Request, params: 
 export function outputResponse(
   op: { id: string; status: number; output?: OperationOutput; location?(data: unknown): string },
   data: unknown,
-): Response {
+): ApiAnswer {
   const text = JSON.stringify(data);
   if (!op.output) return okText(text, op.status);
   const checked = op.output.schema.safeParse(JSON.parse(text));
@@ -159,15 +160,33 @@ export function outputResponse(
   return okText(text, op.status, location ? { location } : undefined);
 }
 
+// The answers of operations whose data is a function of the verified key alone (GET /api/data/me),
+// kept beside the verification cache's entry they were made from: its `key` object is made once
+// per lookup and shared by every request the entry serves, so a change that evicts the entry
+// (lib/api-keys/cache.ts) also retires the answer, and a cache hit skips the handler, the JSON
+// round trip and the output schema's check, the bulk of a cached request's own work.
+const perKeyAnswers = new Map<string, WeakMap<object, ApiAnswer>>();
+
+async function answerPerKey(op: KeyOperation, auth: VerifiedKey, handle: () => Promise<unknown>): Promise<ApiAnswer> {
+  let answers = perKeyAnswers.get(op.id);
+  if (!answers) perKeyAnswers.set(op.id, (answers = new WeakMap()));
+  const kept = answers.get(auth.key);
+  if (kept) return kept;
+  const answer = outputResponse(op, await handle());
+  answers.set(auth.key, answer);
+  return answer;
+}
+
 /** Queues the request for the key's access log; bodies only when the key's logging is on. */
-async function logAccess(
+function logAccess(
   db: Db,
   seen: VerifiedKey,
-  r: { req: Request; url: URL; body: ParsedBody; response: Response; reason: string | null; started: number; ip: string | null },
-): Promise<void> {
+  r: { req: ApiRequest; url: URL; body: ParsedBody; response: ApiAnswer; reason: string | null; started: number; ip: string | null },
+): void {
   const { key } = seen;
   // Every request is counted; its row is kept for a refusal, and for every request of a key with logging on.
   const row = r.response.status >= 400 || key.logRequests || key.logResponses;
+  if (!row) return countAccess(db, key.id, r.response.status);
   enqueueAccessLog(
     db,
     {
@@ -181,10 +200,9 @@ async function logAccess(
       reason: r.reason,
       ip: r.ip,
       integration: r.req.headers.get("x-integration-name")?.slice(0, INTEGRATION_NAME_MAX) ?? null,
-      requestHeaders: key.logRequests ? redactHeaders(r.req.headers) : null,
+      requestHeaders: key.logRequests ? redactHeaders(r.req.allHeaders()) : null,
       requestBody: key.logRequests && r.body.kind !== "none" ? redactBody(r.body.text, r.req.headers.get("content-type")) : null,
-      // Reading a clone costs a copy of the body, paid only by keys with response logging on.
-      responseBody: key.logResponses ? redactBody(await r.response.clone().text(), "application/json") : null,
+      responseBody: key.logResponses && r.response.text !== null ? redactBody(r.response.text, "application/json") : null,
     },
     { row },
   );

@@ -4,10 +4,11 @@ import { and, eq, lt } from "drizzle-orm";
 import { subHours } from "date-fns";
 import type { Db, Tx } from "@/db";
 import { idempotencyKeys } from "@/db/schema";
-import { ApiError, replayResponse } from "./envelope";
+import { ApiError, replayResponse, type ApiAnswer } from "./envelope";
 import { ERROR_MESSAGES } from "./errors";
 import { bodyInput, type ParsedBody } from "./body";
 import { IDEMPOTENCY_HOURS } from "./limits";
+import type { ApiRequest } from "./request";
 
 // Stripe's Idempotency-Key contract on every mutating endpoint: the first answer to a key is
 // kept for 24 hours, per calling credential, and a retry of the same request gets it again
@@ -23,7 +24,7 @@ export const IDEMPOTENCY_HEADER = "idempotency-key";
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /** The request's Idempotency-Key, or null; a malformed one is refused before anything runs. */
-export function idempotencyKeyOf(req: Request): string | null {
+export function idempotencyKeyOf(req: ApiRequest): string | null {
   const raw = req.headers.get(IDEMPOTENCY_HEADER);
   if (raw === null) return null;
   if (!KEY_PATTERN.test(raw)) throw new ApiError(400, "invalid_idempotency_key", ERROR_MESSAGES.invalidIdempotencyKey);
@@ -34,7 +35,7 @@ export function idempotencyKeyOf(req: Request): string | null {
  * What makes two requests "the same": method, path and query, and the body's input, all without
  * the credential (the record is the credential's already, wherever the key travelled).
  */
-function fingerprintOf(req: Request, url: URL, body: ParsedBody): string {
+function fingerprintOf(req: ApiRequest, url: URL, body: ParsedBody): string {
   const query = new URLSearchParams(url.search);
   query.delete("key");
   return createHash("sha256")
@@ -51,7 +52,7 @@ function storable(text: string): string {
 
 /**
  * Runs `change` at most once per (credential, key) within the window. `change` gets the
- * transaction the record is written in and answers with the response to send and its text.
+ * transaction the record is written in and answers with the answer to send.
  */
 /**
  * Deletes every record past the 24 hours, of every credential (each request also deletes its own
@@ -67,9 +68,9 @@ export async function purgeIdempotencyKeys(db: Db, now = new Date()): Promise<nu
 
 export async function withIdempotency(
   db: Db,
-  r: { apiKeyId: string; key: string; req: Request; url: URL; body: ParsedBody },
-  change: (tx: Tx) => Promise<{ response: Response; text: string }>,
-): Promise<Response> {
+  r: { apiKeyId: string; key: string; req: ApiRequest; url: URL; body: ParsedBody },
+  change: (tx: Tx) => Promise<ApiAnswer>,
+): Promise<ApiAnswer> {
   const fingerprint = fingerprintOf(r.req, r.url, r.body);
   const id = and(eq(idempotencyKeys.apiKeyId, r.apiKeyId), eq(idempotencyKeys.key, r.key));
   return db.transaction(async (tx) => {
@@ -92,11 +93,11 @@ export async function withIdempotency(
     }
     // Only a success is kept: a refusal is thrown, which rolls the claim back with the change
     // (nothing was changed, and the corrected request may use the key again).
-    const { response, text } = await change(tx);
+    const answer = await change(tx);
     await tx
       .update(idempotencyKeys)
-      .set({ status: response.status, body: storable(text), location: response.headers.get("location") })
+      .set({ status: answer.status, body: storable(answer.text ?? ""), location: answer.headers.location ?? null })
       .where(id);
-    return response;
+    return answer;
   });
 }

@@ -6,7 +6,7 @@ import type { OpenDatabase } from "@/db";
 import { accessLogs, workspaces } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { flushAccessLogs } from "@/lib/access-log/writer";
-import { createApiKey } from "@/lib/api-keys/core";
+import { createApiKey, updateApiKey } from "@/lib/api-keys/core";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
 import { callApi } from "@/lib/testing/api";
 import { matchRoute } from "./dispatch";
@@ -293,6 +293,34 @@ describe("serveApiRequest over a real socket", () => {
         else process.env.LATCHKEY_AUTH_FAILURE_LIMIT = saved;
       }
     });
+  });
+
+  it("logs the same request headers and response body through both transports, for a key with logging on", async () => {
+    const ctx = await contextFor(opened.db, "admin@acme.test", "acme");
+    const logged = await createApiKey(opened.db, ctx, { name: "Listener logging key" });
+    await updateApiKey(opened.db, ctx, logged.key.id, { logRequests: true, logResponses: true });
+    const headers = { "x-apikey": logged.secret, "user-agent": "parity-agent/1", accept: "application/json", "x-integration-name": "parity" };
+    const viaListener = await fetch(`${base}/api/data/me?marker=listener`, { headers });
+    const direct = await callApi(new Request(`${base}/api/data/me?marker=next`, { headers }));
+    expect([viaListener.status, direct.status]).toEqual([200, 200]);
+    await flushAccessLogs();
+    const rows = await opened.db
+      .select({ path: accessLogs.path, requestHeaders: accessLogs.requestHeaders, responseBody: accessLogs.responseBody })
+      .from(accessLogs)
+      .where(eq(accessLogs.apiKeyId, logged.key.id));
+    const byPath = Object.fromEntries(rows.map((r) => [r.path, r]));
+    const listenerRow = byPath["/api/data/me?marker=listener"];
+    const nextRow = byPath["/api/data/me?marker=next"];
+    expect(JSON.parse(listenerRow.requestHeaders!)).toEqual({
+      accept: "application/json",
+      "user-agent": "parity-agent/1",
+      "x-apikey": "[REDACTED]",
+      "x-integration-name": "parity",
+    });
+    expect(listenerRow.requestHeaders).toBe(nextRow.requestHeaders);
+    expect(listenerRow.responseBody).toBe(nextRow.responseBody);
+    expect(JSON.parse(listenerRow.responseBody!)).toMatchObject({ success: true, data: { key: { name: "Listener logging key" } } });
+    expect(listenerRow.responseBody).not.toContain(logged.secret);
   });
 
   it("records the socket's address when no proxy sent X-Forwarded-For, as Next does", async () => {

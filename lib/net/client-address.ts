@@ -10,7 +10,8 @@ import { env } from "@/lib/env";
 // appended: the n-th from the end. Entries to its left were written by the client.
 //
 // How the socket's address reaches code that only sees a fetch Request or next/headers:
-// - the REST listener (lib/api/listener.ts) attaches it to the Request it builds;
+// - the REST listener (lib/api/listener.ts) reads it from the socket into the request it hands
+//   the API (lib/api/request.ts); tests that call the API with a fetch Request attach one to it;
 // - the production server (scripts/server.mjs) overwrites SOCKET_ADDRESS_HEADER on every
 //   request from req.socket.remoteAddress (a client's own value is discarded) and marks the
 //   process with TRUST_FLAG, so route handlers, server actions and Auth.js can read it.
@@ -26,7 +27,7 @@ type HeaderSource = { get(name: string): string | null };
 const g = globalThis as unknown as Record<typeof TRUST_FLAG, boolean | undefined>;
 const attached = new WeakMap<Request, string>();
 
-/** For the REST listener: the socket's address of the connection this Request arrived on. */
+/** For tests standing in for the REST listener: the socket's address this Request "arrived on". */
 export function attachSocketAddress(req: Request, address: string | undefined): void {
   const normal = normalizeAddress(address);
   if (normal) attached.set(req, normal);
@@ -80,6 +81,11 @@ export function clientAddressFrom(headers: HeaderSource, socketAddress?: string 
 /** The address of a fetch Request (a REST route, Auth.js's authorize). */
 export function clientAddress(req: Request): string | null {
   return clientAddressFrom(req.headers, attached.get(req));
+}
+
+/** The socket's address attached to a fetch Request (by a test standing in for the listener), or null. */
+export function socketAddressOf(req: Request): string | null {
+  return attached.get(req) ?? null;
 }
 
 /**

@@ -12,6 +12,7 @@ export const getMeOperation = defineOperation({
   description: "The user the key acts as (null for a service key), the workspace, the user's role and permissions now, and the key itself.",
   scope: "me:read",
   permission: null,
+  answerPerKey: true,
   output: {
     component: "Me",
     schema: meSchema,

@@ -68,6 +68,12 @@ export interface KeyOperation<S extends z.ZodType = z.ZodType> extends Common {
   notFound?: boolean;
   /** A POST that changes nothing (a search, a verification): Idempotency-Key does not apply. */
   readOnly?: true;
+  /**
+   * A GET whose answer is a function of the verified key (its owner, role, workspace) alone: no
+   * path parameter, query or body, no database read. Its answer is then made once per
+   * verification-cache entry and sent again while the entry lives (lib/api/handler.ts).
+   */
+  answerPerKey?: true;
   /** For a 201: where the created resource lives, from the handler's data. */
   location?(data: z.output<S>): string;
   handler(api: ApiContext, params: Record<string, string>): Promise<Wire<z.input<S>>>;
@@ -77,12 +83,12 @@ export interface KeyOperation<S extends z.ZodType = z.ZodType> extends Common {
 export interface PublicOperation extends Common {
   scope: null;
   permission: null;
-  /** The enveloped data; absent when the handler answers with its own Response. */
+  /** The enveloped data; absent when the handler answers with its own ApiAnswer. */
   output?: OperationOutput;
   status: 200;
   /** The error statuses it may answer (it has no key to refuse). */
   errorStatuses?: number[];
-  handler(req: Request): Promise<unknown>;
+  handler(): Promise<unknown>;
 }
 
 export type Operation = KeyOperation | PublicOperation;

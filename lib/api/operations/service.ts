@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { getDatabase } from "@/db";
 import { accessLogStats } from "@/lib/access-log/writer";
 import { healthSchema, livenessSchema } from "@/lib/validations/responses";
-import { ApiError } from "../envelope";
+import { ApiAnswer, ApiError } from "../envelope";
 import { ERROR_MESSAGES } from "../errors";
 import { defineOperation } from "./define";
 
@@ -78,9 +78,10 @@ export const getOpenApiDocumentOperation = defineOperation({
   async handler() {
     // Loaded when asked: the document is built from the list this operation belongs to.
     const { openApiDocumentText } = await import("../openapi");
-    return new Response(openApiDocumentText(), {
-      status: 200,
-      headers: { "content-type": "application/json; charset=utf-8", "cache-control": "public, max-age=300", "x-content-type-options": "nosniff" },
-    });
+    return new ApiAnswer(
+      200,
+      { "content-type": "application/json; charset=utf-8", "cache-control": "public, max-age=300", "x-content-type-options": "nosniff" },
+      openApiDocumentText(),
+    );
   },
 });
