@@ -1,10 +1,10 @@
 // npx tsx --conditions=react-server bench/api.ts [--db pglite|postgres|both] [--transport listener|next|both] [--keys 100000]
-//                        [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--cold-keys N] [--profile cold] [--profile-top 25]
+//                        [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--cold-keys N] [--workers 1,2] [--profile cold|me|verify|health] [--profile-top 25]
 // On-demand REST API benchmark (see bench/README.md): seeds a throwaway database with N keys,
 // starts the production server on it and, with wrk, measures a bare node:http server (the
 // ceiling, in its own process), /api/health, /api/data/me and /api/data/verify with one key, and
 // /api/data/me cycling through the other keys (each request a cache miss), in alternating rounds.
-// `--profile cold` instead CPU-profiles the server on that last route and prints where its time
+// `--profile <route>` instead CPU-profiles the server on one route (cold: the last) and prints where its time
 // goes. Needs a prior `npm run build`. Never touches a developer's data.
 import { spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
@@ -32,8 +32,8 @@ import {
   positiveInt,
   prepareDatabase,
   printTable as printRows,
-  processCpuMs,
-  processMemory,
+  treeCpuMs,
+  treeMemory,
   requireRepoRootAndBuild,
   RESULTS_DIR,
   ROOT,
@@ -76,6 +76,8 @@ type Transport = "listener" | "next";
 interface Options {
   databases: DatabaseKind[];
   transports: Transport[];
+  /** Server processes (LATCHKEY_WORKERS) to measure, each in turn: PostgreSQL only beyond 1. */
+  workers: number[];
   keys: number;
   duration: number;
   connections: number;
@@ -83,14 +85,14 @@ interface Options {
   rounds: number;
   /** How many of the seeded keys the cold route cycles through (null: all but the two fixed ones). */
   coldKeys: number | null;
-  profile: "cold" | null;
+  profile: ProfiledRoute | null;
   profileTop: number;
   adminUrl: string;
 }
 
 const USAGE =
   "Usage: npx tsx --conditions=react-server bench/api.ts [--db pglite|postgres|both] [--transport listener|next|both] [--keys 100000]\n" +
-  "         [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--cold-keys N] [--profile cold] [--profile-top 25]";
+  "         [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--cold-keys N] [--workers 1,2] [--profile cold|me|verify|health] [--profile-top 25]";
 
 function parseOptions(): Options {
   const { values } = parseArgs({
@@ -105,6 +107,7 @@ function parseOptions(): Options {
       "cold-keys": { type: "string" },
       profile: { type: "string" },
       "profile-top": { type: "string", default: "25" },
+      workers: { type: "string", default: "1" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -112,7 +115,10 @@ function parseOptions(): Options {
     console.log(USAGE);
     console.log("--transport next runs the server with LATCHKEY_API_LISTENER=0: the REST API through Next's own pipeline.");
     console.log("--cold-keys: how many keys the cold route cycles through (default: every seeded key but the two the one-key routes use).");
-    console.log("--profile cold: instead of the rounds, CPU-profile the server (node --cpu-prof) while the cold route runs for --duration s.");
+    console.log("--workers 1,2: measure the server with each number of processes in turn (LATCHKEY_WORKERS; PostgreSQL only beyond 1).");
+    console.log(
+      "--profile cold|me|verify|health: instead of the rounds, CPU-profile the server (node --cpu-prof) while that route (cold: the cold route) runs for --duration s.",
+    );
     console.log(`PostgreSQL runs create a throwaway database on BENCH_ADMIN_URL (default ${DEFAULT_ADMIN_URL}).`);
     process.exit(0);
   }
@@ -121,7 +127,10 @@ function parseOptions(): Options {
   const transport = values.transport;
   if (transport !== "listener" && transport !== "next" && transport !== "both")
     fail(`--transport must be listener, next or both (got "${transport}").`);
-  if (values.profile !== undefined && values.profile !== "cold") fail(`--profile must be cold (got "${values.profile}").`);
+  const profiled = values.profile;
+  if (profiled !== undefined && !PROFILED_ROUTES.includes(profiled as ProfiledRoute))
+    fail(`--profile must be one of ${PROFILED_ROUTES.join(", ")} (got "${profiled}").`);
+  const workers = [...new Set(values.workers.split(",").map((w) => positiveInt("workers", w.trim(), 1)))];
   const keys = positiveInt("keys", values.keys, 3);
   const connections = positiveInt("connections", values.connections, 1);
   const threads = positiveInt("threads", values.threads, 1);
@@ -131,13 +140,14 @@ function parseOptions(): Options {
   return {
     databases: db === "both" ? ["pglite", "postgres"] : [db],
     transports: transport === "both" ? ["listener", "next"] : [transport],
+    workers,
     keys,
     duration: positiveInt("duration", values.duration, 1),
     connections,
     threads,
     rounds: positiveInt("rounds", values.rounds, 1),
     coldKeys,
-    profile: values.profile === "cold" ? "cold" : null,
+    profile: (profiled as ProfiledRoute | undefined) ?? null,
     profileTop: positiveInt("profile-top", values["profile-top"], 1),
     adminUrl: adminUrlFromEnv(),
   };
@@ -209,6 +219,9 @@ async function seedDatabase(target: Target, keyCount: number): Promise<Secrets> 
 // Routes
 
 type RouteId = "bare" | "health" | "me" | "verify" | "cold";
+/** The routes `--profile` can profile: any but the bare server, which is not Latchkey. */
+const PROFILED_ROUTES = ["cold", "me", "verify", "health"] as const;
+type ProfiledRoute = (typeof PROFILED_ROUTES)[number];
 
 interface Route {
   id: RouteId;
@@ -361,6 +374,8 @@ interface TargetCheck {
 interface DatabaseResult {
   database: DatabaseKind;
   transport: Transport;
+  /** LATCHKEY_WORKERS: how many server processes answered (CPU and memory are summed over all of them). */
+  workers: number;
   tool: LoadTool;
   keys: number;
   coldKeys: number;
@@ -369,8 +384,9 @@ interface DatabaseResult {
   loadBefore: [number, number, number];
   loadAfter: [number, number, number];
   routes: RouteResult[];
-  /** The server's memory once every round had run. */
+  /** The server's memory once every round had run: its largest process (with several workers), and the sum of all. */
   memory: ProcessMemory | null;
+  memoryTotalMiB: number | null;
   targets: TargetCheck[];
 }
 
@@ -402,9 +418,9 @@ function specFor(target: LoadTarget, route: Route, opts: Options, seconds: numbe
 /** One load run; throws if any request failed. Advances the pool past the keys it sent. */
 async function load(tool: LoadTool, target: LoadTarget, route: Route, opts: Options, seconds: number, pool: KeyPool, scratch: string, what: string) {
   const spec = specFor(target, route, opts, seconds, pool);
-  const cpuBefore = processCpuMs(target.pid);
+  const cpuBefore = treeCpuMs(target.pid);
   const r = await runLoad(tool, spec, scratch);
-  const cpuAfter = processCpuMs(target.pid);
+  const cpuAfter = treeCpuMs(target.pid);
   const failure = describeLoadFailures(r);
   if (failure) throw new Error(`${route.label} (${what}): ${failure}\n${target.logTail()}`);
   let firstUsePct: number | undefined;
@@ -537,9 +553,29 @@ async function benchDatabase(kind: DatabaseKind, opts: Options, tool: LoadTool, 
   console.log(`\n== ${label(kind)} ==`);
   try {
     const p = await prepare(kind, opts);
-    for (const transport of opts.transports) {
+    const workerCounts = kind === "pglite" ? opts.workers.filter((w) => w === 1) : opts.workers;
+    if (workerCounts.length < opts.workers.length)
+      console.log("  (the embedded database runs in one process only: LATCHKEY_WORKERS > 1 is measured on PostgreSQL)");
+    for (const transport of opts.transports) for (const workers of workerCounts) await benchServer(kind, p, transport, workers, opts, tool, report);
+  } finally {
+    await runCleanups();
+  }
+}
+
+/** One server (with `workers` processes) on the prepared database: the bare server and every route, in rounds. */
+async function benchServer(
+  kind: DatabaseKind,
+  p: Awaited<ReturnType<typeof prepare>>,
+  transport: Transport,
+  workers: number,
+  opts: Options,
+  tool: LoadTool,
+  report: (r: DatabaseResult) => void,
+): Promise<void> {
+  {
+    {
       const loadBefore = loadAverage();
-      const { server, serverStartSeconds } = await startLatchkey(p.target, transport);
+      const { server, serverStartSeconds } = await startLatchkey(p.target, transport, workers > 1 ? { LATCHKEY_WORKERS: String(workers) } : {});
       const routes = routesFor(p.secrets, p.coldKeys);
       const pool: KeyPool = { file: p.keysFile, size: p.coldKeys, sent: 0 };
 
@@ -566,7 +602,15 @@ async function benchDatabase(kind: DatabaseKind, opts: Options, tool: LoadTool, 
           console.log(`${Math.round(run.reqPerSec)} req/s, p99 ${formatMs(run.p99Ms)} ms${extra}`);
         }
       }
-      const memory = processMemory(server.child.pid);
+      const memories = treeMemory(server.child.pid);
+      const memory = memories[0] ?? null;
+      const memoryTotalMiB =
+        memories.length > 0
+          ? round(
+              memories.reduce((sum, m) => sum + m.rssMiB, 0),
+              1,
+            )
+          : null;
       await server.stop();
       await bare.stop();
 
@@ -576,6 +620,7 @@ async function benchDatabase(kind: DatabaseKind, opts: Options, tool: LoadTool, 
       report({
         database: kind,
         transport,
+        workers,
         tool,
         keys: opts.keys,
         coldKeys: p.coldKeys,
@@ -585,11 +630,10 @@ async function benchDatabase(kind: DatabaseKind, opts: Options, tool: LoadTool, 
         loadAfter: loadAverage(),
         routes: results,
         memory,
+        memoryTotalMiB,
         targets: evaluateTargets(results, memory, opts),
       });
     }
-  } finally {
-    await runCleanups();
   }
 }
 
@@ -613,7 +657,7 @@ async function confirmTransport(server: Server, transport: Transport): Promise<v
 
 function printTable(result: DatabaseResult, opts: Options): void {
   console.log(
-    `\n${label(result.database)}, REST API through ${describeTransport(result.transport)}: ${opts.keys.toLocaleString("en-US")} keys, ` +
+    `\n${label(result.database)}, REST API through ${describeTransport(result.transport)}${result.workers > 1 ? `, LATCHKEY_WORKERS=${result.workers}` : ""}: ${opts.keys.toLocaleString("en-US")} keys, ` +
       `${result.tool === "wrk" ? `wrk -t${opts.threads}` : "autocannon (in this process)"} -c${opts.connections}, ${opts.duration} s per route and round, median of ${opts.rounds} round${opts.rounds > 1 ? "s" : ""}` +
       ` (load ${result.loadBefore[0]} → ${result.loadAfter[0]})`,
   );
@@ -649,14 +693,19 @@ function printTable(result: DatabaseResult, opts: Options): void {
     console.log(
       "NOTE: measured with autocannon in this process, not wrk: the targets are stated for wrk, and these ratios are not comparable to them.",
     );
+  if (result.workers > 1)
+    console.log(
+      `${result.workers} workers: CPU ms/req sums every server process; server memory ${result.memoryTotalMiB ?? "?"} MiB in all, the RSS target is checked against the largest process.`,
+    );
   for (const t of result.targets) console.log(`target: ${t.name} — ${t.met ? "MET" : "NOT MET"} (${t.detail})`);
 }
 
 // ---------------------------------------------------------------------------------------------
-// --profile cold
+// --profile <route>
 
 interface ProfileResult {
   database: DatabaseKind;
+  route: ProfiledRoute;
   transport: Transport;
   tool: LoadTool;
   reqPerSec: number;
@@ -669,7 +718,8 @@ interface ProfileResult {
 }
 
 async function profileDatabase(kind: DatabaseKind, opts: Options, tool: LoadTool, startedAt: Date, report: (r: ProfileResult) => void) {
-  console.log(`\n== ${label(kind)}: CPU profile of the cold route ==`);
+  const routeId = opts.profile!;
+  console.log(`\n== ${label(kind)}: CPU profile of the ${routeId === "cold" ? "cold route" : `${routeId} route`} ==`);
   try {
     const p = await prepare(kind, opts);
     for (const transport of opts.transports) {
@@ -677,8 +727,8 @@ async function profileDatabase(kind: DatabaseKind, opts: Options, tool: LoadTool
       onCleanup("remove the profile directory", () => fs.rmSync(profileDir, { recursive: true, force: true }));
       // No drain on SIGTERM: nothing balances load here, and the profile should end with the load.
       const { server } = await startLatchkey(p.target, transport, { LATCHKEY_DRAIN_SECONDS: "0" }, ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]);
-      const route = routesFor(p.secrets, p.coldKeys).find((r) => r.cold)!;
-      await smokeTest(server.baseUrl, route, { "x-apikey": p.secrets.pool[p.coldKeys - 1] });
+      const route = routesFor(p.secrets, p.coldKeys).find((r) => r.id === routeId)!;
+      await smokeTest(server.baseUrl, route, route.cold ? { "x-apikey": p.secrets.pool[p.coldKeys - 1] } : undefined);
       const pool: KeyPool = { file: p.keysFile, size: p.coldKeys, sent: 0 };
       const target: LoadTarget = { ...server, pid: server.child.pid };
       process.stdout.write(`  ${route.label}: warm-up ${WARMUP_SECONDS} s, profile ${opts.duration} s … `);
@@ -686,7 +736,7 @@ async function profileDatabase(kind: DatabaseKind, opts: Options, tool: LoadTool
       const from = Number(process.hrtime.bigint() / 1000n);
       const { r, firstUsePct, cpuMsPerRequest } = await load(tool, target, route, opts, opts.duration, pool, p.scratch, "profiled run");
       const to = Number(process.hrtime.bigint() / 1000n);
-      console.log(`${Math.round(r.reqPerSec)} req/s under the profiler, ${firstUsePct}% first-use keys`);
+      console.log(`${Math.round(r.reqPerSec)} req/s under the profiler${firstUsePct !== undefined ? `, ${firstUsePct}% first-use keys` : ""}`);
 
       const pid = server.child.pid!;
       const exit = await server.stop({ killAfterMs: 60_000 });
@@ -695,10 +745,11 @@ async function profileDatabase(kind: DatabaseKind, opts: Options, tool: LoadTool
       const file = findMainThreadProfile(profileDir, pid);
       if (!file) throw new Error(`the server exited 0 but wrote no profile to ${profileDir}.`);
       fs.mkdirSync(RESULTS_DIR, { recursive: true });
-      const kept = path.join(RESULTS_DIR, `cold-${kind}-${transport}-${startedAt.toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
+      const kept = path.join(RESULTS_DIR, `${routeId}-${kind}-${transport}-${startedAt.toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
       fs.copyFileSync(file, kept);
       report({
         database: kind,
+        route: routeId,
         transport,
         tool,
         reqPerSec: round(r.reqPerSec, 1),
@@ -718,7 +769,7 @@ function printProfile(result: ProfileResult): void {
   const s = result.summary;
   const pct = (n: number) => (s.samples > 0 ? ((n * 100) / s.samples).toFixed(0) : "0");
   console.log(
-    `\n${label(result.database)}, REST API through ${describeTransport(result.transport)}: ${result.reqPerSec.toFixed(0)} req/s on the cold route under the profiler, ` +
+    `\n${label(result.database)}, REST API through ${describeTransport(result.transport)}: ${result.reqPerSec.toFixed(0)} req/s on ${result.route === "cold" ? "the cold route" : `the ${result.route} route`} under the profiler, ` +
       `p99 ${formatMs(result.p99Ms)} ms, server CPU ${result.cpuMsPerRequest?.toFixed(3) ?? "?"} ms per request. ` +
       `${s.windowed ? "The load's" : "The whole profile's (the load's window did not overlap it)"} ${(s.windowMs / 1000).toFixed(1)} s: ` +
       `${s.samples} samples: ${pct(s.busySamples)}% busy (GC ${pct(s.gcSamples)}%), ${pct(s.samples - s.busySamples)}% idle.`,
@@ -751,7 +802,7 @@ async function main(): Promise<void> {
   const tool = loadTool();
 
   console.log(
-    `Latchkey API benchmark${opts.profile ? " (--profile cold)" : ""}: ${opts.databases.join(" + ")}, ${opts.keys.toLocaleString("en-US")} keys, ` +
+    `Latchkey API benchmark${opts.profile ? ` (--profile ${opts.profile})` : ""}: ${opts.databases.join(" + ")}, ${opts.keys.toLocaleString("en-US")} keys, ` +
       `${opts.connections} connections, ${WARMUP_SECONDS} s warm-up + ${opts.duration} s per route` +
       `${opts.profile ? "" : `, ${opts.rounds} round${opts.rounds > 1 ? "s" : ""}`}; ${os.cpus().length} CPUs, load ${loadAverage().join(" ")}.`,
   );

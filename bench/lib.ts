@@ -292,6 +292,42 @@ export function processMemory(pid: number | undefined): ProcessMemory | null {
   }
 }
 
+/** A process and its descendants (a LATCHKEY_WORKERS primary and its workers), from /proc's parent ids. */
+export function processTree(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const parents = new Map<number, number[]>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(parents.get(tree[i]) ?? []));
+  return tree;
+}
+
+/** The memory of each process of the tree, largest first. */
+export function treeMemory(pid: number | undefined): ProcessMemory[] {
+  return processTree(pid)
+    .map((p) => processMemory(p))
+    .filter((m): m is ProcessMemory => m !== null)
+    .sort((a, b) => b.rssMiB - a.rssMiB);
+}
+
+/** User + system CPU time of a process and its descendants, in ms, or null where /proc cannot tell. */
+export function treeCpuMs(pid: number | undefined): number | null {
+  const tree = processTree(pid);
+  if (tree.length === 0) return null;
+  let sum = 0;
+  for (const p of tree) sum += processCpuMs(p) ?? 0;
+  return sum;
+}
+
 let clockTicks: number | null = null;
 
 /** The unit of /proc/<pid>/stat's CPU times: USER_HZ, 100 on every Linux we know of. */
