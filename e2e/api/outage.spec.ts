@@ -1,12 +1,27 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import fs from "node:fs";
-import { performance } from "node:perf_hooks";
-import type { Browser } from "@playwright/test";
 import postgres from "postgres";
 import { startTcpProxy } from "../../lib/testing/tcp-proxy";
-import { expect, screensOf, test as base } from "../fixtures";
-import { randomAddress, recordSecret, SECRET_RE, type Envelope } from "./api-helpers";
-import { createDatabase, portAt, serverEnv, startServer, type ServerProcess, type TestDatabase } from "./server-process";
+import { expect, screensOf } from "../fixtures";
+import { randomAddress, recordSecret, SECRET_RE } from "./api-helpers";
+import { portAt, type ServerProcess, type TestDatabase } from "./server-process";
+import {
+  clock,
+  codeOf,
+  databaseOf,
+  is2xx,
+  keep,
+  makeKeyInConsole,
+  ms,
+  pollHistory,
+  pollUntil,
+  sender,
+  show,
+  sleepUntil,
+  startInstance,
+  test,
+  type Answer,
+  type Defer,
+} from "./two-instances";
 
 // Database outages, as a client of the REST API and a person at the console see them. Each test
 // runs production servers of its own on a database of its own, each server talking to PostgreSQL
@@ -29,42 +44,13 @@ const RECOVERY_MS = 1_000;
 const GIVE_UP_MS = ANSWER_LIMIT_MS + 1_500;
 /** How long to keep polling for recovery after a restore (to say how late it came, if late). */
 const POLL_MS = 10_000;
-
-type Cleanup = () => unknown;
-/** Registers a cleanup; they run after the test, pass or fail, the last registered first. */
-type Defer = (cleanup: Cleanup) => void;
-
-const test = base.extend<{ defer: Defer }>({
-  defer: async ({}, provide) => {
-    const cleanups: Cleanup[] = [];
-    await provide((cleanup) => void cleanups.push(cleanup));
-    const failures: unknown[] = [];
-    for (const cleanup of cleanups.reverse())
-      await Promise.resolve()
-        .then(cleanup)
-        .catch((err: unknown) => failures.push(err));
-    if (failures.length) throw failures[0];
-  },
-});
+const send = sender(GIVE_UP_MS);
 
 test.skip(!process.env.DATABASE_URL, "the outage is simulated between Latchkey and a PostgreSQL server: set DATABASE_URL (a local server)");
 
-// ── Servers, proxies, databases ──────────────────────────────────────────────────────────────
-
-/** Keeps a text file among the test's results (test-results/<test>/), to read after a failure. */
-async function keep(name: string, text: string): Promise<void> {
-  const file = test.info().outputPath(name);
-  await fs.promises.writeFile(file, text);
-  await test.info().attach(name, { path: file, contentType: "text/plain" });
-}
+// ── Servers, proxies ─────────────────────────────────────────────────────────────────────────
 
 type Proxy = Awaited<ReturnType<typeof startTcpProxy>>;
-
-async function databaseOf(defer: Defer, label: string): Promise<TestDatabase> {
-  const database = await createDatabase(label);
-  defer(database.drop);
-  return database;
-}
 
 async function proxyTo(defer: Defer, database: TestDatabase): Promise<Proxy> {
   const proxy = await startTcpProxy({ host: database.host, port: database.port });
@@ -73,7 +59,7 @@ async function proxyTo(defer: Defer, database: TestDatabase): Promise<Proxy> {
 }
 
 /** A production server whose every database connection goes through `proxy`. */
-async function serverThrough(
+function serverThrough(
   defer: Defer,
   port: number,
   database: TestDatabase,
@@ -81,35 +67,13 @@ async function serverThrough(
   authSecret: string,
   readyMs?: number,
 ): Promise<ServerProcess> {
-  const env = serverEnv({
-    DATABASE_URL: database.urlVia("127.0.0.1", proxy.port),
-    DATABASE_CONNECT_TIMEOUT_SECONDS: String(DATABASE_TIMEOUT_MS / 1000),
-    DATABASE_QUERY_TIMEOUT_SECONDS: String(DATABASE_TIMEOUT_MS / 1000),
-    // Instances behind one load balancer share their session secret.
-    AUTH_SECRET: authSecret,
-    LATCHKEY_DRAIN_SECONDS: "0",
+  return startInstance(defer, port, database.urlVia("127.0.0.1", proxy.port), authSecret, {
+    env: {
+      DATABASE_CONNECT_TIMEOUT_SECONDS: String(DATABASE_TIMEOUT_MS / 1000),
+      DATABASE_QUERY_TIMEOUT_SECONDS: String(DATABASE_TIMEOUT_MS / 1000),
+    },
+    readyMs,
   });
-  const server = await startServer(port, env, { readyMs });
-  defer(async () => {
-    await server.stop(3_000);
-    await keep(`server-${port}.log`, server.output());
-  });
-  return server;
-}
-
-/** Signs in to `baseURL` as acme's Admin and makes a key on the API tab; returns its secret. */
-async function makeKeyInConsole(browser: Browser, baseURL: string, name: string): Promise<string> {
-  const context = await browser.newContext({ baseURL });
-  try {
-    const screens = screensOf(await context.newPage());
-    await screens.loginPage.signIn("admin@acme.test");
-    await screens.apiKeysPage.open();
-    const secret = await screens.apiKeysPage.createKey(name);
-    recordSecret(secret);
-    return secret;
-  } finally {
-    await context.close();
-  }
 }
 
 /** Direct to the test's database, not through any proxy: what was really committed. */
@@ -119,107 +83,7 @@ function directSql(defer: Defer, database: TestDatabase) {
   return sql;
 }
 
-// ── Requests, timed ──────────────────────────────────────────────────────────────────────────
-
-const clock = performance.now.bind(performance);
-
-interface Answer {
-  server: string;
-  method: string;
-  path: string;
-  /** ms on `clock`. */
-  start: number;
-  end: number;
-  status?: number;
-  retryAfter?: string | null;
-  replayed?: string | null;
-  contentType?: string | null;
-  /** The parsed body; undefined when there was none or it was not JSON (see `problem`). */
-  body?: Envelope<unknown>;
-  /** No answer, or one that is not JSON. */
-  problem?: string;
-}
-
-const isEnvelope = (body: unknown): body is Envelope<unknown> =>
-  typeof body === "object" &&
-  body !== null &&
-  typeof (body as Envelope<unknown>).success === "boolean" &&
-  typeof (body as Envelope<unknown>).hasError === "boolean" &&
-  typeof (body as Envelope<unknown>).statusCode === "string";
-
-async function send(
-  server: ServerProcess,
-  name: string,
-  method: string,
-  path: string,
-  { key, headers = {}, body, xff = randomAddress() }: { key?: string; headers?: Record<string, string>; body?: unknown; xff?: string } = {},
-): Promise<Answer> {
-  const start = clock();
-  const answer: Answer = { server: name, method, path, start, end: start };
-  try {
-    const res = await fetch(`${server.baseURL}${path}`, {
-      method,
-      headers: {
-        "x-forwarded-for": xff,
-        ...(key ? { "x-apikey": key } : {}),
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      redirect: "manual",
-      signal: AbortSignal.timeout(GIVE_UP_MS),
-    });
-    const text = await res.text();
-    Object.assign(answer, {
-      status: res.status,
-      retryAfter: res.headers.get("retry-after"),
-      replayed: res.headers.get("idempotent-replayed"),
-      contentType: res.headers.get("content-type"),
-    });
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (isEnvelope(parsed)) answer.body = parsed;
-      else answer.problem = `JSON but not an envelope: ${text.slice(0, 160)}`;
-    } catch {
-      answer.problem = `not JSON (${res.headers.get("content-type")}): ${JSON.stringify(text.slice(0, 160))}`;
-    }
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    answer.problem = e.name === "TimeoutError" ? `no answer in ${GIVE_UP_MS / 1000} s` : `no answer: ${e.cause?.code ?? e.message}`;
-  }
-  answer.end = clock();
-  return answer;
-}
-
-const ms = (n: number) => `${Math.round(n)} ms`;
-
-/** One answer on one line, for failure messages; times relative to `t0`. */
-function show(a: Answer, t0: number, extra = ""): string {
-  const what = a.problem ?? `${a.status} ${a.body?.error?.code ?? a.body?.statusCode}`;
-  return `${a.server} ${a.method} ${a.path}${extra} at ${ms(a.start - t0)} took ${ms(a.end - a.start)}: ${what}`;
-}
-
-/** A poll's answers, runs of the same outcome on one line each; times relative to `t0`. */
-function pollHistory(answers: Answer[], t0: number): string {
-  const outcome = (a: Answer) => `${a.server} ${a.method} ${a.path}: ${a.problem ?? `${a.status} ${a.body?.error?.code ?? a.body?.statusCode}`}`;
-  const lines: string[] = [];
-  for (let i = 0; i < answers.length;) {
-    let j = i;
-    while (j + 1 < answers.length && outcome(answers[j + 1]) === outcome(answers[i])) j++;
-    const run = answers.slice(i, j + 1);
-    const longest = Math.max(...run.map((a) => a.end - a.start));
-    lines.push(
-      run.length === 1
-        ? show(answers[i], t0)
-        : `${run.length}× ${outcome(answers[i])}, sent from ${ms(answers[i].start - t0)} to ${ms(answers[j].start - t0)}, each within ${ms(longest)}`,
-    );
-    i = j + 1;
-  }
-  return lines.join("\n");
-}
-
-const is2xx = (a: Answer) => a.status !== undefined && a.status >= 200 && a.status < 300;
-const codeOf = (a: Answer) => a.body?.error?.code;
+// ── Answers ──────────────────────────────────────────────────────────────────────────────────
 
 /**
  * What is wrong with an answer given while the database may be away, or null: it must be a JSON
@@ -242,8 +106,6 @@ function problemWith(a: Answer, successStatus: number): string | null {
   if (!/^[1-9]\d*$/.test(a.retryAfter ?? "")) return `Retry-After ${JSON.stringify(a.retryAfter)}`;
   return null;
 }
-
-const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - clock())));
 
 // ── 1. Two instances, steady traffic, cuts and a stall ───────────────────────────────────────
 
@@ -650,17 +512,14 @@ test("a revoke or disable made through one instance is refused there on the next
     for (const k of [disabled, revoked, untouched])
       for (let i = 0; i < 2; i++) expect((await send(server, "?", "GET", "/api/data/me", { key: k.secret })).status).toBe(200);
 
-  /** Sends `secret` to `server` until refused with `code`; how long after `since` that took. */
-  const refusedAfter = async (server: ServerProcess, name: string, secret: string, code: string, since: number) => {
-    const answers: Answer[] = [];
-    while (clock() < since + 5_000) {
-      const answer = await send(server, name, "GET", "/api/data/me", { key: secret });
-      answers.push(answer);
-      if (codeOf(answer) === code) return { ms: answer.start - since, first: answers.length === 1, history: pollHistory(answers, since) };
-      if (!is2xx(answer)) break;
-    }
-    return { ms: Infinity, first: false, history: pollHistory(answers, since) };
-  };
+  /** Sends `secret` to `server` until it is refused with `code` (at most 5 s after `since`). */
+  const refusedAfter = (server: ServerProcess, name: string, secret: string, code: string, since: number) =>
+    pollUntil(
+      () => send(server, name, "GET", "/api/data/me", { key: secret }),
+      (answer) => codeOf(answer) === code,
+      is2xx,
+      since,
+    );
 
   const patched = await send(a, "A", "PATCH", `/api/data/api-keys/${disabled.id}`, { key: admin, body: { enabled: false } });
   expect(patched.status, show(patched, patched.start)).toBe(200);
