@@ -1,4 +1,5 @@
 import { expect, type Locator } from "@playwright/test";
+import { chooseOption } from "./select";
 import { Screen } from "./screen";
 import { ShownSecret } from "./shown-secret";
 
@@ -130,10 +131,17 @@ export class ApiKeysPage extends Screen {
     return this.discardConfirm.getByRole("button", { name: "Close anyway" });
   }
 
-  /** Creates a key through the dialog and returns its secret (read from the show-once dialog). */
-  async createKey(name: string): Promise<string> {
+  /**
+   * Creates a key through the dialog and returns its secret (read from the show-once dialog).
+   * `owner`: the Owner choice as listed ("Mia Member · member@acme.test · Member"); default, the dialog's.
+   */
+  async createKey(name: string, { owner }: { owner?: string } = {}): Promise<string> {
     await this.createButton.click();
     await this.nameField.fill(name);
+    if (owner) {
+      await chooseOption(this.ownerField, owner);
+      await expect(this.ownerField).toHaveText(owner);
+    }
     await this.generateButton.click();
     return this.shown.take();
   }
