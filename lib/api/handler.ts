@@ -112,7 +112,7 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
         const api: ApiContext = { db, ctx, auth, input: bodyInput(body), body, url, req, countGuess };
         const idempotencyKey = isMutation(op) ? idempotencyKeyOf(req) : null;
         if (op.answerPerKey && idempotencyKey === null) return await answerPerKey(op, auth, () => op.handler(api, params));
-        if (idempotencyKey === null) return outputResponse(op, await op.handler(api, params));
+        if (idempotencyKey === null) return outputResponse(op, await op.handler(api, params), !isMutation(op));
         return await withIdempotency(db, { apiKeyId: auth.key.id, key: idempotencyKey, req, url, body }, async (tx) => {
           // The cores' own transactions become savepoints of this one, which also holds the record.
           return outputResponse(op, await op.handler({ ...api, db: tx as unknown as Db }, params));
@@ -146,9 +146,14 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
 export function outputResponse(
   op: { id: string; status: number; output?: OperationOutput; location?(data: unknown): string },
   data: unknown,
+  /** For answers that may repeat (reads): remember texts the schema accepted (see `accepted`). */
+  repeats = false,
 ): ApiAnswer {
   const text = JSON.stringify(data);
   if (!op.output) return okText(text, op.status);
+  const known = repeats && text.length <= ACCEPTED_TEXT_MAX ? acceptedTexts(op.id) : null;
+  const location = known?.get(text);
+  if (location !== undefined) return okText(text, op.status, location ? { location } : undefined);
   const checked = op.output.schema.safeParse(JSON.parse(text));
   if (!checked.success) {
     // Where, never what: the value may be the very thing that must not leave.
@@ -156,8 +161,25 @@ export function outputResponse(
     console.error(`[api] ${op.id} answered data its output schema refuses: ${where}`);
     throw new Error(`${op.id}: output refused`);
   }
-  const location = op.location?.(checked.data);
-  return okText(text, op.status, location ? { location } : undefined);
+  const place = op.location?.(checked.data) ?? null;
+  if (known) {
+    if (known.size >= ACCEPTED_PER_OPERATION) known.delete(known.keys().next().value!);
+    known.set(text, place);
+  }
+  return okText(text, op.status, place ? { location: place } : undefined);
+}
+
+// The texts each read's output schema has accepted, with their Location (null for none). The check
+// is a function of the text alone, and on the hot routes the same text comes back request after
+// request (a /verify of the same key), so a text seen before skips the parse and the schema. Only
+// reads: a mutation's answer may hold a secret (a create's), which must not outlive its response.
+const ACCEPTED_PER_OPERATION = 1_000;
+const ACCEPTED_TEXT_MAX = 4_096;
+const accepted = new Map<string, Map<string, string | null>>();
+function acceptedTexts(opId: string): Map<string, string | null> {
+  let texts = accepted.get(opId);
+  if (!texts) accepted.set(opId, (texts = new Map()));
+  return texts;
 }
 
 // The answers of operations whose data is a function of the verified key alone (GET /api/data/me),
