@@ -8,11 +8,12 @@ const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
 /**
  * A throwaway database for one test file: in-memory PGlite by default, or — when DATABASE_URL
  * is set — a fresh database created on that (local only) server and dropped afterwards.
- * A developer's own database is never used.
+ * A developer's own database is never used. `migrate: false` leaves it empty (migration tests
+ * apply the migrations themselves).
  */
-export async function createTestDatabase(): Promise<OpenDatabase & { url?: string }> {
+export async function createTestDatabase({ migrate = true }: { migrate?: boolean } = {}): Promise<OpenDatabase & { url?: string }> {
   const url = env().DATABASE_URL;
-  if (!url) return openDatabase({ dataDir: "memory" });
+  if (!url) return openDatabase({ dataDir: "memory", migrate });
 
   const admin = new URL(url);
   const host = admin.hostname || "localhost";
@@ -26,7 +27,7 @@ export async function createTestDatabase(): Promise<OpenDatabase & { url?: strin
 
   const testUrl = new URL(url);
   testUrl.pathname = `/${name}`;
-  const opened = await openDatabase({ url: testUrl.toString() });
+  const opened = await openDatabase({ url: testUrl.toString(), migrate });
   return {
     ...opened,
     // For fault tests that open a second handle through a proxy.

@@ -3,11 +3,14 @@ import { apiKeys } from "./api-keys";
 import { workspaces } from "./workspaces";
 
 // Per-key access log (BuildMaster's "API Keys and Access Logs"). Rows arrive in batches from
-// lib/access-log/writer.ts and are purged after the retention period.
+// lib/access-log/writer.ts. The table is partitioned by range of `at`, one partition per UTC day
+// plus a DEFAULT one (migration 0012; lib/access-log/partitions.ts makes them ahead and drops
+// those past the retention period whole). Drizzle cannot declare partitioning: the table it
+// describes here is the partitioned parent, whose primary key must include `at`.
 export const accessLogs = pgTable(
   "access_logs",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
+    id: bigserial("id", { mode: "number" }).notNull(),
     apiKeyId: uuid("api_key_id")
       .notNull()
       .references(() => apiKeys.id, { onDelete: "cascade" }),
@@ -29,7 +32,11 @@ export const accessLogs = pgTable(
     requestBody: text("request_body"),
     responseBody: text("response_body"),
   },
-  (t) => [index("access_logs_key_at_idx").on(t.apiKeyId, t.at, t.status), index("access_logs_at_idx").using("brin", t.at)],
+  (t) => [
+    primaryKey({ columns: [t.id, t.at] }),
+    index("access_logs_key_at_idx").on(t.apiKeyId, t.at, t.status),
+    index("access_logs_at_idx").using("brin", t.at),
+  ],
 );
 
 export type AccessLog = typeof accessLogs.$inferSelect;
