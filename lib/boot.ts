@@ -1,7 +1,7 @@
 import { connectDatabase, describeUrl, setWaitingForDatabase, type Db } from "@/db";
 import { purgeIdempotencyKeys } from "./api/idempotency";
 import { DEMO_PASSWORD, DEMO_USERS, isEmpty, seedDemo } from "@/db/seed";
-import { flushAccessLogs } from "./access-log/writer";
+import { flushAccessLogs, prepareAccessLogPartitions } from "./access-log/writer";
 import { flushKeyUse } from "./api-keys/usage";
 import { startAuthCache } from "./api-keys/cache";
 import { startThrottlePurge } from "./auth/sign-in-throttle";
@@ -91,6 +91,7 @@ async function startServing(secret: "generated" | "present", onConnected = () =>
   // Before anything is served to another machine: are published demo passwords still live?
   const demo = await refreshDemoExposure(db);
   installDemoGate();
+  await prepareAccessLogPartitions(db);
   startThrottlePurge(async () => db);
   startIdempotencyPurge(db);
   const port = env().PORT;

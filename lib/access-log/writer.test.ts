@@ -373,22 +373,25 @@ describe("listAccessLogs, usageByHour and purgeAccessLogs", () => {
     });
   });
 
-  it("purgeAccessLogs deletes only entries older than the retention period (30 days by default)", async () => {
+  it("purgeAccessLogs drops the days wholly past the retention period (30 days by default) and keeps the day of the cut-off", async () => {
     const saved = process.env.LATCHKEY_ACCESS_LOG_RETENTION_DAYS;
     delete process.env.LATCHKEY_ACCESS_LOG_RETENTION_DAYS;
     onTestFinished(() => {
       if (saved !== undefined) process.env.LATCHKEY_ACCESS_LOG_RETENTION_DAYS = saved;
     });
     const key = await newKey(db, "acme");
-    // Long before every other entry in this database, so the purge can only touch these.
+    // Long before every other entry in this database, so the purge can only touch these. Noon:
+    // the cut-off falls mid-day, and rows go by whole UTC days (lib/access-log/partitions.ts).
     const now = new Date("2001-01-31T12:00:00.000Z");
     const ago = (ms: number) => new Date(now.getTime() - ms);
     const labelled: [string, Date][] = [
       ["60 days", ago(60 * DAY_MS)],
+      ["the last ms of the day before the cut-off's", ago(30 * DAY_MS + 12 * HOUR_MS + 1)],
       ["30 days and 1 ms", ago(30 * DAY_MS + 1)],
       ["exactly 30 days", ago(30 * DAY_MS)],
       ["29 days", ago(29 * DAY_MS)],
       ["8 days", ago(8 * DAY_MS)],
+      ["7 days and 1 ms", ago(7 * DAY_MS + 1)],
       ["6 days", ago(6 * DAY_MS)],
       ["now", now],
     ];
@@ -398,13 +401,19 @@ describe("listAccessLogs, usageByHour and purgeAccessLogs", () => {
         (r) => r.path,
       );
 
-    expect(await purgeAccessLogs(db, now)).toBe(2);
-    expect(await left()).toEqual(["exactly 30 days", "29 days", "8 days", "6 days", "now"]);
+    // No partition was made for those days: the rows wait in the default partition. The purge
+    // makes partitions for the days it keeps (moving their rows) and deletes the older rows.
+    expect(await purgeAccessLogs(db, now)).toEqual({ partitions: [], rows: 2 });
+    expect(await left()).toEqual(["30 days and 1 ms", "exactly 30 days", "29 days", "8 days", "7 days and 1 ms", "6 days", "now"]);
 
-    expect(await purgeAccessLogs(db, now, 7)).toBe(3);
-    expect(await left()).toEqual(["6 days", "now"]);
+    // Now in partitions: the days wholly before 24 January are dropped whole.
+    expect(await purgeAccessLogs(db, now, 7)).toEqual({
+      partitions: ["access_logs_p20010101", "access_logs_p20010102", "access_logs_p20010123"],
+      rows: 0,
+    });
+    expect(await left()).toEqual(["7 days and 1 ms", "6 days", "now"]);
 
-    expect(await purgeAccessLogs(db, now, 7)).toBe(0);
-    expect(await left()).toEqual(["6 days", "now"]);
+    expect(await purgeAccessLogs(db, now, 7)).toEqual({ partitions: [], rows: 0 });
+    expect(await left()).toEqual(["7 days and 1 ms", "6 days", "now"]);
   });
 });

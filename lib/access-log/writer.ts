@@ -6,6 +6,7 @@ import { accessLogGaps, accessLogs, keyUsageMinutes, type AccessLogGap, type New
 import { subUtcDays } from "@/lib/dates";
 import { env } from "@/lib/env";
 import { isConnectionFailure } from "@/lib/errors";
+import { dropExpiredAccessLogs, ensureAccessLogPartitions } from "./partitions";
 
 // Every request made with a key is counted, per key and minute, in memory, and the counts are
 // added to key_usage_minutes once a second in one statement: that is what the usage chart reads.
@@ -256,16 +257,30 @@ async function maybePurge(): Promise<void> {
   const db = state.db;
   if (!db || Date.now() - state.lastPurge < PURGE_EVERY_MS) return;
   state.lastPurge = Date.now();
-  await purgeAccessLogs(db).catch((err: Error) => console.error(`[access-log] purge failed: ${err.name}`));
+  await purgeAccessLogs(db).catch((err: Error & { code?: string }) =>
+    console.error(`[access-log] purge failed: ${err.name}${err.code ? ` ${err.code}` : ""}`),
+  );
 }
 
-/** Deletes entries older than the retention period. Returns how many. */
-export async function purgeAccessLogs(db: Db, now = new Date(), days = retentionDays()): Promise<number> {
+/**
+ * What is past the retention period goes: the access-log partitions whose whole day is (dropped as
+ * tables, lib/access-log/partitions.ts), and the gaps and usage counts older than it. Partitions
+ * for the next days are made first, and rows that landed in the default partition are moved to
+ * their day's. Returns the partitions dropped and the rows deleted from the default partition.
+ */
+export async function purgeAccessLogs(db: Db, now = new Date(), days = retentionDays()): Promise<{ partitions: string[]; rows: number }> {
   const cutoff = subUtcDays(now, days);
-  const old = lt(accessLogs.at, cutoff);
-  const n = await db.$count(accessLogs, old);
-  if (n > 0) await db.delete(accessLogs).where(old);
+  await ensureAccessLogPartitions(db, now, days);
+  const purged = await dropExpiredAccessLogs(db, now, days);
   await db.delete(accessLogGaps).where(lt(accessLogGaps.to, cutoff));
   await db.delete(keyUsageMinutes).where(lt(keyUsageMinutes.minute, cutoff));
-  return n;
+  return purged;
+}
+
+/** At start: today's access-log partition and the next days' (a row whose day has none still lands, in the default partition). */
+export async function prepareAccessLogPartitions(db: Db, now = new Date()): Promise<void> {
+  // The name and SQLSTATE only (a lock timeout is 55P03): a driver's message may quote values.
+  await ensureAccessLogPartitions(db, now, retentionDays()).catch((err: Error & { code?: string }) =>
+    console.error(`[access-log] making partitions failed: ${err.name}${err.code ? ` ${err.code}` : ""}`),
+  );
 }
