@@ -13,6 +13,7 @@ import type { Db, DatabaseKind, OpenDatabase } from "@/db";
 import * as schema from "@/db/schema";
 import { apiKeys, memberships, users, workspaces, type Role } from "@/db/schema";
 import { DEMO_PASSWORD, seedDemo } from "@/db/seed";
+import { ensureAccessLogPartitions } from "@/lib/access-log/partitions";
 import { accessLogQuerySchema, listAccessLogs, usageByHour } from "@/lib/access-log/query";
 import { iterateAllKeys, listAllKeys, listWorkspaceOptions } from "@/lib/admin/keys";
 import { getApiKey, listApiKeys, listKeyOwnerOptions } from "@/lib/api-keys/core";
@@ -381,6 +382,9 @@ async function seedScale(handle: OpenDatabase, opts: Options): Promise<Fixture> 
         (array['ledger-sync','nightly-export',null])[1 + g % 3]
       from generate_series(1, ${opts.accessLogs}::int) g
     `);
+    // Days with no partition yet took these rows in the default partition; the maintenance a
+    // running server does moves them into their days' partitions, where 29 days of traffic are.
+    await ensureAccessLogPartitions(db, new Date(), 30);
     await db.update(apiKeys).set({ lastUsedAt: new Date(), lastUsedIp: "203.0.113.7" }).where(eq(apiKeys.id, busy.id));
   });
 
