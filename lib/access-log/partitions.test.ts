@@ -225,16 +225,23 @@ describe.runIf(!!process.env.DATABASE_URL)("access-log partitions with several i
     // the partition is half made (the moment a row routed to the default partition would be refused).
     const reader = await openDatabase({ url: handle.url!, migrate: false });
     let release = () => {};
+    let held = () => {};
+    const holdingLock = new Promise<void>((resolve) => (held = resolve));
     const holding = reader.db.transaction(async (tx) => {
       await tx.execute(sql`select count(*) from ${sql.identifier(DEFAULT_PARTITION)}`);
+      held();
       await new Promise<void>((resolve) => (release = resolve));
     });
+    await Promise.race([holdingLock, holding]);
+    // Until a statement (by its text) waits for a lock.
     const waiting = async (what: string) => {
+      const deadline = Date.now() + 10_000;
       for (;;) {
         const [{ n }] = rowsOf<{ n: number }>(
           await reader.db.execute(sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike ${`%${what}%`}`),
         );
         if (n > 0) return;
+        if (Date.now() > deadline) throw new Error(`no "${what}" waited for a lock within 10 s`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
