@@ -7,6 +7,7 @@ import { addUser, contextFor, seedFixtures } from "@/lib/testing/fixtures";
 import { createApiKey, updateApiKey } from "./core";
 import { hashSecret } from "./format";
 import { readKeyForTests, type Found } from "./verify";
+import { selectsDuring } from "@/lib/testing/queries";
 
 // Verification's cold path reads the key with fixed SQL mapped by hand (no query builder per
 // request). Whatever the schema or the driver does, that mapping must give exactly what the
@@ -103,5 +104,50 @@ describe("the hand-mapped key lookup", () => {
       expect(await readKeyForTests(db, hash)).toStrictEqual(expected);
     }
     expect(await readKeyForTests(db, hashSecret("lk_unknown"))).toBeNull();
+  });
+});
+
+describe("cache misses that arrive together", () => {
+  it("are read by one query, each answered as if alone: known, unknown, the same key twice, a revoked one", async () => {
+    const db = handle.db;
+    const ctx = await contextFor(db, "admin@acme.test", "acme");
+    const made = [];
+    for (let i = 0; i < 5; i++) made.push(await createApiKey(db, ctx, { name: `Batched ${i}` }));
+    await db.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, made[4].key.id));
+    const hashes = [...made.map((m) => hashSecret(m.secret)), hashSecret("lk_unknown_one"), hashSecret(made[0].secret), "not-a-hash"];
+    const alone: (Found | null)[] = [];
+    for (const hash of hashes) alone.push(await readKeyForTests(db, hash));
+    let together: (Found | null)[] = [];
+    const queries = await selectsDuring(db, async () => {
+      together = await Promise.all(hashes.map((hash) => readKeyForTests(db, hash)));
+    });
+    expect(queries).toBe(1);
+    expect(together).toStrictEqual(alone);
+    expect(together.map((f) => f?.key.name ?? null)).toEqual([
+      "Batched 0",
+      "Batched 1",
+      "Batched 2",
+      "Batched 3",
+      "Batched 4",
+      null,
+      "Batched 0",
+      null,
+    ]);
+    expect(together[4]?.key.revokedAt).toBeInstanceOf(Date);
+  });
+
+  it("in batches of at most 200 hashes, every one answered", async () => {
+    const db = handle.db;
+    const ctx = await contextFor(db, "admin@acme.test", "acme");
+    const known = await createApiKey(db, ctx, { name: "Batched among many" });
+    const hashes = Array.from({ length: 449 }, (_, i) => hashSecret(`lk_nobody_${i}`));
+    hashes.splice(300, 0, hashSecret(known.secret));
+    let found: (Found | null)[] = [];
+    const queries = await selectsDuring(db, async () => {
+      found = await Promise.all(hashes.map((hash) => readKeyForTests(db, hash)));
+    });
+    expect(queries).toBe(3);
+    expect(found.filter((f) => f !== null).map((f) => f!.key.id)).toEqual([known.key.id]);
+    expect(found[300]?.key.id).toBe(known.key.id);
   });
 });
