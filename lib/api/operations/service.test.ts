@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type OpenDatabase } from "@/db";
 import { createTestDatabase } from "@/db/testing";
 import { callApi } from "@/lib/testing/api";
+import { selectsDuring } from "@/lib/testing/queries";
 import { successSchemaOf } from "../openapi";
 import { HEALTH_TIMEOUT_MS } from "./service";
 
@@ -58,6 +59,22 @@ describe("GET /api/health", () => {
       const { res, body } = await timed("/api/health");
       expect(res.status).toBe(200);
       expect(successSchemaOf("getHealth").safeParse(body).error?.issues ?? []).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it("answers a burst of probes with one query, and the next probe after it with a query of its own", async () => {
+    const opened = await createTestDatabase();
+    g.__latchkeyDb = Promise.resolve(opened);
+    try {
+      let burst: Response[] = [];
+      const during = await selectsDuring(opened.db, async () => {
+        burst = await Promise.all(Array.from({ length: 20 }, () => get("/api/health")));
+      });
+      expect(burst.map((r) => r.status)).toEqual(Array(20).fill(200));
+      expect(during).toBe(1);
+      expect(await selectsDuring(opened.db, () => get("/api/health"))).toBe(1);
     } finally {
       await opened.close();
     }
