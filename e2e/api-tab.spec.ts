@@ -23,7 +23,8 @@ test.describe("Account > API tab as a workspace Admin", () => {
     await keys.createButton.click();
     await expect(keys.bearerField).toBeChecked();
     // Default expiry: today + the workspace's 2-year maximum.
-    const expires = await keys.expiresField.inputValue();
+    await expect(keys.expiresField).toHaveText("730 days (the workspace's maximum)");
+    const expires = (await keys.expiryShown())!;
     const days = (Date.parse(expires) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(728);
     expect(days).toBeLessThan(731);
@@ -87,7 +88,8 @@ test.describe("Account > API tab as a workspace Admin", () => {
     await keys.generateButton.click();
     await expect(dialog.getByText(/already exists in this workspace/)).toBeVisible();
     await keys.nameField.fill("Too far out");
-    await keys.expiresField.fill("2099-01-01");
+    await keys.chooseExpiry("Custom date…");
+    await keys.expiryDate.fill("2099-01-01");
     await keys.generateButton.click();
     await expect(dialog.getByText(/maximum key lifetime is 730 days/)).toBeVisible();
     await page.keyboard.press("Escape");

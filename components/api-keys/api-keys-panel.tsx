@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import type { CreatedKeyResult } from "@/lib/api-keys/actions";
 import type { ApiKeyView, WorkspaceMemberOption } from "@/lib/api-keys/core";
+import type { API_KEY_LIST_STATES } from "@/lib/validations/api-keys";
 import { ApiKeysTable } from "./api-keys-table";
 import { CreateApiKeyDialog } from "./create-api-key-dialog";
 import { EditApiKeyDialog } from "./edit-api-key-dialog";
@@ -21,6 +22,10 @@ export interface ApiKeysPanelProps {
   canCreateServiceKeys: boolean;
   maxExpiry: string | null;
   maxLifetimeDays: number | null;
+  /** The grid's state filter. */
+  state: (typeof API_KEY_LIST_STATES)[number];
+  /** When the server rendered the page (ms since the epoch). */
+  renderedAt: number;
 }
 
 export function ApiKeysPanel(props: ApiKeysPanelProps) {
@@ -55,13 +60,19 @@ export function ApiKeysPanel(props: ApiKeysPanelProps) {
           API key authentication is turned off for this workspace: every key is refused until an Admin turns it back on.
         </p>
       ) : null}
-      <ApiKeysTable rows={rows} total={total} actions={{ slug, onEdit: setEditing, onRevoke: setRevoking }} />
+      <ApiKeysTable
+        rows={rows}
+        total={total}
+        state={props.state}
+        renderedAt={props.renderedAt}
+        actions={{ slug, onEdit: setEditing, onRevoke: setRevoking }}
+      />
       <SecretDialog
         shown={created}
         onClose={() => setCreated(null)}
         returnFocusTo={() => document.querySelector<HTMLElement>("[data-create-key-trigger]")}
       />
-      <EditApiKeyDialog slug={slug} apiKey={editing} onOpenChange={(open) => !open && setEditing(null)} />
+      <EditApiKeyDialog slug={slug} apiKey={editing} maxLifetimeDays={props.maxLifetimeDays} onOpenChange={(open) => !open && setEditing(null)} />
       <RevokeApiKeyDialog slug={slug} apiKey={revoking} onOpenChange={(open) => !open && setRevoking(null)} />
     </section>
   );

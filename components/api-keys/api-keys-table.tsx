@@ -12,7 +12,8 @@ import { Checkbox } from "@/components/ui/checkbox";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { Switch } from "@/components/ui/switch";
 import type { ApiKeyView } from "@/lib/api-keys/core";
-import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
+import { API_KEY_LIST_STATES, API_KEY_SCOPES, EXPIRING_SOON_DAYS } from "@/lib/validations/api-keys";
+import { FilterForm, FilterSelect } from "@/components/admin/filter-form";
 
 const col = createDataTableColumnHelper<ApiKeyView>();
 
@@ -55,6 +56,24 @@ function BearerCell({ slug, apiKey }: { slug: string; apiKey: ApiKeyView }) {
   );
 }
 
+/**
+ * A badge for a live key that expires within EXPIRING_SOON_DAYS days: time to rotate or extend it.
+ * Counted from when the server rendered the page, so server and hydration render the same.
+ */
+function ExpiringSoon({ expiresAt, now }: { expiresAt: Date | null; now: number }) {
+  if (!expiresAt) return null;
+  const left = new Date(expiresAt).getTime() - now;
+  if (left <= 0 || left > EXPIRING_SOON_DAYS * DAY_MS) return null;
+  // Beside the relative time ("in 7 days"), which already says how long: this only says it is soon.
+  return (
+    <Badge variant="warning" title={`Expires within ${EXPIRING_SOON_DAYS} days: rotate it or extend it before then.`}>
+      Expiring soon
+    </Badge>
+  );
+}
+
+const DAY_MS = 86_400_000;
+
 const STATE_BADGE = {
   active: null,
   disabled: <Badge variant="secondary">Disabled</Badge>,
@@ -62,7 +81,7 @@ const STATE_BADGE = {
   revoked: <Badge variant="destructive">Revoked</Badge>,
 } as const;
 
-function buildColumns({ slug, onEdit, onRevoke }: RowActions) {
+function buildColumns({ slug, onEdit, onRevoke }: RowActions, renderedAt: number) {
   return col.columns([
     col.accessor("name", {
       id: "name",
@@ -128,7 +147,12 @@ function buildColumns({ slug, onEdit, onRevoke }: RowActions) {
     col.accessor("expiresAt", {
       id: "expires",
       header: ({ column }) => <DataTableColumnHeader column={column} title="Expires" />,
-      cell: ({ getValue }) => <RelativeTime value={getValue()} className="whitespace-nowrap" />,
+      cell: ({ row, getValue }) => (
+        <div className="flex items-center gap-2 whitespace-nowrap">
+          <RelativeTime value={getValue()} />
+          {row.original.state === "active" || row.original.state === "disabled" ? <ExpiringSoon expiresAt={getValue()} now={renderedAt} /> : null}
+        </div>
+      ),
     }),
     col.accessor("lastUsedAt", {
       id: "lastUsed",
@@ -183,10 +207,33 @@ function buildColumns({ slug, onEdit, onRevoke }: RowActions) {
   ]);
 }
 
-export function ApiKeysTable({ rows, total, actions }: { rows: ApiKeyView[]; total: number; actions: RowActions }) {
+const STATE_FILTER_LABELS: Record<(typeof API_KEY_LIST_STATES)[number], string> = {
+  all: "All keys",
+  active: "Active",
+  disabled: "Disabled",
+  expiring: `Expiring within ${EXPIRING_SOON_DAYS} days`,
+  expired: "Expired",
+};
+const STATE_OPTIONS = API_KEY_LIST_STATES.map((value) => ({ value, label: STATE_FILTER_LABELS[value] }));
+
+export function ApiKeysTable({
+  rows,
+  total,
+  actions,
+  state = "all",
+  renderedAt,
+}: {
+  rows: ApiKeyView[];
+  total: number;
+  actions: RowActions;
+  /** When the server rendered the rows (ms): what "expires in N days" counts from. */
+  renderedAt: number;
+  /** The state filter the page was asked for (URL param `state`). */
+  state?: (typeof API_KEY_LIST_STATES)[number];
+}) {
   // TanStack v9 wants a stable column array; it only depends on the slug and two setState callbacks.
   const { slug, onEdit, onRevoke } = actions;
-  const columns = useMemo(() => buildColumns({ slug, onEdit, onRevoke }), [slug, onEdit, onRevoke]);
+  const columns = useMemo(() => buildColumns({ slug, onEdit, onRevoke }, renderedAt), [slug, onEdit, onRevoke, renderedAt]);
   return (
     <DataTable
       columns={columns}
@@ -194,14 +241,26 @@ export function ApiKeysTable({ rows, total, actions }: { rows: ApiKeyView[]; tot
       rowCount={total}
       ariaLabel="API keys"
       defaultSort={{ id: "created", dir: "desc" }}
+      toolbar={
+        <FilterForm label="Filter keys" names={["state"]} defaults={{ state: "all" }} gridClassName="sm:grid-cols-[16rem] lg:grid-cols-[16rem]">
+          <FilterSelect name="state" label="State" options={STATE_OPTIONS} defaultValue={state} />
+        </FilterForm>
+      }
       emptyState={
-        <div className="flex flex-col items-center gap-2 py-10 text-center">
-          <KeyRound aria-hidden="true" className="size-8 text-muted-foreground" />
-          <p className="font-medium">No API keys yet</p>
-          <p className="max-w-sm text-sm text-muted-foreground">
-            Create a key for each system that calls the API, so you can disable or revoke one without touching the others.
-          </p>
-        </div>
+        state === "all" ? (
+          <div className="flex flex-col items-center gap-2 py-10 text-center">
+            <KeyRound aria-hidden="true" className="size-8 text-muted-foreground" />
+            <p className="font-medium">No API keys yet</p>
+            <p className="max-w-sm text-sm text-muted-foreground">
+              Create a key for each system that calls the API, so you can disable or revoke one without touching the others.
+            </p>
+          </div>
+        ) : (
+          <div className="flex flex-col items-center gap-2 py-10 text-center">
+            <p className="font-medium">No keys match “{STATE_FILTER_LABELS[state]}”</p>
+            <p className="max-w-sm text-sm text-muted-foreground">Choose another state, or Reset to see every live key.</p>
+          </div>
+        )
       }
     />
   );

@@ -4,7 +4,6 @@ import { useActionState, useState } from "react";
 import { Plus } from "lucide-react";
 import { createApiKeyAction, type CreatedKeyResult } from "@/lib/api-keys/actions";
 import { Button } from "@/components/ui/button";
-import { addUtcDays } from "@/lib/dates";
 import { Checkbox } from "@/components/ui/checkbox";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
@@ -15,6 +14,7 @@ import { ROLE_LABELS } from "@/lib/auth/permissions";
 import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Field, fieldAria } from "./field";
+import { ExpiryField } from "./expiry-field";
 import { ScopesFieldset } from "./scopes-fieldset";
 
 export interface CreateApiKeyDialogProps {
@@ -27,8 +27,6 @@ export interface CreateApiKeyDialogProps {
   maxLifetimeDays: number | null;
   onCreated: (created: CreatedKeyResult) => void;
 }
-
-const tomorrow = () => addUtcDays(Date.now(), 1).toISOString().slice(0, 10);
 
 export function CreateApiKeyDialog(props: CreateApiKeyDialogProps) {
   const [open, setOpen] = useState(false);
@@ -66,13 +64,12 @@ export function CreateApiKeyDialog(props: CreateApiKeyDialogProps) {
   );
 }
 
-function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, maxExpiry, maxLifetimeDays, onCreated }: CreateApiKeyDialogProps) {
+function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, maxLifetimeDays, onCreated }: CreateApiKeyDialogProps) {
   const [state, formAction, pending] = useActionState<ActionResult<CreatedKeyResult> | null, FormData>(async (prev, form) => {
     const result = await createApiKeyAction(slug, prev, form);
     if (result.ok) onCreated(result.data);
     return result;
   }, null);
-  const [never, setNever] = useState(false);
   const errors = state && !state.ok ? (state.fieldErrors ?? {}) : {};
 
   const me = owners.find((o) => o.id === currentUserId);
@@ -107,34 +104,7 @@ function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, m
       <Field id="key-description" label="Description (optional)" errors={errors.description}>
         <Textarea id="key-description" name="description" rows={2} maxLength={1000} {...fieldAria("key-description", errors.description)} />
       </Field>
-      <Field
-        id="key-expires"
-        label="Expires"
-        errors={errors.expiresAt}
-        hint={
-          maxExpiry
-            ? `Keys in this workspace may live at most ${maxLifetimeDays} days (until ${maxExpiry}).`
-            : "This workspace sets no maximum lifetime."
-        }
-      >
-        <Input
-          id="key-expires"
-          name="expiresAt"
-          type="date"
-          min={tomorrow()}
-          max={maxExpiry ?? undefined}
-          defaultValue={maxExpiry ?? ""}
-          disabled={never}
-          required={!never}
-          {...fieldAria("key-expires", errors.expiresAt, true)}
-        />
-      </Field>
-      {maxExpiry ? null : (
-        <label htmlFor="key-never" className="-mt-2 flex items-center gap-2 text-sm">
-          <Checkbox id="key-never" name="neverExpires" checked={never} onCheckedChange={(v) => setNever(v === true)} />
-          Never expires
-        </label>
-      )}
+      <ExpiryField id="key-expires" errors={errors.expiresAt} maxLifetimeDays={maxLifetimeDays} />
       <div className="grid gap-1">
         <label htmlFor="key-bearer" className="flex items-center gap-2 text-sm font-medium">
           <Checkbox id="key-bearer" name="bearerAllowed" defaultChecked />

@@ -10,6 +10,7 @@ import { Textarea } from "@/components/ui/textarea";
 import type { FieldErrors } from "@/lib/errors";
 import type { ApiKeyScope } from "@/lib/validations/api-keys";
 import { Field, fieldAria } from "./field";
+import { ExpiryField } from "./expiry-field";
 import { ScopesFieldset } from "./scopes-fieldset";
 
 export interface EditableKey {
@@ -17,15 +18,19 @@ export interface EditableKey {
   name: string;
   description: string | null;
   scopes: ApiKeyScope[];
+  expiresAt: Date | null;
 }
 
 export function EditApiKeyDialog({
   slug,
   apiKey,
+  maxLifetimeDays,
   onOpenChange,
 }: {
   slug: string;
   apiKey: EditableKey | null;
+  /** The workspace's maximum key lifetime (null: keys may never expire). */
+  maxLifetimeDays: number | null;
   onOpenChange: (open: boolean) => void;
 }) {
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -45,7 +50,7 @@ export function EditApiKeyDialog({
       <DialogContent className="sm:max-w-xl">
         <DialogHeader>
           <DialogTitle>Edit API key</DialogTitle>
-          <DialogDescription>Rename the key, describe it, or change which endpoint groups it may call.</DialogDescription>
+          <DialogDescription>Rename the key, describe it, change when it expires or which endpoint groups it may call.</DialogDescription>
         </DialogHeader>
         {apiKey ? (
           <form
@@ -55,11 +60,18 @@ export function EditApiKeyDialog({
             onSubmit={(e) => {
               e.preventDefault();
               const form = new FormData(e.currentTarget);
+              const choice = form.get("expiryChoice");
+              if (choice === "custom" && !form.get("expiresAt")) {
+                setErrors({ expiresAt: ["Choose the date the key expires on."] });
+                setFormError(null);
+                return;
+              }
               startTransition(async () => {
                 const result = await updateApiKeyAction(slug, apiKey.id, {
                   name: String(form.get("name") ?? ""),
                   description: String(form.get("description") ?? ""),
                   scopes: form.getAll("scopes").map(String) as ApiKeyScope[],
+                  ...(choice === "keep" ? {} : { expiresAt: choice === "never" ? null : String(form.get("expiresAt") ?? "") }),
                 });
                 if (!result.ok) {
                   setErrors(result.fieldErrors ?? {});
@@ -84,6 +96,7 @@ export function EditApiKeyDialog({
                 {...fieldAria("edit-description", errors.description)}
               />
             </Field>
+            <ExpiryField id="edit-expires" errors={errors.expiresAt} maxLifetimeDays={maxLifetimeDays} current={apiKey.expiresAt} />
             <ScopesFieldset idPrefix="edit" defaultValue={apiKey.scopes} errors={errors.scopes} />
             <DialogFooter>
               <Button type="submit" disabled={pending}>

@@ -77,8 +77,25 @@ export class ApiKeysPage extends Screen {
     return this.createDialog.getByLabel("Description (optional)");
   }
 
+  /** The Expiration choice (a combobox: presets, the workspace's maximum, Custom date…, Never). */
   get expiresField(): Locator {
-    return this.createDialog.getByLabel("Expires");
+    return this.createDialog.getByRole("combobox", { name: "Expiration" });
+  }
+
+  /** The date field "Custom date…" shows. */
+  get expiryDate(): Locator {
+    return this.createDialog.getByLabel("Expiration date");
+  }
+
+  /** The date the chosen expiry falls on (yyyy-mm-dd), as the field's hint says; null for "never". */
+  async expiryShown(dialog: Locator = this.createDialog): Promise<string | null> {
+    const hint = await dialog.locator('[id$="-expires-hint"]').textContent();
+    return /Expires at the end of (\d{4}-\d{2}-\d{2})/.exec(hint ?? "")?.[1] ?? null;
+  }
+
+  /** Picks an Expiration choice by its label ("30 days", "Custom date…"); in the edit dialog with `dialog`. */
+  async chooseExpiry(label: string, dialog: Locator = this.createDialog): Promise<void> {
+    await chooseOption(dialog.getByRole("combobox", { name: "Expiration" }), label);
   }
 
   get bearerField(): Locator {

@@ -1,7 +1,7 @@
 "use server";
 
 import { workspaceAction, type ActionResult, type Requirement } from "@/lib/actions";
-import { AppError } from "@/lib/errors";
+import { AppError, invalid } from "@/lib/errors";
 import type { UpdateApiKeyInput } from "@/lib/validations/api-keys";
 import { createApiKey, MANAGE_DENIED, revokeAllApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "./core";
 
@@ -9,6 +9,8 @@ import { createApiKey, MANAGE_DENIED, revokeAllApiKeys, revokeApiKey, updateApiK
 // checks the permission again and the input, writes the change and its audit event.
 
 const MANAGE: Requirement = { permission: "api_keys.manage", denied: MANAGE_DENIED };
+
+const CUSTOM_DATE_MISSING = "Choose the date the key expires on.";
 
 const apiPage = (slug: string) => ({ revalidate: { path: `/w/${slug}/account/api` } });
 
@@ -44,6 +46,8 @@ export async function createApiKeyAction(
     slug,
     MANAGE,
     async (ctx, db) => {
+      // "Custom date…" with the date cleared: say so, rather than fall back to the default expiry.
+      if (form.get("expiryChoice") === "custom" && !form.get("expiresAt")) throw invalid({ expiresAt: [CUSTOM_DATE_MISSING] });
       const { key, secret } = await createApiKey(db, ctx, createInputFromForm(form));
       return { secret, name: key.name, prefix: key.prefix };
     },

@@ -10,6 +10,7 @@ import { AppError, forbidden, invalid, isUniqueViolation, notFound, type FieldEr
 import {
   API_KEY_SCOPES,
   createApiKeySchema,
+  EXPIRING_SOON_DAYS,
   fieldErrorsOf,
   listApiKeysSchema,
   updateApiKeySchema,
@@ -500,6 +501,8 @@ export interface ApiKeyPage {
   total: number;
   page: number;
   pageSize: number;
+  /** When the rows were read (ms): what their states and "expires in N days" are as of. */
+  asOf: number;
 }
 
 /** The workspace's live keys, filtered, sorted and paged in SQL. */
@@ -512,6 +515,7 @@ export async function listApiKeys(db: DbOrTx, ctx: WorkspaceContext, rawInput: L
   if (input.state === "active") conds.push(eq(apiKeys.enabled, true), notExpired);
   if (input.state === "disabled") conds.push(eq(apiKeys.enabled, false), notExpired);
   if (input.state === "expired") conds.push(lte(apiKeys.expiresAt, now));
+  if (input.state === "expiring") conds.push(gt(apiKeys.expiresAt, now), lte(apiKeys.expiresAt, addUtcDays(now, EXPIRING_SOON_DAYS)));
   if (input.ownerId) conds.push(eq(apiKeys.ownerId, input.ownerId));
   const where = and(...conds);
 
@@ -536,5 +540,5 @@ export async function listApiKeys(db: DbOrTx, ctx: WorkspaceContext, rawInput: L
       .offset((input.page - 1) * input.pageSize),
     db.select({ total: count() }).from(apiKeys).where(where),
   ]);
-  return { rows: rows.map((r) => toView(r, now)), total, page: input.page, pageSize: input.pageSize };
+  return { rows: rows.map((r) => toView(r, now)), total, page: input.page, pageSize: input.pageSize, asOf: now.getTime() };
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { KEY_NOT_FOUND, MANAGE_DENIED } from "@/lib/api-keys/core";
 import { KEY_DISABLED, MISSING_KEY } from "@/lib/api-keys/verify";
 import { DATABASE_UNAVAILABLE, INTERNAL_ERROR_MESSAGE, invalid, OUTCOME_UNKNOWN } from "@/lib/errors";
-import { API_KEY_SCOPES, fieldErrorsOf, SCOPE_LABELS } from "@/lib/validations/api-keys";
+import { API_KEY_SCOPES, EXPIRING_SOON_DAYS, fieldErrorsOf, SCOPE_LABELS } from "@/lib/validations/api-keys";
 import {
   apiKeyViewSchema,
   envelopeErrorSchema,
@@ -99,7 +99,7 @@ export const FIELD_NOTES: Record<string, string> = {
   pageSize: "Keys per page.",
   sort: "Sort column.",
   dir: "Sort direction.",
-  state: "Filter by state; revoked keys are never listed.",
+  state: `Filter by state; revoked keys are never listed. "expiring": live keys (enabled or not) that expire within the next ${EXPIRING_SOON_DAYS} days.`,
   token: "The key to check, exactly as it was presented to your service.",
   via: 'How the key reached your service; "bearer" also checks the key\'s Bearer token flag.',
 };

@@ -77,12 +77,18 @@ export const updateApiKeySchema = z
 export type UpdateApiKeyInput = z.input<typeof updateApiKeySchema>;
 
 const API_KEY_SORTS = ["name", "owner", "created", "expires", "lastUsed"] as const;
+/** The expiry presets the create and edit dialogs offer, in days (the workspace's maximum caps them). */
+export const EXPIRY_PRESET_DAYS = [7, 30, 60, 90, 365] as const;
+/** A live key expiring within this many days is flagged in the grid and found by state=expiring. */
+export const EXPIRING_SOON_DAYS = 14;
+export const API_KEY_LIST_STATES = ["all", "active", "disabled", "expiring", "expired"] as const;
+
 export const listApiKeysSchema = z.object({
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
   sort: z.enum(API_KEY_SORTS).default("created"),
   dir: z.enum(["asc", "desc"]).default("desc"),
-  state: z.enum(["active", "disabled", "expired", "all"]).default("all"),
+  state: z.enum(API_KEY_LIST_STATES).default("all"),
   ownerId: z.uuid().optional(),
 });
 export type ListApiKeysInput = z.input<typeof listApiKeysSchema>;

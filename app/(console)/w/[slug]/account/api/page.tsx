@@ -30,6 +30,7 @@ export default async function ApiTabPage({
     pageSize: sp.pageSize,
     sort: sp.sort,
     dir: sp.dir,
+    state: sp.state,
   });
   const query = parsed.success ? parsed.data : listApiKeysSchema.parse({});
   const db = await getDb();
@@ -48,6 +49,8 @@ export default async function ApiTabPage({
       canCreateServiceKeys={can(ctx, "api_keys.service")}
       maxExpiry={maxExpiry ? maxExpiry.toISOString().slice(0, 10) : null}
       maxLifetimeDays={ctx.workspace.maxKeyLifetimeDays}
+      state={query.state}
+      renderedAt={page.asOf}
     />
   );
 }
