@@ -1,11 +1,13 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, check, index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { REVOCATION_REASONS } from "../../lib/validations/revocation";
 import { users } from "./users";
 import { workspaces } from "./workspaces";
 
 // "workspace" keys are managed on the Account > API tab; "personal" tokens belong to one user (TeamGantt).
 export const apiKeyKindEnum = pgEnum("api_key_kind", ["workspace", "personal"]);
 export const apiKeySourceEnum = pgEnum("api_key_source", ["generated", "imported"]);
+export const revocationReasonEnum = pgEnum("api_key_revocation_reason", REVOCATION_REASONS);
 
 export const apiKeys = pgTable(
   "api_keys",
@@ -46,6 +48,10 @@ export const apiKeys = pgTable(
     lastUsedIntegration: text("last_used_integration"),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     revokedById: uuid("revoked_by_id").references(() => users.id),
+    // Why it was revoked; null when no reason was given (over REST) or recorded (before reasons were kept).
+    revokedReason: revocationReasonEnum("revoked_reason"),
+    // What the person wrote, for the reason "other" only.
+    revokedReasonText: text("revoked_reason_text"),
   },
   (t) => [
     uniqueIndex("api_keys_secret_hash_idx").on(t.secretHash),
@@ -76,6 +82,7 @@ export const apiKeys = pgTable(
     // Case-insensitive "starts with" search by name or display prefix (LIKE 'x%' on lower()).
     index("api_keys_name_pattern_idx").on(sql`lower(${t.name}) text_pattern_ops`),
     index("api_keys_prefix_pattern_idx").on(sql`lower(${t.prefix}) text_pattern_ops`),
+    check("api_keys_revoked_reason_text_check", sql`${t.revokedReasonText} is null or ${t.revokedReason} = 'other'`),
   ],
 );
 
