@@ -1,7 +1,7 @@
 import { aliasedTable, and, desc, eq, isNull } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { apiKeys, memberships, users, workspaces, type ApiKey } from "@/db/schema";
-import { isUuid, revokeKeysInTx, stateOf, type ApiKeyState } from "@/lib/api-keys/core";
+import { isUuid, parseRevocation, revokeKeysInTx, stateOf, type ApiKeyState } from "@/lib/api-keys/core";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import {
   ACCOUNT_FREE_FAILURES,
@@ -202,14 +202,20 @@ export async function listKeysActingAs(db: DbOrTx, actor: AccountActor, now = ne
  * The owner revokes a key that acts as them, in whichever workspace it lives. A key owned by
  * anyone else is "not found", whatever the actor's role: this is the owner's door only.
  */
-export async function revokeKeyActingAsMe(db: Db, actor: AccountActor, keyId: unknown): Promise<{ id: string; name: string }> {
+export async function revokeKeyActingAsMe(
+  db: Db,
+  actor: AccountActor,
+  keyId: unknown,
+  rawRevocation?: unknown,
+): Promise<{ id: string; name: string }> {
+  const revocation = parseRevocation(rawRevocation);
   if (!isUuid(keyId)) throw notFound("Key not found.");
   return db.transaction(async (tx) => {
     // Only a live key that acts as the actor; locked, so of two revokes the second finds none.
     const mine = and(eq(apiKeys.id, keyId), eq(apiKeys.ownerId, actor.userId), isNull(apiKeys.revokedAt));
     const [row] = await tx.select({ kind: apiKeys.kind }).from(apiKeys).where(mine).for("update");
     if (!row) throw notFound("Key not found.");
-    const [revoked] = await revokeKeysInTx(tx, actor, mine, { metadata: { via: "owner", kind: row.kind } });
+    const [revoked] = await revokeKeysInTx(tx, actor, mine, { metadata: { via: "owner", kind: row.kind }, revocation });
     return { id: revoked.id, name: revoked.name };
   });
 }

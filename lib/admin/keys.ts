@@ -2,7 +2,7 @@ import { addUtcDays, subUtcDays } from "@/lib/dates";
 import { and, asc, count, desc, eq, gt, ilike, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db";
 import { apiKeys, users, workspaces, type ApiKey } from "@/db/schema";
-import { isUuid, revokeApiKey, stateOf, updateApiKey, type ApiKeyState } from "@/lib/api-keys/core";
+import { isUuid, parseRevocation, revokeApiKey, stateOf, updateApiKey, type ApiKeyState } from "@/lib/api-keys/core";
 import { resolveWorkspaceContext, type SessionUser, type WorkspaceContext } from "@/lib/auth/context";
 import type { Principal } from "@/lib/auth/permissions";
 import { AppError, forbidden, invalid } from "@/lib/errors";
@@ -267,11 +267,16 @@ export async function bulkChangeKeys(
   operation: BulkKeyOperation,
   rawIds: unknown,
   meta: { ip?: string | null; userAgent?: string | null } = {},
+  /** For "revoke": why (`{ reason, reasonText }`); omitted, no reason. A bad one changes no key. */
+  rawRevocation?: unknown,
 ): Promise<BulkKeyOutcome> {
   assertGlobalAdmin(user, "Only Global Admins can change keys across workspaces.");
   const parsed = bulkKeyIdsSchema.safeParse(rawIds);
   if (!parsed.success) throw invalid({ ids: parsed.error.issues.map((i) => i.message) }, parsed.error.issues[0]?.message);
   const ids = parsed.data;
+  // Checked once before any key is touched; each key's revoke then reads the same input.
+  if (operation === "revoke") parseRevocation(rawRevocation);
+  const revocation = rawRevocation;
 
   const found = await db
     .select({ id: apiKeys.id, name: apiKeys.name, kind: apiKeys.kind, enabled: apiKeys.enabled, revokedAt: apiKeys.revokedAt, slug: workspaces.slug })
@@ -308,7 +313,12 @@ export async function bulkChangeKeys(
           outcome.changed++;
         }
       } else {
-        await revokeApiKey(db, ctx, id, key.kind === "personal" ? { kind: "personal", metadata: { kind: "personal", via: "admin" } } : {});
+        await revokeApiKey(
+          db,
+          ctx,
+          id,
+          key.kind === "personal" ? { kind: "personal", metadata: { kind: "personal", via: "admin" }, revocation } : { revocation },
+        );
         outcome.changed++;
       }
     } catch (err) {

@@ -487,7 +487,7 @@ describe("api key core (seeded database)", () => {
       const events = await eventsFor(db, key.id);
       expect(events.map((e) => e.action)).toEqual(["api_key.created", "api_key.revoked"]);
       expect(events[1]).toMatchObject({ actorUserId: adminId, workspaceId: acmeId, targetName: name, ip: "203.0.113.7" });
-      expect(events[1].changes).toEqual({ revokedAt: { from: null, to: row.revokedAt!.toISOString() } });
+      expect(events[1].changes).toEqual({ revokedAt: { from: null, to: row.revokedAt!.toISOString() }, revokedReason: { from: null, to: null } });
 
       const before = await counts(db);
       await expect(revokeApiKey(db, ctx, key.id)).rejects.toMatchObject({ code: "not_found" });
@@ -848,10 +848,11 @@ describe("revokeAllApiKeys (own database)", () => {
    * The one api_key.revoked event a key has, checked field by field against the key's row and
    * who acted: only the metadata (how it came about) differs between the ways of revoking.
    */
-  async function expectRevokedRecord(keyId: string, by: WorkspaceContext, metadata: Record<string, unknown> | null) {
+  async function expectRevokedRecord(keyId: string, by: WorkspaceContext, metadata: Record<string, unknown> | null, reason: string | null = null) {
     const row = await keyRow(db, keyId);
     expect(row.revokedAt).toBeInstanceOf(Date);
     expect(row.revokedById).toBe(by.userId);
+    expect(row.revokedReason).toBe(reason);
     const events = (await eventsFor(db, keyId)).filter((e) => e.action === "api_key.revoked");
     expect(events).toEqual([
       {
@@ -863,7 +864,7 @@ describe("revokeAllApiKeys (own database)", () => {
         action: "api_key.revoked",
         apiKeyId: row.id,
         targetName: row.name,
-        changes: { revokedAt: { from: null, to: row.revokedAt!.toISOString() } },
+        changes: { revokedAt: { from: null, to: row.revokedAt!.toISOString() }, revokedReason: { from: null, to: reason } },
         metadata,
         ip: by.ip,
         userAgent: by.userAgent,
@@ -901,7 +902,7 @@ describe("revokeAllApiKeys (own database)", () => {
     const ownedHere = await createApiKey(db, admin, { name: uniqueName("Owner's Acme key"), ownerId: owner });
     const ownedThere = await createApiKey(db, globexAdmin, { name: uniqueName("Owner's Globex key"), ownerId: owner });
     await deleteUser(db, global, owner);
-    for (const { key } of [ownedHere, ownedThere]) await expectRevokedRecord(key.id, global, { via: "user_deleted", userId: owner });
+    for (const { key } of [ownedHere, ownedThere]) await expectRevokedRecord(key.id, global, { via: "user_deleted", userId: owner }, "owner_left");
 
     const mark = await lastAuditEventId(db);
     const last = await createApiKey(db, admin, { name: uniqueName("Revoked with all") });

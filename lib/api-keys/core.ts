@@ -19,6 +19,7 @@ import {
   type ListApiKeysInput,
   type UpdateApiKeyInput,
 } from "@/lib/validations/api-keys";
+import { NO_REASON, optionalRevocationSchema, type Revocation, type RevocationReason } from "@/lib/validations/revocation";
 import { displayPrefix, generateSecret, hashSecret, isWellFormedSecret, weakSecretReason } from "./format";
 
 // One core function per mutation, called by server actions and REST handlers alike, so the
@@ -55,6 +56,10 @@ export interface ApiKeyView {
   lastUsedIp: string | null;
   lastUsedIntegration: string | null;
   revokedAt: Date | null;
+  /** Why it was revoked; null while live, and for a revocation that gave (or recorded) no reason. */
+  revokedReason: RevocationReason | null;
+  /** What was written for the reason "other". */
+  revokedReasonText: string | null;
   state: ApiKeyState;
 }
 
@@ -104,6 +109,8 @@ function toView(row: { key: ApiKey; ownerName: string | null; ownerEmail: string
     lastUsedIp: k.lastUsedIp,
     lastUsedIntegration: k.lastUsedIntegration,
     revokedAt: k.revokedAt,
+    revokedReason: k.revokedReason,
+    revokedReasonText: k.revokedReasonText,
     state: stateOf(k, now),
   };
 }
@@ -424,6 +431,13 @@ export interface RevokeAudit {
   metadata?: Record<string, unknown>;
   /** Who revoked; by default the person answerable for the context. */
   revokedById?: string | null;
+  /** Why (already parsed); by default no reason. */
+  revocation?: Revocation;
+}
+
+/** A revocation's reason from a form or a request body: none when omitted, a field error when bad. */
+export function parseRevocation(raw: unknown): Revocation {
+  return parse(optionalRevocationSchema, raw);
 }
 
 /**
@@ -441,9 +455,10 @@ export async function revokeKeysInTx(
   if (!where) throw new Error("revokeKeysInTx needs a condition naming the keys to revoke.");
   const revokedAt = new Date();
   const revokedById = audit.revokedById === undefined ? (ctx.humanId ?? ctx.userId) : audit.revokedById;
+  const { reason, text } = audit.revocation ?? NO_REASON;
   const revoked = await tx
     .update(apiKeys)
-    .set({ revokedAt, revokedById, updatedAt: revokedAt })
+    .set({ revokedAt, revokedById, revokedReason: reason, revokedReasonText: text, updatedAt: revokedAt })
     .where(and(where, isNull(apiKeys.revokedAt)))
     .returning();
   await recordAudit(
@@ -454,7 +469,12 @@ export async function revokeKeysInTx(
       workspaceId: k.workspaceId,
       apiKeyId: k.id,
       targetName: k.name,
-      changes: { revokedAt: { from: null, to: revokedAt } },
+      // The reason always (null: none given), so each revocation's record says why or that nobody said.
+      changes: {
+        revokedAt: { from: null, to: revokedAt },
+        revokedReason: { from: null, to: reason },
+        ...(text ? { revokedReasonText: { from: null, to: text } } : {}),
+      },
       metadata: audit.metadata ?? null,
     })),
   );
@@ -465,6 +485,8 @@ export interface RevokeOptions {
   /** The kind of key `id` must be. Personal tokens are their owners' (tokens.ts); only a Global Admin revokes one here. */
   kind?: ApiKey["kind"];
   metadata?: Record<string, unknown>;
+  /** Why: `{ reason, reasonText }` as a form or a request body gives it; omitted, no reason. */
+  revocation?: unknown;
 }
 
 export async function revokeApiKey(db: Db, ctx: WorkspaceContext, id: string, opts: RevokeOptions = {}): Promise<ApiKeyView> {
@@ -475,24 +497,33 @@ export async function revokeApiKeyInTx(tx: Tx, ctx: WorkspaceContext, id: string
   const kind = opts.kind ?? "workspace";
   if (kind === "personal") assertCan(ctx, "users.manage", TOKEN_REVOKE_DENIED);
   else assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
+  const revocation = parseRevocation(opts.revocation);
   if (!isUuid(id)) throw notFound(KEY_NOT_FOUND);
   // Locked: of two revokes at once, the second finds the key gone and says "not found".
   const current = await loadLiveKey(tx, ctx, id, { kind, lock: true });
-  const [revoked] = await revokeKeysInTx(tx, ctx, and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)), { metadata: opts.metadata });
+  const [revoked] = await revokeKeysInTx(tx, ctx, and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)), {
+    metadata: opts.metadata,
+    revocation,
+  });
   return toView({ ...current, key: revoked });
 }
 
 /** Revokes every live workspace key (personal tokens are left to their owners). Returns how many. */
-export async function revokeAllApiKeys(db: Db, ctx: WorkspaceContext): Promise<{ revoked: number }> {
-  return db.transaction((tx) => revokeAllApiKeysInTx(tx, ctx));
+export async function revokeAllApiKeys(db: Db, ctx: WorkspaceContext, revocation?: unknown): Promise<{ revoked: number }> {
+  return db.transaction((tx) => revokeAllApiKeysInTx(tx, ctx, revocation));
 }
 
-export async function revokeAllApiKeysInTx(tx: Tx, ctx: WorkspaceContext): Promise<{ revoked: number }> {
+export async function revokeAllApiKeysInTx(tx: Tx, ctx: WorkspaceContext, rawRevocation?: unknown): Promise<{ revoked: number }> {
   assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
+  const revocation = parseRevocation(rawRevocation);
   const done = await revokeKeysInTx(tx, ctx, and(eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, "workspace")), {
     metadata: { via: "revoke_all" },
+    revocation,
   });
-  await recordAudit(tx, ctx, { action: "api_key.revoked_all", metadata: { count: done.length } });
+  await recordAudit(tx, ctx, {
+    action: "api_key.revoked_all",
+    metadata: { count: done.length, reason: revocation.reason, ...(revocation.text ? { reasonText: revocation.text } : {}) },
+  });
   return { revoked: done.length };
 }
 

@@ -6,7 +6,7 @@ import { PERMISSIONS, permissionsOf } from "@/lib/auth/permissions";
 import { recordAudit } from "@/lib/audit/record";
 import { forbidden, invalid, isUniqueViolation, notFound } from "@/lib/errors";
 import { API_KEY_SCOPES, createTokenSchema, fieldErrorsOf, type CreateTokenInput } from "@/lib/validations/api-keys";
-import { isUuid, resolveExpiry, revokeKeysInTx } from "./core";
+import { isUuid, parseRevocation, resolveExpiry, revokeKeysInTx } from "./core";
 import { displayPrefix, generateSecret, hashSecret } from "./format";
 
 // Personal access tokens (TeamGantt): each user's own keys, acting as that user, where the
@@ -111,25 +111,35 @@ const toTokenView = (k: ApiKey): PersonalTokenView => ({
   lastUsedAt: k.lastUsedAt,
 });
 
-export async function deleteMyToken(db: Db, ctx: WorkspaceContext, id: string): Promise<PersonalTokenView> {
-  return db.transaction((tx) => deleteMyTokenInTx(tx, ctx, id));
+/** Deleting a token revokes it; `revocation` is why (`{ reason, reasonText }`), omitted: no reason. */
+export async function deleteMyToken(db: Db, ctx: WorkspaceContext, id: string, revocation?: unknown): Promise<PersonalTokenView> {
+  return db.transaction((tx) => deleteMyTokenInTx(tx, ctx, id, revocation));
 }
 
-export async function deleteMyTokenInTx(tx: Tx, ctx: WorkspaceContext, id: string): Promise<PersonalTokenView> {
+export async function deleteMyTokenInTx(tx: Tx, ctx: WorkspaceContext, id: string, rawRevocation?: unknown): Promise<PersonalTokenView> {
   const userId = assertTokensAllowed(ctx);
+  const revocation = parseRevocation(rawRevocation);
   if (!isUuid(id)) throw notFound("Token not found.");
-  const [row] = await revokeKeysInTx(tx, ctx, and(eq(apiKeys.id, id), mine(ctx, userId)), { action: "personal_token.deleted" });
+  const [row] = await revokeKeysInTx(tx, ctx, and(eq(apiKeys.id, id), mine(ctx, userId)), { action: "personal_token.deleted", revocation });
   if (!row) throw notFound("Token not found.");
   return toTokenView(row);
 }
 
-export async function deleteAllMyTokens(db: Db, ctx: WorkspaceContext): Promise<{ deleted: number }> {
-  return db.transaction((tx) => deleteAllMyTokensInTx(tx, ctx));
+export async function deleteAllMyTokens(db: Db, ctx: WorkspaceContext, revocation?: unknown): Promise<{ deleted: number }> {
+  return db.transaction((tx) => deleteAllMyTokensInTx(tx, ctx, revocation));
 }
 
-export async function deleteAllMyTokensInTx(tx: Tx, ctx: WorkspaceContext): Promise<{ deleted: number }> {
+export async function deleteAllMyTokensInTx(tx: Tx, ctx: WorkspaceContext, rawRevocation?: unknown): Promise<{ deleted: number }> {
   const userId = assertTokensAllowed(ctx);
-  const rows = await revokeKeysInTx(tx, ctx, mine(ctx, userId), { action: "personal_token.deleted", metadata: { via: "delete_all" } });
-  await recordAudit(tx, ctx, { action: "personal_token.deleted_all", metadata: { count: rows.length } });
+  const revocation = parseRevocation(rawRevocation);
+  const rows = await revokeKeysInTx(tx, ctx, mine(ctx, userId), {
+    action: "personal_token.deleted",
+    metadata: { via: "delete_all" },
+    revocation,
+  });
+  await recordAudit(tx, ctx, {
+    action: "personal_token.deleted_all",
+    metadata: { count: rows.length, reason: revocation.reason, ...(revocation.text ? { reasonText: revocation.text } : {}) },
+  });
   return { deleted: rows.length };
 }

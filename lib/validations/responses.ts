@@ -7,6 +7,7 @@ import type { VerifyFailureCode } from "@/lib/api-keys/verify";
 import { STATUS_NAMES } from "@/lib/api/envelope";
 import { PERMISSIONS } from "@/lib/auth/permissions";
 import { API_KEY_SCOPES } from "./api-keys";
+import { REVOCATION_REASONS } from "./revocation";
 
 // What the REST handlers send back, as zod schemas: the OpenAPI document is generated from these
 // (lib/api/openapi.ts) and tests parse real responses with them. Objects are strict so that a
@@ -85,6 +86,10 @@ export const apiKeyViewSchema = z.strictObject({
   lastUsedIp: z.string().nullable(),
   lastUsedIntegration: z.string().nullable(),
   revokedAt: isoDateTime.nullable(),
+  revokedReason: z.enum(REVOCATION_REASONS).nullable().meta({
+    description: "Why the key was revoked; null while it is live, and when the revocation gave no reason.",
+  }),
+  revokedReasonText: z.string().nullable().meta({ description: 'What was written for the reason "other"; null otherwise.' }),
   state: z.enum(API_KEY_STATES),
 });
 

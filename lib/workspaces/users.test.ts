@@ -129,7 +129,8 @@ describe("deleting users", () => {
         actorUserId: globalId,
         targetName: key.name,
         metadata: { via: "user_deleted", userId: dev },
-        changes: { revokedAt: { from: null, to: key.revokedAt!.toISOString() } },
+        // The reason: their owner left.
+        changes: { revokedAt: { from: null, to: key.revokedAt!.toISOString() }, revokedReason: { from: null, to: "owner_left" } },
         ip: "203.0.113.7",
         userAgent: "vitest",
       });

@@ -53,6 +53,7 @@ export async function deleteUserInTx(tx: Tx, ctx: WorkspaceContext, userId: stri
   const revoked = await revokeKeysInTx(tx, ctx, eq(apiKeys.ownerId, userId), {
     revokedById: ctx.userId,
     metadata: { via: "user_deleted", userId },
+    revocation: { reason: "owner_left", text: null },
   });
   const their = await tx.delete(memberships).where(eq(memberships.userId, userId)).returning({ workspaceId: memberships.workspaceId });
   await tx.update(users).set({ deletedAt: new Date() }).where(eq(users.id, userId));

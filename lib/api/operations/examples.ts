@@ -31,6 +31,8 @@ export const EXAMPLE_API_KEY: ApiKeyViewJson = {
   lastUsedIp: "203.0.113.7",
   lastUsedIntegration: "github-actions",
   revokedAt: null,
+  revokedReason: null,
+  revokedReasonText: null,
   state: "active",
 };
 
