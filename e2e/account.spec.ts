@@ -113,6 +113,7 @@ test.describe("Your account", () => {
     await account.revokeConfirmButton(name, "Cancel").click();
     await expect(row).toBeVisible();
     await account.revokeButton(name, "Acme Inc.").click();
+    await account.chooseRevocationReason("Owner left");
     await account.revokeConfirmButton(name, "Revoke").click();
     await expect(page.getByText(`Revoked ${name}.`)).toBeVisible();
     await expect(row).toHaveCount(0);

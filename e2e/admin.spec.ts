@@ -89,6 +89,7 @@ test.describe("Admin > Keys as a Global Admin", () => {
     await expect(confirm).toContainText("Bulk revoke one");
     await expect(confirm).toContainText("Bulk revoke two");
     const before = Date.now();
+    await keys.chooseRevocationReason("Compromised");
     await keys.confirmButton("Revoke 2 keys?", "Revoke 2 keys").click();
     await expect(confirm).toBeHidden();
     await expect(page.getByText("Revoked 2 keys.")).toBeVisible();
@@ -184,7 +185,7 @@ test.describe("the workspace audit log", () => {
     expect(response.status()).toBe(200);
     expect(response.headers()["content-disposition"]).toMatch(/^attachment; filename="latchkey-audit-acme-\d{4}-\d{2}-\d{2}\.csv"$/);
     const [header, ...records] = (await response.text()).split("\r\n").filter((line) => line !== "");
-    expect(header).toBe("time,workspace,actor,actor email,action,target,changes,ip");
+    expect(header).toBe("time,workspace,actor,actor email,action,target,reason,changes,ip");
     expect(records.length).toBeGreaterThan(0);
     for (const record of records) expect(record.split(",")[1]).toBe("Acme Inc.");
 

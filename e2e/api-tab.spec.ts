@@ -167,6 +167,9 @@ test.describe("Account > API tab as a workspace Admin", () => {
     await row.revokeButton.click();
     const confirm = keys.revokeConfirm("Short-lived key");
     await expect(confirm).toBeVisible();
+    // A reason is required: the button waits for one.
+    await expect(keys.yesRevokeButton).toBeDisabled();
+    await keys.chooseRevocationReason("Superseded");
     await keys.yesRevokeButton.click();
     await expect(page.getByText("Revoked “Short-lived key”.")).toBeVisible();
     await expect(row.root).toHaveCount(0);
@@ -180,6 +183,8 @@ test.describe("Account > API tab as a workspace Admin", () => {
     await keys.revokeAllConfirmField("acme").fill("acm");
     await expect(submit).toBeDisabled();
     await keys.revokeAllConfirmField("acme").fill("acme");
+    await expect(submit).toBeDisabled();
+    await keys.chooseRevocationReason("Compromised");
     await submit.click();
     await expect(page.getByText(`Revoked ${liveKeys} ${liveKeys === 1 ? "key" : "keys"}.`)).toBeVisible();
     await expect(page.getByText("No API keys yet")).toBeVisible();

@@ -49,6 +49,7 @@ test("a Member's forged server-action call to create a key is refused and writes
   await expect(keys.secretDialog).toBeVisible();
   await keys.shown.doneButton.click();
   await keys.row("Forged by member").revokeButton.click();
+  await keys.chooseRevocationReason();
   await keys.yesRevokeButton.click();
   await expect(keys.row("Forged by member").root).toHaveCount(0);
 

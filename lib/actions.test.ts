@@ -147,10 +147,11 @@ describe("the real actions, refused, change nothing", () => {
       if (email) await signInAs(email);
       const before = await everything();
       const results = [
-        await revokeApiKeyAction("acme", keyId),
-        await revokeAllApiKeysAction("acme", "acme"),
+        // With a good reason: it is the caller that is refused.
+        await revokeApiKeyAction("acme", keyId, { reason: "compromised" }),
+        await revokeAllApiKeysAction("acme", "acme", { reason: "compromised" }),
         await changeRoleAction("acme", memberId, "admin"),
-        await bulkRevokeKeysAction([keyId]),
+        await bulkRevokeKeysAction([keyId], { reason: "compromised" }),
         await disableUserAction(memberId),
       ];
       for (const result of results) expect(result.ok).toBe(false);
@@ -158,10 +159,25 @@ describe("the real actions, refused, change nothing", () => {
     });
   }
 
+  it("a workspace Admin must say why: no reason, or other without its text, changes nothing", async () => {
+    await signInAs("admin@acme.test");
+    const before = await everything();
+    expect(await revokeApiKeyAction("acme", keyId, {})).toEqual({
+      ok: false,
+      error: "Please correct the highlighted fields.",
+      fieldErrors: { reason: ["Choose a reason for revoking."] },
+    });
+    expect(await revokeAllApiKeysAction("acme", "acme", { reason: "other", reasonText: " " })).toMatchObject({
+      ok: false,
+      fieldErrors: { reasonText: [expect.stringContaining('when the reason is "other"')] },
+    });
+    expect(await everything()).toBe(before);
+  });
+
   it("while the same call by a workspace Admin does change it", async () => {
     await signInAs("admin@acme.test");
     const before = await everything();
-    expect(await revokeApiKeyAction("acme", keyId)).toEqual({ ok: true, data: { name: "Gate target" } });
+    expect(await revokeApiKeyAction("acme", keyId, { reason: "superseded" })).toEqual({ ok: true, data: { name: "Gate target" } });
     expect(await everything()).not.toBe(before);
   });
 });

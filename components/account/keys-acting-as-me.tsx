@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { KeyRound } from "lucide-react";
 import { toast } from "sonner";
 import { ConfirmDialog } from "@/components/confirm-dialog";
+import { RevocationReasonField, useRevocationChoice } from "@/components/api-keys/revocation-reason-field";
 import { Badge, type BadgeVariant } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { RelativeTime } from "@/components/ui/relative-time";
@@ -23,6 +24,7 @@ const STATE_BADGE: Record<ApiKeyState, { label: string; variant: BadgeVariant }>
 export function KeysActingAsMe({ rows, userId }: { rows: KeyActingAsRow[]; userId: string }) {
   const router = useRouter();
   const [revoking, setRevoking] = useState<KeyActingAsRow | null>(null);
+  const why = useRevocationChoice();
   return (
     <>
       <div className="overflow-x-auto rounded-lg border bg-card">
@@ -106,7 +108,12 @@ export function KeysActingAsMe({ rows, userId }: { rows: KeyActingAsRow[]; userI
       </div>
       <ConfirmDialog
         open={revoking !== null}
-        onOpenChange={(open) => !open && setRevoking(null)}
+        onOpenChange={(open) => {
+          if (open) return;
+          setRevoking(null);
+          why.reset();
+        }}
+        disabled={!why.complete}
         title={`Revoke ${revoking?.name ?? "key"}?`}
         description={
           <>
@@ -119,12 +126,18 @@ export function KeysActingAsMe({ rows, userId }: { rows: KeyActingAsRow[]; userI
         pendingLabel="Revoking…"
         onConfirm={async () => {
           if (!revoking) return;
-          const result = await revokeKeyActingAsMeAction(revoking.id);
-          if (!result.ok) return result.error;
+          const result = await revokeKeyActingAsMeAction(revoking.id, why.input);
+          if (!result.ok) {
+            why.setErrors(result.fieldErrors);
+            return result.error;
+          }
           toast.success(`Revoked ${result.data.name}.`);
+          why.reset();
           router.refresh();
         }}
-      />
+      >
+        <RevocationReasonField id="my-key-revoke-reason" value={why.choice} onChange={why.setChoice} errors={why.errors} />
+      </ConfirmDialog>
     </>
   );
 }

@@ -6,6 +6,7 @@ import { toast } from "sonner";
 import { bulkDisableKeysAction, bulkRevokeKeysAction } from "@/lib/admin/keys-actions";
 import { createDataTableColumnHelper, DataTable, DataTableColumnHeader, type DataTableRowSelection } from "@/components/data-table";
 import { ConfirmDialog } from "@/components/confirm-dialog";
+import { RevocationReasonField, useRevocationChoice } from "@/components/api-keys/revocation-reason-field";
 import { Badge, type BadgeVariant } from "@/components/ui/badge";
 import { Button, buttonVariants } from "@/components/ui/button";
 import { RelativeTime } from "@/components/ui/relative-time";
@@ -119,6 +120,7 @@ const plural = (n: number, word = "key") => `${n} ${word}${n === 1 ? "" : "s"}`;
 export function AdminKeysTable({ rows, total, workspaces, values, errors, exportHref, filtered }: AdminKeysTableProps) {
   const [selection, setSelection] = useState<DataTableRowSelection>({});
   const [confirming, setConfirming] = useState<Operation | null>(null);
+  const why = useRevocationChoice();
   // The dialog has no Radix trigger: focus goes back to the button that opened it by hand.
   const opener = useRef<HTMLButtonElement | null>(null);
 
@@ -140,9 +142,16 @@ export function AdminKeysTable({ rows, total, workspaces, values, errors, export
 
   async function run(operation: Operation): Promise<string | void> {
     const result = await (operation === "revoke"
-      ? bulkRevokeKeysAction(selected.map((r) => r.id))
+      ? bulkRevokeKeysAction(
+          selected.map((r) => r.id),
+          why.input,
+        )
       : bulkDisableKeysAction(selected.map((r) => r.id)));
-    if (!result.ok) return result.error;
+    if (!result.ok) {
+      why.setErrors(result.fieldErrors);
+      return result.error;
+    }
+    why.reset();
     setSelection({});
     announce(operation, result.data);
   }
@@ -250,7 +259,11 @@ export function AdminKeysTable({ rows, total, workspaces, values, errors, export
       />
       <ConfirmDialog
         open={confirming !== null}
-        onOpenChange={(open) => !open && setConfirming(null)}
+        onOpenChange={(open) => {
+          if (open) return;
+          setConfirming(null);
+          why.reset();
+        }}
         onCloseAutoFocus={(event) => {
           event.preventDefault();
           opener.current?.focus();
@@ -263,7 +276,7 @@ export function AdminKeysTable({ rows, total, workspaces, values, errors, export
         }
         confirmLabel={`${confirming === "revoke" ? "Revoke" : "Disable"} ${plural(selected.length)}`}
         pendingLabel={confirming === "revoke" ? "Revoking…" : "Disabling…"}
-        disabled={selected.length === 0}
+        disabled={selected.length === 0 || (confirming === "revoke" && !why.complete)}
         onConfirm={() => (confirming ? run(confirming) : Promise.resolve())}
       >
         <ul className="grid max-h-40 list-disc gap-0.5 overflow-y-auto pl-5 text-sm">
@@ -274,6 +287,9 @@ export function AdminKeysTable({ rows, total, workspaces, values, errors, export
           ))}
           {selected.length > 8 ? <li className="text-muted-foreground">and {selected.length - 8} more</li> : null}
         </ul>
+        {confirming === "revoke" ? (
+          <RevocationReasonField id="bulk-revoke-reason" value={why.choice} onChange={why.setChoice} errors={why.errors} />
+        ) : null}
         {confirming === "disable" && selectedTokens > 0 ? (
           <p className="text-sm text-muted-foreground">
             {plural(selectedTokens, "personal token")} will be left as {selectedTokens === 1 ? "it is" : "they are"}: tokens cannot be disabled, only

@@ -6,7 +6,7 @@ import { createDataTableColumnHelper, DataTable, DataTableColumnHeader, type Dat
 import { buttonVariants } from "@/components/ui/button";
 import { RelativeTime } from "@/components/ui/relative-time";
 import type { WorkspaceOption } from "@/lib/admin/keys";
-import { auditActionLabel, describeActor, describeTarget, formatChanges } from "@/lib/audit/format";
+import { auditActionLabel, describeActor, describeRevocationReason, describeTarget, formatChanges } from "@/lib/audit/format";
 import type { AuditEventRow } from "@/lib/audit/list";
 import { AUDIT_FILTER_PARAMS } from "@/lib/admin/params";
 import { ANY, FilterForm, FilterInput, FilterSelect } from "./filter-form";
@@ -75,6 +75,15 @@ const restColumns = col.columns([
       ) : (
         <span className="text-muted-foreground">—</span>
       );
+    },
+  }),
+  col.accessor("metadata", {
+    id: "reason",
+    header: "Reason",
+    enableSorting: false,
+    cell: ({ row }) => {
+      const reason = describeRevocationReason(row.original);
+      return reason ? <span className="block max-w-48 break-words">{reason}</span> : <span className="text-muted-foreground">—</span>;
     },
   }),
   col.accessor("changes", {

@@ -8,20 +8,28 @@ import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
 import { Field, fieldAria } from "./field";
+import { RevocationReasonField, useRevocationChoice } from "./revocation-reason-field";
 
 export function RevokeApiKeyDialog({
   slug,
   apiKey,
   onOpenChange,
+  onRevoked,
 }: {
   slug: string;
   apiKey: { id: string; name: string; prefix: string } | null;
   onOpenChange: (open: boolean) => void;
+  onRevoked?: () => void;
 }) {
+  const why = useRevocationChoice();
   return (
     <ConfirmDialog
       open={apiKey !== null}
-      onOpenChange={onOpenChange}
+      onOpenChange={(open) => {
+        if (!open) why.reset();
+        onOpenChange(open);
+      }}
+      disabled={!why.complete}
       title={<>Revoke “{apiKey?.name}”?</>}
       description={
         <>
@@ -33,11 +41,18 @@ export function RevokeApiKeyDialog({
       pendingLabel="Revoking…"
       onConfirm={async () => {
         if (!apiKey) return;
-        const result = await revokeApiKeyAction(slug, apiKey.id);
-        if (!result.ok) return result.error;
+        const result = await revokeApiKeyAction(slug, apiKey.id, why.input);
+        if (!result.ok) {
+          why.setErrors(result.fieldErrors);
+          return result.error;
+        }
         toast.success(`Revoked “${result.data.name}”.`);
+        why.reset();
+        onRevoked?.();
       }}
-    />
+    >
+      <RevocationReasonField id="revoke-reason" value={why.choice} onChange={why.setChoice} errors={why.errors} />
+    </ConfirmDialog>
   );
 }
 
@@ -46,6 +61,7 @@ export function RevokeAllDialog({ slug, workspaceName, liveCount }: { slug: stri
   const [typed, setTyped] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [pending, startTransition] = useTransition();
+  const why = useRevocationChoice();
   return (
     <Dialog
       open={open}
@@ -53,6 +69,7 @@ export function RevokeAllDialog({ slug, workspaceName, liveCount }: { slug: stri
         setOpen(next);
         setTyped("");
         setError(null);
+        why.reset();
       }}
     >
       <DialogTrigger asChild>
@@ -73,14 +90,18 @@ export function RevokeAllDialog({ slug, workspaceName, liveCount }: { slug: stri
           onSubmit={(e) => {
             e.preventDefault();
             startTransition(async () => {
-              const result = await revokeAllApiKeysAction(slug, typed);
-              if (!result.ok) return setError(result.fieldErrors?.confirmation?.join(" ") ?? result.error);
+              const result = await revokeAllApiKeysAction(slug, typed, why.input);
+              if (!result.ok) {
+                why.setErrors(result.fieldErrors);
+                return setError(result.fieldErrors?.confirmation?.join(" ") ?? result.error);
+              }
               const n = result.data.revoked;
               toast.success(`Revoked ${n} ${n === 1 ? "key" : "keys"}.`);
               setOpen(false);
             });
           }}
         >
+          <RevocationReasonField id="revoke-all-reason" value={why.choice} onChange={why.setChoice} errors={why.errors} />
           <Field
             id="revoke-all-confirm"
             label={
@@ -96,12 +117,11 @@ export function RevokeAllDialog({ slug, workspaceName, liveCount }: { slug: stri
               onChange={(e) => setTyped(e.target.value)}
               autoComplete="off"
               spellCheck={false}
-              autoFocus
               {...fieldAria("revoke-all-confirm", error ? [error] : undefined)}
             />
           </Field>
           <DialogFooter>
-            <Button type="submit" variant="destructive" disabled={pending || typed !== slug}>
+            <Button type="submit" variant="destructive" disabled={pending || typed !== slug || !why.complete}>
               {pending ? "Revoking…" : "Revoke all keys"}
             </Button>
           </DialogFooter>

@@ -5,6 +5,7 @@ import { Plus, Ticket } from "lucide-react";
 import { toast } from "sonner";
 import { createTokenAction, deleteAllTokensAction, deleteTokenAction, type CreatedTokenResult } from "@/lib/api-keys/token-actions";
 import { Field, fieldAria } from "@/components/api-keys/field";
+import { RevocationReasonField, useRevocationChoice } from "@/components/api-keys/revocation-reason-field";
 import { SecretDialog } from "@/components/api-keys/secret-dialog";
 import { ConfirmDialog } from "@/components/confirm-dialog";
 import { Button } from "@/components/ui/button";
@@ -43,6 +44,7 @@ export function TokensPanel({ slug, tokens }: { slug: string; tokens: PersonalTo
   const [created, setCreated] = useState<CreatedTokenResult | null>(null);
   const [deleting, setDeleting] = useState<PersonalTokenView | null>(null);
   const [deletingAll, setDeletingAll] = useState(false);
+  const why = useRevocationChoice();
 
   return (
     <section aria-labelledby="tokens-title" className="grid gap-4">
@@ -167,7 +169,9 @@ export function TokensPanel({ slug, tokens }: { slug: string; tokens: PersonalTo
           if (open) return;
           setDeleting(null);
           setDeletingAll(false);
+          why.reset();
         }}
+        disabled={!why.complete}
         title={deletingAll ? `Delete all ${tokens.length} tokens?` : `Delete “${deleting?.name}”?`}
         description={
           deletingAll
@@ -178,16 +182,26 @@ export function TokensPanel({ slug, tokens }: { slug: string; tokens: PersonalTo
         pendingLabel="Deleting…"
         onConfirm={async () => {
           if (deletingAll) {
-            const r = await deleteAllTokensAction(slug);
-            if (!r.ok) return r.error;
+            const r = await deleteAllTokensAction(slug, why.input);
+            if (!r.ok) {
+              why.setErrors(r.fieldErrors);
+              return r.error;
+            }
             toast.success(`Deleted ${r.data.deleted} ${r.data.deleted === 1 ? "token" : "tokens"}.`);
           } else if (deleting) {
-            const r = await deleteTokenAction(slug, deleting.id);
-            if (!r.ok) return r.error;
+            const r = await deleteTokenAction(slug, deleting.id, why.input);
+            if (!r.ok) {
+              why.setErrors(r.fieldErrors);
+              return r.error;
+            }
             toast.success(`Deleted “${r.data.name}”.`);
           }
+          why.reset();
         }}
-      />
+      >
+        {/* Deleting a token revokes it: the reason is kept with it and in the audit log. */}
+        <RevocationReasonField id="token-delete-reason" value={why.choice} onChange={why.setChoice} errors={why.errors} />
+      </ConfirmDialog>
     </section>
   );
 }

@@ -34,6 +34,17 @@ export class Screen {
     return this.page.getByRole("button", { name: /^Account menu for/ });
   }
 
+  /** The reason every revoke confirmation asks for (a radio group; "Other" opens a text field). */
+  get revocationReasons(): Locator {
+    return this.page.getByRole("radiogroup", { name: "Reason for revoking" });
+  }
+
+  /** Picks a revocation reason in the open confirmation, and for "Other" writes why. */
+  async chooseRevocationReason(label = "No longer needed", text?: string): Promise<void> {
+    await this.revocationReasons.getByRole("radio", { name: label, exact: true }).check();
+    if (text !== undefined) await this.page.getByRole("textbox", { name: "Why" }).fill(text);
+  }
+
   menuItem(name: string | RegExp): Locator {
     return this.page.getByRole("menuitem", { name });
   }

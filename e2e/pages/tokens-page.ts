@@ -102,6 +102,7 @@ export class TokensPage extends Screen {
     await this.open();
     if ((await this.deleteAllButton.count()) === 0 || (await this.deleteAllButton.isDisabled())) return;
     await this.deleteAllButton.click();
+    await this.chooseRevocationReason();
     await this.confirmDeleteAllButton.click();
     await expect(this.page.getByText("No personal tokens")).toBeVisible();
   }

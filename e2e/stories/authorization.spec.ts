@@ -61,6 +61,7 @@ test("a Member's forged replay of a Global Admin's Revoke selected is refused an
     await keys.goto(`q=${encodeURIComponent(recordedTarget.key.name)}`);
     await keys.select(recordedTarget.key.name, "Acme Inc.").click();
     await keys.revokeSelectedButton.click();
+    await keys.chooseRevocationReason("Compromised");
     const [recorded] = await Promise.all([nextServerAction(grace.page), keys.confirmButton("Revoke 1 key?", "Revoke 1 key").click()]);
     await expect(grace.page.getByText("Revoked 1 key.")).toBeVisible();
     expect(recorded.postData()).toContain(recordedTarget.key.id);

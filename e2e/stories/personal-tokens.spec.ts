@@ -90,6 +90,7 @@ test("a Member creates, copies, uses and deletes personal tokens once the worksp
     // Delete it, after a confirmation that names it; it is refused from the next request.
     await tokens.deleteButton(name).click();
     await expect(tokens.deleteConfirm(name)).toBeVisible();
+    await tokens.chooseRevocationReason("No longer needed");
     await tokens.yesDeleteButton.click();
     await expect(page.getByText(`Deleted “${name}”.`)).toBeVisible();
     await expect(row).toHaveCount(0);
@@ -103,6 +104,7 @@ test("a Member creates, copies, uses and deletes personal tokens once the worksp
     await expect(tokens.rows).toHaveCount(3); // the header and two tokens
     await tokens.deleteAllButton.click();
     await expect(tokens.deleteAllConfirm(2)).toBeVisible();
+    await tokens.chooseRevocationReason("Other", "Rotating every token");
     await tokens.confirmDeleteAllButton.click();
     await expect(page.getByText("Deleted 2 tokens.")).toBeVisible();
     await expect(page.getByText("No personal tokens")).toBeVisible();

@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { sessionAction, type ActionResult } from "@/lib/actions";
 import { refreshDemoExposure } from "@/lib/demo";
 import { signIn, signOut } from "@/lib/auth";
+import { parseRequiredRevocation } from "@/lib/api-keys/core";
 import { changePassword, revokeKeyActingAsMe, signOutEverywhere, updateProfile } from "./core";
 import type { ChangePasswordInput, ProfileInput } from "./validation";
 
@@ -52,9 +53,11 @@ export async function signOutEverywhereAction(): Promise<ActionResult<null>> {
   return { ok: true, data: null };
 }
 
-export async function revokeKeyActingAsMeAction(keyId: string): Promise<ActionResult<{ name: string }>> {
+/** `revocation` is `{ reason, reasonText }`, which the console always asks for. */
+export async function revokeKeyActingAsMeAction(keyId: string, revocation: unknown): Promise<ActionResult<{ name: string }>> {
   return sessionAction(async (actor, db) => {
-    const { name } = await revokeKeyActingAsMe(db, actor, keyId);
+    parseRequiredRevocation(revocation);
+    const { name } = await revokeKeyActingAsMe(db, actor, keyId, revocation);
     revalidatePath("/account");
     return { name };
   });

@@ -3,7 +3,7 @@
 import { workspaceAction, type ActionResult, type Requirement } from "@/lib/actions";
 import { AppError, invalid } from "@/lib/errors";
 import type { UpdateApiKeyInput } from "@/lib/validations/api-keys";
-import { createApiKey, MANAGE_DENIED, revokeAllApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "./core";
+import { createApiKey, MANAGE_DENIED, parseRequiredRevocation, revokeAllApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "./core";
 
 // Thin adapters: the wrapper checks session, membership and the permission; the core function
 // checks the permission again and the input, writes the change and its audit event.
@@ -59,11 +59,20 @@ export async function updateApiKeyAction(slug: string, id: string, patch: Update
   return workspaceAction(slug, MANAGE, (ctx, db) => updateApiKey(db, ctx, id, patch), apiPage(slug));
 }
 
-export async function revokeApiKeyAction(slug: string, id: string): Promise<ActionResult<{ name: string }>> {
-  return workspaceAction(slug, MANAGE, async (ctx, db) => ({ name: (await revokeApiKey(db, ctx, id)).name }), apiPage(slug));
+/** `revocation` is `{ reason, reasonText }`: the console always asks for the reason. */
+export async function revokeApiKeyAction(slug: string, id: string, revocation: unknown): Promise<ActionResult<{ name: string }>> {
+  return workspaceAction(
+    slug,
+    MANAGE,
+    async (ctx, db) => {
+      parseRequiredRevocation(revocation);
+      return { name: (await revokeApiKey(db, ctx, id, { revocation })).name };
+    },
+    apiPage(slug),
+  );
 }
 
-export async function revokeAllApiKeysAction(slug: string, confirmation: string): Promise<ActionResult<{ revoked: number }>> {
+export async function revokeAllApiKeysAction(slug: string, confirmation: string, revocation: unknown): Promise<ActionResult<{ revoked: number }>> {
   return workspaceAction(
     slug,
     MANAGE,
@@ -72,7 +81,8 @@ export async function revokeAllApiKeysAction(slug: string, confirmation: string)
         throw new AppError("validation", "Type the workspace slug exactly to confirm.", {
           confirmation: [`Type "${ctx.workspace.slug}" to confirm.`],
         });
-      return revokeAllApiKeys(db, ctx);
+      parseRequiredRevocation(revocation);
+      return revokeAllApiKeys(db, ctx, revocation);
     },
     apiPage(slug),
   );

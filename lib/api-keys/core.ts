@@ -1,8 +1,8 @@
 import { addUtcDays } from "@/lib/dates";
 import { and, asc, count, desc, eq, gt, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db";
-import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import { apiKeys, memberships, users, type ApiKey, type Role, type Workspace } from "@/db/schema";
+import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
+import { apiKeys, auditEvents, memberships, users, type ApiKey, type Role, type Workspace } from "@/db/schema";
 import { assertCan, type WorkspaceContext } from "@/lib/auth/context";
 import { can, credentialExceeds, permissionsOf, PERMISSIONS, type Permission, type Principal } from "@/lib/auth/permissions";
 import { recordAudit, diffFields, type AuditAction, type AuditActor } from "@/lib/audit/record";
@@ -19,7 +19,7 @@ import {
   type ListApiKeysInput,
   type UpdateApiKeyInput,
 } from "@/lib/validations/api-keys";
-import { NO_REASON, optionalRevocationSchema, type Revocation, type RevocationReason } from "@/lib/validations/revocation";
+import { NO_REASON, optionalRevocationSchema, revocationSchema, type Revocation, type RevocationReason } from "@/lib/validations/revocation";
 import { displayPrefix, generateSecret, hashSecret, isWellFormedSecret, weakSecretReason } from "./format";
 
 // One core function per mutation, called by server actions and REST handlers alike, so the
@@ -152,13 +152,25 @@ export function resolveExpiry(requested: Date | null | undefined, workspace: Pic
 
 const endOfUtcDay = (d: Date) => new Date(`${d.toISOString().slice(0, 10)}T23:59:59.999Z`);
 
-async function loadLiveKey(db: DbOrTx, ctx: WorkspaceContext, id: string, opts: { kind?: ApiKey["kind"]; lock?: boolean } = {}) {
+async function loadLiveKey(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  id: string,
+  opts: { kind?: ApiKey["kind"]; lock?: boolean; includeRevoked?: boolean } = {},
+) {
   if (!isUuid(id)) throw notFound(KEY_NOT_FOUND);
   const query = db
     .select(viewColumns)
     .from(apiKeys)
     .leftJoin(users, eq(users.id, apiKeys.ownerId))
-    .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id), eq(apiKeys.kind, opts.kind ?? "workspace"), isNull(apiKeys.revokedAt)))
+    .where(
+      and(
+        eq(apiKeys.id, id),
+        eq(apiKeys.workspaceId, ctx.workspace.id),
+        eq(apiKeys.kind, opts.kind ?? "workspace"),
+        opts.includeRevoked ? undefined : isNull(apiKeys.revokedAt),
+      ),
+    )
     .limit(1);
   // Inside a mutation's transaction: lock the key, so concurrent changes apply one after another
   // and each audit event's "from" is the state the change really started from.
@@ -170,6 +182,39 @@ async function loadLiveKey(db: DbOrTx, ctx: WorkspaceContext, id: string, opts: 
 export async function getApiKey(db: DbOrTx, ctx: WorkspaceContext, id: string): Promise<ApiKeyView> {
   assertCan(ctx, "api_keys.read", "You don't have permission to view API keys in this workspace.");
   return toView(await loadLiveKey(db, ctx, id));
+}
+
+export interface RevocationRecord {
+  /** The person who revoked it, if a person did. */
+  byName: string | null;
+  /** The key it was revoked through (over the REST API, or by presenting itself to /api/revoke). */
+  viaKeyId: string | null;
+  viaKeyPrefix: string | null;
+  ip: string | null;
+}
+
+/**
+ * A workspace key, revoked or not (the key's page keeps showing a revoked key, with why, who
+ * and when); with who revoked it, from its audit event, when it is revoked.
+ */
+export async function getApiKeyWithRevocation(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  id: string,
+): Promise<{ key: ApiKeyView; revocation: RevocationRecord | null }> {
+  assertCan(ctx, "api_keys.read", "You don't have permission to view API keys in this workspace.");
+  const key = toView(await loadLiveKey(db, ctx, id, { includeRevoked: true }));
+  if (!key.revokedAt) return { key, revocation: null };
+  const via = alias(apiKeys, "via_key");
+  const [event] = await db
+    .select({ byName: users.name, viaKeyId: auditEvents.actorApiKeyId, viaKeyPrefix: via.prefix, ip: auditEvents.ip })
+    .from(auditEvents)
+    .leftJoin(users, eq(users.id, auditEvents.actorUserId))
+    .leftJoin(via, eq(via.id, auditEvents.actorApiKeyId))
+    .where(and(eq(auditEvents.apiKeyId, id), eq(auditEvents.workspaceId, ctx.workspace.id), eq(auditEvents.action, "api_key.revoked")))
+    .orderBy(desc(auditEvents.id))
+    .limit(1);
+  return { key, revocation: event ?? { byName: null, viaKeyId: null, viaKeyPrefix: null, ip: null } };
 }
 
 export interface WorkspaceMemberOption {
@@ -438,6 +483,11 @@ export interface RevokeAudit {
 /** A revocation's reason from a form or a request body: none when omitted, a field error when bad. */
 export function parseRevocation(raw: unknown): Revocation {
   return parse(optionalRevocationSchema, raw);
+}
+
+/** The console's revocations: a reason is required (REST may omit it). */
+export function parseRequiredRevocation(raw: unknown): Revocation {
+  return parse(revocationSchema, raw);
 }
 
 /**

@@ -2,6 +2,7 @@
 
 import { workspaceAction, type ActionResult, type Requirement } from "@/lib/actions";
 import type { CreatedKeyResult } from "./actions";
+import { parseRequiredRevocation } from "./core";
 import { createMyToken, deleteAllMyTokens, deleteMyToken } from "./tokens";
 
 // Thin adapters: the wrapper checks session, membership and the permission; the core checks
@@ -30,10 +31,27 @@ export async function createTokenAction(
   );
 }
 
-export async function deleteTokenAction(slug: string, id: string): Promise<ActionResult<{ name: string }>> {
-  return workspaceAction(slug, OWN_TOKENS, async (ctx, db) => ({ name: (await deleteMyToken(db, ctx, id)).name }), tokensPage(slug));
+/** Deleting revokes: `revocation` is `{ reason, reasonText }`, which the console always asks for. */
+export async function deleteTokenAction(slug: string, id: string, revocation: unknown): Promise<ActionResult<{ name: string }>> {
+  return workspaceAction(
+    slug,
+    OWN_TOKENS,
+    async (ctx, db) => {
+      parseRequiredRevocation(revocation);
+      return { name: (await deleteMyToken(db, ctx, id, revocation)).name };
+    },
+    tokensPage(slug),
+  );
 }
 
-export async function deleteAllTokensAction(slug: string): Promise<ActionResult<{ deleted: number }>> {
-  return workspaceAction(slug, OWN_TOKENS, (ctx, db) => deleteAllMyTokens(db, ctx), tokensPage(slug));
+export async function deleteAllTokensAction(slug: string, revocation: unknown): Promise<ActionResult<{ deleted: number }>> {
+  return workspaceAction(
+    slug,
+    OWN_TOKENS,
+    (ctx, db) => {
+      parseRequiredRevocation(revocation);
+      return deleteAllMyTokens(db, ctx, revocation);
+    },
+    tokensPage(slug),
+  );
 }

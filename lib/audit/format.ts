@@ -1,5 +1,6 @@
 import type { AuditChanges } from "@/db/schema";
 import type { AuditAction } from "./record";
+import { describeRevocation, NO_REASON_GIVEN, REVOCATION_REASONS, type RevocationReason } from "@/lib/validations/revocation";
 
 // How an audit event reads, on the audit pages and in their CSV export alike.
 
@@ -65,10 +66,32 @@ function clip(text: string): string {
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
 }
 
+// A revocation's reason has a column of its own (describeRevocationReason), not a line here.
+const SHOWN_AS_REASON = new Set(["revokedReason", "revokedReasonText"]);
+
 /** ["enabled: true → false", "name: Old → New"], in the order the fields were recorded. */
 export function formatChanges(changes: AuditChanges | null | undefined): string[] {
   if (!changes) return [];
-  return Object.entries(changes).map(([field, c]) => `${field}: ${formatAuditValue(c?.from)} → ${formatAuditValue(c?.to)}`);
+  return Object.entries(changes)
+    .filter(([field]) => !SHOWN_AS_REASON.has(field))
+    .map(([field, c]) => `${field}: ${formatAuditValue(c?.from)} → ${formatAuditValue(c?.to)}`);
+}
+
+const asReason = (v: unknown): RevocationReason | null => (REVOCATION_REASONS.includes(v as RevocationReason) ? (v as RevocationReason) : null);
+const asText = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/**
+ * Why a revocation happened, for an event that records one: "Compromised", "Other: …", or "No
+ * reason given" (a REST revoke without one). null for any other event, and for revocations
+ * recorded before reasons were kept.
+ */
+export function describeRevocationReason(e: { changes: AuditChanges | null; metadata: Record<string, unknown> | null }): string | null {
+  if (e.changes && "revokedReason" in e.changes)
+    return describeRevocation({ reason: asReason(e.changes.revokedReason?.to), text: asText(e.changes.revokedReasonText?.to) }, NO_REASON_GIVEN);
+  // Revoke-all and delete-all record theirs with the count.
+  if (e.metadata && "reason" in e.metadata && "count" in e.metadata)
+    return describeRevocation({ reason: asReason(e.metadata.reason), text: asText(e.metadata.reasonText) }, NO_REASON_GIVEN);
+  return null;
 }
 
 export interface AuditActorFields {
@@ -77,10 +100,14 @@ export interface AuditActorFields {
   actorEmail: string | null;
   actorApiKeyId: string | null;
   actorKeyPrefix: string | null;
+  metadata?: Record<string, unknown> | null;
 }
 
 /** "API key lk_AbCd1234…" when the change came through the REST API, else the user, else "System". */
 export function describeActor(e: AuditActorFields): { primary: string; secondary: string | null } {
+  // Whoever held the key presented it to POST /api/revoke: the key is the actor, and no person.
+  if (e.actorApiKeyId && e.metadata?.via === "self_revocation")
+    return { primary: `API key ${e.actorKeyPrefix ?? "(deleted)"}`, secondary: "revoked by the key itself" };
   if (e.actorApiKeyId) {
     return {
       primary: `API key ${e.actorKeyPrefix ?? "(deleted)"}`,

@@ -5,7 +5,7 @@ import { apiKeys, auditEvents, type AuditChanges } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { loadSessionUser, type SessionUser } from "@/lib/auth/context";
 import { contextFor, seedFixtures, userId, workspaceId } from "@/lib/testing/fixtures";
-import { auditActionLabel, describeActor, describeTarget, formatAuditValue, formatChanges } from "./format";
+import { auditActionLabel, describeActor, describeRevocationReason, describeTarget, formatAuditValue, formatChanges } from "./format";
 import { AUDIT_CSV_HEADER, auditCsvRecord, iterateAuditEvents, listAuditEvents, type AuditEventRow } from "./list";
 
 describe("audit formatting", () => {
@@ -45,6 +45,27 @@ describe("audit formatting", () => {
       secondary: "service key",
     });
     expect(describeActor(base)).toEqual({ primary: "System", secondary: null });
+    // Presented to POST /api/revoke: the key revoked itself, whoever held it.
+    expect(describeActor({ ...base, actorApiKeyId: "k", actorKeyPrefix: "lk_AbCd1234…", metadata: { via: "self_revocation" } })).toEqual({
+      primary: "API key lk_AbCd1234…",
+      secondary: "revoked by the key itself",
+    });
+  });
+
+  it("says why a key was revoked, apart from the other changes", () => {
+    const at = { from: null, to: "2026-05-06T07:08:09.000Z" };
+    const other = { revokedAt: at, revokedReason: { from: null, to: "other" }, revokedReasonText: { from: null, to: "moved to the vault" } };
+    expect(describeRevocationReason({ changes: other, metadata: null })).toBe("Other: moved to the vault");
+    expect(formatChanges(other)).toEqual(["revokedAt: none → 2026-05-06 07:08 UTC"]);
+    expect(describeRevocationReason({ changes: { revokedAt: at, revokedReason: { from: null, to: "compromised" } }, metadata: null })).toBe(
+      "Compromised",
+    );
+    // Over REST without a reason; and the summary event of a revoke-all.
+    expect(describeRevocationReason({ changes: { revokedAt: at, revokedReason: { from: null, to: null } }, metadata: null })).toBe("No reason given");
+    expect(describeRevocationReason({ changes: null, metadata: { count: 3, reason: "superseded" } })).toBe("Superseded");
+    // Recorded before reasons were kept, or no revocation at all: nothing to say.
+    expect(describeRevocationReason({ changes: { revokedAt: at }, metadata: null })).toBeNull();
+    expect(describeRevocationReason({ changes: { enabled: { from: true, to: false } }, metadata: null })).toBeNull();
   });
 
   it("labels actions and targets", () => {
@@ -264,7 +285,7 @@ describe("listAuditEvents (seeded database)", () => {
 
   it("turns an event into its CSV record", async () => {
     const [row] = (await listAuditEvents(db, { all: true, principal: global }, { action: "api_key.updated", key: "billing" })).rows;
-    expect(AUDIT_CSV_HEADER).toEqual(["time", "workspace", "actor", "actor email", "action", "target", "changes", "ip"]);
+    expect(AUDIT_CSV_HEADER).toEqual(["time", "workspace", "actor", "actor email", "action", "target", "reason", "changes", "ip"]);
     expect(auditCsvRecord(row)).toEqual([
       "2025-03-02T12:00:00.000Z",
       "Acme Inc.",
@@ -272,6 +293,7 @@ describe("listAuditEvents (seeded database)", () => {
       "admin@acme.test",
       "api_key.updated",
       "Billing sync",
+      "",
       "name: Billing → Billing sync",
       "198.51.100.2",
     ]);

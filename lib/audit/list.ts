@@ -11,7 +11,7 @@ import { forbidden, invalid } from "@/lib/errors";
 import { anyOf, contains, startsWith } from "@/lib/like";
 import { fieldErrorsOf } from "@/lib/validations/api-keys";
 import { auditFiltersSchema, type AuditFilters, type AuditFiltersInput } from "@/lib/validations/admin";
-import { describeActor, describeTarget, formatChanges } from "./format";
+import { describeActor, describeRevocationReason, describeTarget, formatChanges } from "./format";
 
 // The audit log, read side: every workspace for a Global Admin, or one workspace for those
 // who may read its audit log. Filtered, sorted by time and paged in SQL.
@@ -176,7 +176,7 @@ export async function* iterateAuditEvents(
   }
 }
 
-export const AUDIT_CSV_HEADER = ["time", "workspace", "actor", "actor email", "action", "target", "changes", "ip"] as const;
+export const AUDIT_CSV_HEADER = ["time", "workspace", "actor", "actor email", "action", "target", "reason", "changes", "ip"] as const;
 
 export function auditCsvRecord(e: AuditEventRow): unknown[] {
   const who = describeActor(e);
@@ -187,6 +187,7 @@ export function auditCsvRecord(e: AuditEventRow): unknown[] {
     e.actorEmail ?? "",
     e.action,
     describeTarget(e) ?? "",
+    describeRevocationReason(e) ?? "",
     formatChanges(e.changes).join("; "),
     e.ip ?? "",
   ];

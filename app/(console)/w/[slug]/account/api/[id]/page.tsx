@@ -12,7 +12,9 @@ import { RelativeTime } from "@/components/ui/relative-time";
 import { getDb } from "@/db";
 import { apiKeys, memberships, users } from "@/db/schema";
 import { accessLogQuerySchema, listAccessLogGaps, listAccessLogs, usageByHour } from "@/lib/access-log/query";
-import { getApiKey, isUuid } from "@/lib/api-keys/core";
+import { getApiKeyWithRevocation, isUuid } from "@/lib/api-keys/core";
+import { RevokeKeyButton } from "@/components/api-keys/detail/revoke-key-button";
+import { describeRevocation } from "@/lib/validations/revocation";
 import { effectivePermissions } from "@/lib/api-keys/effective";
 import { getPageWorkspaceContext } from "@/lib/auth/current";
 import { can, ROLE_LABELS } from "@/lib/auth/permissions";
@@ -40,7 +42,7 @@ export default async function ApiKeyDetailPage({
   const ctx = await getPageWorkspaceContext(slug);
   if (!can(ctx, "api_keys.read") || !isUuid(id)) notFound();
   const db = await getDb();
-  const key = await getApiKey(db, ctx, id).catch(() => notFound());
+  const { key, revocation } = await getApiKeyWithRevocation(db, ctx, id).catch(() => notFound());
   const query = accessLogQuerySchema.parse(await searchParams);
 
   const [logs, usage, gaps, owner, maker] = await Promise.all([
@@ -83,8 +85,19 @@ export default async function ApiKeyDetailPage({
         </Link>
         <div className="mt-2 flex flex-wrap items-center gap-3">
           <h2 className="text-xl font-semibold break-all">{key.name}</h2>
-          <Badge variant={key.state === "active" ? "success" : key.state === "disabled" ? "secondary" : "warning"}>{key.state}</Badge>
+          <Badge
+            variant={
+              key.state === "active" ? "success" : key.state === "disabled" ? "secondary" : key.state === "revoked" ? "destructive" : "warning"
+            }
+          >
+            {key.state}
+          </Badge>
           <code className="font-mono text-sm text-muted-foreground">{key.prefix}</code>
+          {key.state !== "revoked" && can(ctx, "api_keys.manage") ? (
+            <div className="ml-auto">
+              <RevokeKeyButton slug={slug} apiKey={{ id: key.id, name: key.name, prefix: key.prefix }} />
+            </div>
+          ) : null}
         </div>
         {key.description ? <p className="mt-1 max-w-prose text-sm text-muted-foreground">{key.description}</p> : null}
       </div>
@@ -95,6 +108,26 @@ export default async function ApiKeyDetailPage({
             Details
           </h3>
           <dl className="divide-y">
+            {key.revokedAt ? (
+              <>
+                <Row label="Revoked">
+                  <RelativeTime value={key.revokedAt} />
+                  {revocation?.viaKeyId === key.id ? (
+                    <span className="text-muted-foreground"> by the key itself (its secret was presented to /api/revoke)</span>
+                  ) : revocation?.byName ? (
+                    <span className="text-muted-foreground"> by {revocation.byName}</span>
+                  ) : null}
+                  {revocation?.viaKeyId && revocation.viaKeyId !== key.id ? (
+                    <span className="text-muted-foreground">
+                      {" "}
+                      through the key <code className="font-mono">{revocation.viaKeyPrefix ?? "(deleted)"}</code>
+                    </span>
+                  ) : null}
+                  {revocation?.ip ? <span className="text-muted-foreground"> from {revocation.ip}</span> : null}
+                </Row>
+                <Row label="Reason">{describeRevocation({ reason: key.revokedReason, text: key.revokedReasonText })}</Row>
+              </>
+            ) : null}
             <Row label="Owner">
               {key.ownerId ? (
                 <>
@@ -150,7 +183,7 @@ export default async function ApiKeyDetailPage({
               </li>
             ))}
           </ul>
-          {can(ctx, "api_keys.manage") ? (
+          {can(ctx, "api_keys.manage") && key.state !== "revoked" ? (
             <KeyLoggingSwitches slug={slug} id={key.id} logRequests={key.logRequests} logResponses={key.logResponses} />
           ) : null}
         </section>
