@@ -204,6 +204,9 @@ export const verifyResultSchema = z.discriminatedUnion("valid", [
       workspace: verifiedWorkspace.optional(),
       owner: person.nullable().optional(),
       role: role.nullable().optional(),
+      revokedReason: z.enum(REVOCATION_REASONS).nullable().optional().meta({
+        description: "For key_revoked (of the caller's workspace): why it was revoked; null when no reason was given.",
+      }),
     })
     .meta({ description: "The key is refused; key, workspace, owner and role are present only for a key of the caller's workspace." }),
 ]);

@@ -41,12 +41,27 @@ const reasonText = z
   .trim()
   .max(REVOCATION_TEXT_MAX, `The reason text must be at most ${REVOCATION_TEXT_MAX} characters.`);
 
+const describedReason = <T extends z.ZodType>(schema: T): T =>
+  schema.meta({ description: `Why: ${REVOCATION_REASONS.join(", ")}. Omitted: no reason is stored.` });
+const describedText = reasonText.meta({
+  description: `For the reason "other" only, and required with it: why, 1–${REVOCATION_TEXT_MAX} characters.`,
+});
+
+/** The fields as a query or body takes them (for REST's documentation: DELETE …/revoke?reason=compromised). */
+export const revocationQuerySchema = z.object({ reason: describedReason(reasonField.optional()), reasonText: describedText.optional() });
+
 function revocationSchemaOf(required: boolean) {
   return z
-    .object({
-      reason: required ? reasonField : reasonField.nullish(),
-      reasonText: reasonText.nullish(),
-    })
+    .strictObject(
+      {
+        reason: required ? reasonField : describedReason(reasonField.nullish()),
+        reasonText: describedText.nullish(),
+      },
+      {
+        error: (iss) =>
+          iss.code === "unrecognized_keys" ? `Unknown field ${iss.keys.map((k) => `"${k}"`).join(", ")}: send reason and reasonText.` : undefined,
+      },
+    )
     .superRefine((v, ctx) => {
       const text = v.reasonText ?? "";
       if (v.reason === "other" && text === "")

@@ -1,10 +1,27 @@
 import { createApiKey, getApiKey, listApiKeys, revokeAllApiKeys, revokeApiKey, updateApiKey } from "@/lib/api-keys/core";
 import { createApiKeySchema, listApiKeysSchema, updateApiKeySchema } from "@/lib/validations/api-keys";
 import { apiKeyPageSchema, apiKeyResultSchema, createdApiKeySchema, revokeAllResultSchema } from "@/lib/validations/responses";
+import { invalid } from "@/lib/errors";
+import { optionalRevocationSchema, revocationQuerySchema } from "@/lib/validations/revocation";
 import { defineOperation } from "./define";
 import { EXAMPLE_API_KEY, EXAMPLE_SECRET, KEYS_MANAGE, KEYS_READ } from "./examples";
 
 const KEY_ID = { id: "The key's id." };
+
+const REASON_DOC =
+  ' Say why with a JSON (or form) body {"reason": "compromised"} — one of compromised, superseded, no_longer_needed, owner_left, other ' +
+  "(with reasonText, 1–200 characters) — or the same fields in the query (?reason=superseded), for clients that send no body with DELETE; " +
+  "not both. Omitted, no reason is stored (revokedReason null). An unknown reason is a 400 and revokes nothing.";
+
+/** The revocation's reason from the body, or from the query (?reason=…&reasonText=…); never both. */
+function revocationFrom(input: unknown, url: URL): unknown {
+  const reason = url.searchParams.get("reason");
+  const reasonText = url.searchParams.get("reasonText");
+  if (reason === null && reasonText === null) return input;
+  const bodyHasFields = input !== null && typeof input === "object" && Object.keys(input).length > 0;
+  if (bodyHasFields) throw invalid({ reason: ["Give the reason in the body or in the query, not both."] });
+  return { reason: reason ?? undefined, reasonText: reasonText ?? undefined };
+}
 const PAGE_EXAMPLE = { items: [EXAMPLE_API_KEY], total: 1, page: 1, pageSize: 50 };
 
 export const listApiKeysOperation = defineOperation({
@@ -117,19 +134,21 @@ export const revokeApiKeyOperation = defineOperation({
   path: "/api/data/api-keys/{id}/revoke",
   tag: "API keys",
   summary: "Revoke an API key",
-  description: "Revokes a key for good: it stops working at once and cannot be restored. It stays in the audit log.",
+  description: "Revokes a key for good: it stops working at once and cannot be restored. It stays in the audit log." + REASON_DOC,
   scope: "api_keys:write",
   permission: KEYS_MANAGE,
   params: KEY_ID,
-  examples: { params: { id: "$API_KEY_ID" } },
+  query: revocationQuerySchema,
+  body: { component: "RevokeRequest", schema: optionalRevocationSchema, required: false, invalidExample: { reason: "stolen" } },
+  examples: { params: { id: "$API_KEY_ID" }, body: { reason: "superseded" } },
   output: {
     component: "ApiKeyResult",
     schema: apiKeyResultSchema,
-    example: { key: { ...EXAMPLE_API_KEY, revokedAt: "2026-03-15T08:00:00.000Z", state: "revoked" } },
+    example: { key: { ...EXAMPLE_API_KEY, revokedAt: "2026-03-15T08:00:00.000Z", revokedReason: "superseded", state: "revoked" } },
   },
   status: 200,
   notFound: true,
-  handler: async ({ db, ctx }, { id }) => ({ key: await revokeApiKey(db, ctx, id) }),
+  handler: async ({ db, ctx, input, url }, { id }) => ({ key: await revokeApiKey(db, ctx, id, { revocation: revocationFrom(input, url) }) }),
 });
 
 export const revokeAllApiKeysOperation = defineOperation({
@@ -139,10 +158,14 @@ export const revokeAllApiKeysOperation = defineOperation({
   tag: "API keys",
   summary: "Revoke all API keys",
   description:
-    "Revokes every live key of the workspace, including the one making this request. Personal tokens are left to their owners. Returns how many keys were revoked.",
+    "Revokes every live key of the workspace, including the one making this request. Personal tokens are left to their owners. Returns how many keys were revoked." +
+    REASON_DOC,
   scope: "api_keys:write",
   permission: KEYS_MANAGE,
+  query: revocationQuerySchema,
+  body: { component: "RevokeRequest", schema: optionalRevocationSchema, required: false, invalidExample: { reason: "stolen" } },
+  examples: { body: { reason: "compromised" } },
   output: { component: "RevokeAllResult", schema: revokeAllResultSchema, example: { revoked: 12 } },
   status: 200,
-  handler: async ({ db, ctx }) => revokeAllApiKeys(db, ctx),
+  handler: async ({ db, ctx, input, url }) => revokeAllApiKeys(db, ctx, revocationFrom(input, url)),
 });

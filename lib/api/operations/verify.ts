@@ -1,3 +1,6 @@
+import { and, eq } from "drizzle-orm";
+import type { DbOrTx } from "@/db";
+import { apiKeys } from "@/db/schema";
 import { recordKeyUse } from "@/lib/api-keys/usage";
 import { verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
 import { invalid } from "@/lib/errors";
@@ -16,6 +19,14 @@ function describe(v: VerifiedKey) {
   };
 }
 
+async function revokedReasonOf(db: DbOrTx, keyId: string, workspaceId: string) {
+  const [row] = await db
+    .select({ reason: apiKeys.revokedReason })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.workspaceId, workspaceId)));
+  return row?.reason ?? null;
+}
+
 export const verifyApiKeyOperation = defineOperation({
   id: "verifyApiKey",
   method: "POST",
@@ -24,7 +35,8 @@ export const verifyApiKeyOperation = defineOperation({
   summary: "Verify a presented key",
   description:
     "For a service that receives Latchkey keys from its own clients: is this key good, and if not, why? Answers 200 either way; valid says which. " +
-    "Only keys of the caller's own workspace are described; any other key is reported as unknown_key. via \"bearer\" also checks the key's bearer flag.",
+    "Only keys of the caller's own workspace are described; any other key is reported as unknown_key. via \"bearer\" also checks the key's bearer flag. " +
+    "A revoked key's answer (key_revoked) says why it was revoked in revokedReason (compromised, superseded, no_longer_needed, owner_left, other; null when no reason was given).",
   scope: "verify",
   permission: null,
   body: { component: "VerifyRequest", schema: verifyRequestSchema, required: true, invalidExample: {} },
@@ -63,7 +75,11 @@ export const verifyApiKeyOperation = defineOperation({
       if (!result.ok && result.code === "malformed_key") return { valid: false, reason: result.code, message: result.message };
       return { valid: false, reason: "unknown_key", message: "The API key is not recognised." };
     }
-    if (!result.ok) return { valid: false, reason: result.code, message: result.message, ...describe(found) };
+    if (!result.ok) {
+      // Why a revoked key was revoked: read only for those (the hot path's lookup carries no reason).
+      const revoked = result.code === "key_revoked" ? { revokedReason: await revokedReasonOf(db, found.key.id, ctx.workspace.id) } : {};
+      return { valid: false, reason: result.code, message: result.message, ...describe(found), ...revoked };
+    }
     recordKeyUse(db, found.key.id, { integration: req.headers.get("x-integration-name") });
     return { valid: true, reason: null, message: "The API key is valid.", ...describe(found) };
   },
