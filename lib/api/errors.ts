@@ -29,6 +29,10 @@ export const API_ERRORS = {
   conflicting_credentials: { status: 400, meaning: "The request carries two different keys. Send exactly one." },
   validation_failed: { status: 400, meaning: "The input is invalid; error.validationErrors lists the messages per field. Nothing was changed." },
   invalid_json: { status: 400, meaning: "The body is not valid JSON." },
+  invalid_request: {
+    status: 400,
+    meaning: 'POST /api/revoke was sent without a token (as RFC 7009 names it): send token=<the key> as a form, or {"token": "<the key>"} as JSON.',
+  },
   bad_request: { status: 400, meaning: "The request's URL, headers or body could not be read as HTTP (for example, the body ended early)." },
   not_found: { status: 404, meaning: "No such key or token in this workspace (or it was revoked)." },
   no_such_endpoint: { status: 404, meaning: "There is no endpoint at this path." },

@@ -231,7 +231,7 @@ function logAccess(
 }
 
 /** `work`, or `late()` if it has not settled within `ms`. */
-function withDeadline<T>(work: Promise<T>, ms: number, late: () => T): Promise<T> {
+export function withDeadline<T>(work: Promise<T>, ms: number, late: () => T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<T>((resolve) => {
     timer = setTimeout(() => resolve(late()), ms);
@@ -239,7 +239,7 @@ function withDeadline<T>(work: Promise<T>, ms: number, late: () => T): Promise<T
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-function rateLimited(seconds: number): ApiError {
+export function rateLimited(seconds: number): ApiError {
   return new ApiError(
     429,
     "rate_limited",

@@ -29,6 +29,7 @@ import { callApi } from "@/lib/testing/api";
 
 // Written out here, not taken from OPERATIONS, so that a route dropped from the document fails.
 const EXPECTED: [method: string, path: string, operationId: string][] = [
+  ["POST", "/api/revoke", "revokeToken"],
   ["GET", "/api/health", "getHealth"],
   ["GET", "/api/health/live", "getLiveness"],
   ["GET", "/api/openapi.json", "getOpenApiDocument"],
@@ -47,7 +48,7 @@ const EXPECTED: [method: string, path: string, operationId: string][] = [
   ["POST", "/api/data/verify", "verifyApiKey"],
   ["GET", "/api/data/audit", "listAuditEvents"],
 ];
-const UNAUTHENTICATED = new Set(["/api/health", "/api/health/live", "/api/openapi.json"]);
+const UNAUTHENTICATED = new Set(["/api/health", "/api/health/live", "/api/openapi.json", "/api/revoke"]);
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 type Json = Record<string, unknown>;

@@ -211,7 +211,7 @@ const RETRY_AFTER = { "Retry-After": { description: "Seconds to wait before aski
 function sharedResponses() {
   return {
     BadRequest: errorResponse(
-      `A malformed request: ${codesWith(400, ["validation_failed"])}, or \`malformed_key\` when API_Key is not a string.`,
+      `A malformed request: ${codesWith(400, ["validation_failed", "invalid_request"])}, or \`malformed_key\` when API_Key is not a string.`,
       {
         conflicting_credentials: { message: ERROR_MESSAGES.conflictingCredentials(["bearer", "x-apikey"]), code: "conflicting_credentials" },
         invalid_json: { message: ERROR_MESSAGES.invalidJson, code: "invalid_json" },
@@ -377,7 +377,7 @@ export function errorStatusesOf(op: Operation): number[] {
 /** A 400 for an operation that takes input: a real validation failure of it, and the other 400s. */
 function validationResponse(schema: z.ZodType, invalidExample: unknown) {
   return errorResponse(
-    `Invalid input (\`validation_failed\`, with \`error.validationErrors\`), or a malformed request: ${codesWith(400, ["validation_failed"])}.`,
+    `Invalid input (\`validation_failed\`, with \`error.validationErrors\`), or a malformed request: ${codesWith(400, ["validation_failed", "invalid_request"])}.`,
     {
       validation_failed: validationExample(schema, invalidExample ?? { pageSize: "500" }),
       conflicting_credentials: { message: ERROR_MESSAGES.conflictingCredentials(["bearer", "x-apikey"]), code: "conflicting_credentials" },

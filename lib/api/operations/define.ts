@@ -14,6 +14,10 @@ export const API_TAGS = [
   { name: "Caller", description: "Who the presented key acts as." },
   { name: "Verification", description: "For integrating services: is a key presented to you good?" },
   { name: "Audit log", description: "Who did what to which key, when and from where." },
+  {
+    name: "Revocation",
+    description: "For whoever finds a key where it should not be: revoke it by presenting it (RFC 7009); no other authentication.",
+  },
   { name: "Service", description: "Health and this description; no authentication." },
 ] as const;
 export type ApiTag = (typeof API_TAGS)[number]["name"];

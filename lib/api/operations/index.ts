@@ -10,6 +10,7 @@ import {
 import { listAuditEventsOperation } from "./audit";
 import { getMeOperation } from "./caller";
 import type { Operation } from "./define";
+import { revokeTokenOperation } from "./revoke";
 import { getHealthOperation, getLivenessOperation, getOpenApiDocumentOperation } from "./service";
 import { createMyTokenOperation, deleteAllMyTokensOperation, deleteMyTokenOperation, listMyTokensOperation } from "./tokens";
 import { verifyApiKeyOperation } from "./verify";
@@ -37,6 +38,7 @@ export const OPERATIONS: readonly Operation[] = [
   deleteMyTokenOperation,
   verifyApiKeyOperation,
   listAuditEventsOperation,
+  revokeTokenOperation,
   getHealthOperation,
   getLivenessOperation,
   getOpenApiDocumentOperation,
