@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { DbOrTx } from "@/db";
 import { subUtcDays } from "@/lib/dates";
 import { accessLogGaps, accessLogs, keyUsageMinutes, type AccessLog, type AccessLogGap } from "@/db/schema";
-import { getApiKey } from "@/lib/api-keys/core";
+import { getApiKeyAnyState } from "@/lib/api-keys/core";
 import type { WorkspaceContext } from "@/lib/auth/context";
 
 const ACCESS_LOG_RANGES = { "24h": 1, "7d": 7, "30d": 30 } as const;
@@ -26,7 +26,7 @@ export interface AccessLogPage {
   pageSize: number;
 }
 
-/** A key's access log, newest first; the key must be a live key of the caller's workspace. */
+/** A key's access log, newest first; the key must be one of the caller's workspace (live or revoked: its record stays readable). */
 export async function listAccessLogs(
   db: DbOrTx,
   ctx: WorkspaceContext,
@@ -34,7 +34,7 @@ export async function listAccessLogs(
   query: AccessLogQuery,
   now = new Date(),
 ): Promise<AccessLogPage> {
-  await getApiKey(db, ctx, keyId); // permission + workspace check
+  await getApiKeyAnyState(db, ctx, keyId); // permission + workspace check
   const since = subUtcDays(now, ACCESS_LOG_RANGES[query.range]);
   const conds: SQL[] = [eq(accessLogs.apiKeyId, keyId), gte(accessLogs.at, since)];
   if (query.status === "success") conds.push(lt(accessLogs.status, 400));
@@ -64,7 +64,7 @@ export async function listAccessLogGaps(
   keyId: string,
   limit = 5,
 ): Promise<{ gaps: Pick<AccessLogGap, "from" | "to" | "lost" | "cause">[]; lost: number }> {
-  await getApiKey(db, ctx, keyId); // permission + workspace check
+  await getApiKeyAnyState(db, ctx, keyId); // permission + workspace check
   const where = and(eq(accessLogGaps.apiKeyId, keyId), eq(accessLogGaps.workspaceId, ctx.workspace.id));
   const [gaps, [{ lost }]] = await Promise.all([
     db
@@ -90,7 +90,7 @@ export interface UsageBucket {
 
 /** Requests per hour over the last 7 days, split by success and refusal; every hour present. */
 export async function usageByHour(db: DbOrTx, ctx: WorkspaceContext, keyId: string, now = new Date()): Promise<UsageBucket[]> {
-  await getApiKey(db, ctx, keyId);
+  await getApiKeyAnyState(db, ctx, keyId);
   // The buckets are UTC hours. Not date-fns's startOfHour: it rounds to the server's local hour,
   // which in a zone like Asia/Kolkata (+05:30) begins half-way through a UTC hour.
   const end = addHours(Math.floor(now.getTime() / millisecondsInHour) * millisecondsInHour, 1);

@@ -68,7 +68,8 @@ export async function revokeApiKeyAction(slug: string, id: string, revocation: u
       parseRequiredRevocation(revocation);
       return { name: (await revokeApiKey(db, ctx, id, { revocation })).name };
     },
-    apiPage(slug),
+    // The API tab and the key's own page below it, which then shows the key as revoked.
+    { revalidate: { path: `/w/${slug}/account/api`, type: "layout" } },
   );
 }
 

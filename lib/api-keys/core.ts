@@ -197,13 +197,18 @@ export interface RevocationRecord {
  * A workspace key, revoked or not (the key's page keeps showing a revoked key, with why, who
  * and when); with who revoked it, from its audit event, when it is revoked.
  */
+/** A workspace key whether it is live or revoked (a revoked key's page, access log and usage stay readable). */
+export async function getApiKeyAnyState(db: DbOrTx, ctx: WorkspaceContext, id: string): Promise<ApiKeyView> {
+  assertCan(ctx, "api_keys.read", "You don't have permission to view API keys in this workspace.");
+  return toView(await loadLiveKey(db, ctx, id, { includeRevoked: true }));
+}
+
 export async function getApiKeyWithRevocation(
   db: DbOrTx,
   ctx: WorkspaceContext,
   id: string,
 ): Promise<{ key: ApiKeyView; revocation: RevocationRecord | null }> {
-  assertCan(ctx, "api_keys.read", "You don't have permission to view API keys in this workspace.");
-  const key = toView(await loadLiveKey(db, ctx, id, { includeRevoked: true }));
+  const key = await getApiKeyAnyState(db, ctx, id);
   if (!key.revokedAt) return { key, revocation: null };
   const via = alias(apiKeys, "via_key");
   const [event] = await db

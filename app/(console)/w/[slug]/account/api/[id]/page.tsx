@@ -169,6 +169,9 @@ export default async function ApiKeyDetailPage({
           <p className="mb-3 text-sm text-muted-foreground">
             The key&apos;s scopes, limited by what its owner&apos;s role allows now and by what whoever made it could do then.
           </p>
+          {key.state === "revoked" ? (
+            <p className="mb-3 text-sm font-medium text-destructive">Revoked: every request with this key is refused, whatever it could do before.</p>
+          ) : null}
           <ul className="grid gap-2" aria-label="Effective permissions">
             {effective.map((p) => (
               <li key={p.scope} className="flex items-start gap-2 text-sm">
