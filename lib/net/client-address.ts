@@ -1,5 +1,8 @@
 import { isIP } from "node:net";
 import { env } from "@/lib/env";
+import { compressIpv6, expandIpv6, normalizeAddress } from "./address";
+
+export { normalizeAddress };
 
 // The one place that decides which address a request came from: for the auth-failure limit, the
 // sign-in throttle, the audit log, the access log and a key's last use alike.
@@ -41,27 +44,6 @@ export function trustSocketAddressHeader(on = true): void {
 /** LATCHKEY_TRUSTED_PROXY_HOPS (0 when unset); a malformed value is refused, never read as 0. */
 export function trustedProxyHops(): number {
   return env().LATCHKEY_TRUSTED_PROXY_HOPS;
-}
-
-/**
- * A valid IP address in one canonical spelling, or null. IPv4-mapped IPv6 (`::ffff:1.2.3.4`,
- * what a dual-stack socket reports for an IPv4 peer) becomes the IPv4 address, so one client
- * has one spelling; IPv6 is lower-cased and loses a zone index and brackets.
- */
-export function normalizeAddress(value: string | null | undefined): string | null {
-  if (!value) return null;
-  let text = value.trim();
-  if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
-  const zone = text.indexOf("%");
-  if (zone !== -1 && text.includes(":")) text = text.slice(0, zone);
-  const kind = isIP(text);
-  if (kind === 4) return text;
-  if (kind !== 6) return null;
-  const groups = expandIpv6(text.toLowerCase());
-  if (!groups) return text.toLowerCase();
-  if (groups.slice(0, 5).every((n) => n === 0) && groups[5] === 0xffff)
-    return [groups[6] >> 8, groups[6] & 255, groups[7] >> 8, groups[7] & 255].join(".");
-  return compressIpv6(groups);
 }
 
 /** The address the request came from, or null when it cannot be known safely. */
@@ -106,46 +88,4 @@ export function isLoopbackAddress(value: string | null | undefined): boolean {
   const normal = normalizeAddress(value);
   if (!normal) return false;
   return normal === "::1" || (isIP(normal) === 4 && normal.startsWith("127."));
-}
-
-/** Eight 16-bit groups of a valid IPv6 address (an embedded IPv4 tail included), or null. */
-function expandIpv6(text: string): number[] | null {
-  let head = text;
-  const tail: number[] = [];
-  const v4 = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(head);
-  if (v4) {
-    const o = v4[1].split(".").map(Number);
-    tail.push((o[0] << 8) | o[1], (o[2] << 8) | o[3]);
-    head = head.slice(0, -v4[1].length);
-    if (head.endsWith(":") && !head.endsWith("::")) head = head.slice(0, -1);
-  }
-  const parse = (part: string) => (part === "" ? [] : part.split(":").map((h) => parseInt(h, 16)));
-  const double = head.indexOf("::");
-  let groups: number[];
-  if (double === -1) groups = [...parse(head), ...tail];
-  else {
-    const left = parse(head.slice(0, double));
-    const right = [...parse(head.slice(double + 2)), ...tail];
-    groups = [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
-  }
-  return groups.length === 8 && groups.every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffff) ? groups : null;
-}
-
-/** RFC 5952's canonical text: the longest run (two or more) of zero groups becomes "::". */
-function compressIpv6(groups: number[]): string {
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((n) => n.toString(16));
-  if (best === -1) return hex.join(":");
-  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }
