@@ -1,4 +1,4 @@
-import { bigserial, index, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigserial, date, index, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { apiKeys } from "./api-keys";
 import { workspaces } from "./workspaces";
 
@@ -90,4 +90,27 @@ export const keyUsageMinutes = pgTable(
     refused: integer("refused").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.apiKeyId, t.minute] }), index("key_usage_minutes_minute_idx").using("brin", t.minute)],
+);
+
+/**
+ * Requests per key per client address per UTC day, succeeded and refused, with when the address
+ * was last seen: the key's page lists the addresses it was used from (last 7 days) beside its IP
+ * rules. Counted for every request, like key_usage_minutes, and added in one statement a flush.
+ */
+export const keyAddressDays = pgTable(
+  "key_address_days",
+  {
+    apiKeyId: uuid("api_key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    day: date("day", { mode: "string" }).notNull(),
+    ip: text("ip").notNull(),
+    succeeded: integer("succeeded").notNull().default(0),
+    refused: integer("refused").notNull().default(0),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.apiKeyId, t.day, t.ip] }), index("key_address_days_day_idx").using("brin", t.day)],
 );

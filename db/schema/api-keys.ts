@@ -52,6 +52,17 @@ export const apiKeys = pgTable(
     revokedReason: revocationReasonEnum("revoked_reason"),
     // What the person wrote, for the reason "other" only.
     revokedReasonText: text("revoked_reason_text"),
+    // IP rules (lib/net/ip-rules.ts), canonical CIDR text: deny wins; an empty allow list allows any address.
+    ipAllow: text("ip_allow")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    ipDeny: text("ip_deny")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    // The key is refused (key_not_yet_valid) before this time; null: from its creation.
+    notBefore: timestamp("not_before", { withTimezone: true }),
   },
   (t) => [
     uniqueIndex("api_keys_secret_hash_idx").on(t.secretHash),

@@ -185,3 +185,47 @@ describe("listApiKeysSchema", () => {
     expect(listApiKeysSchema.safeParse({ sort: "secretHash" }).success).toBe(false);
   });
 });
+
+describe("IP rules and not before", () => {
+  it("stores addresses and ranges in their canonical spelling", () => {
+    const parsed = createApiKeySchema.parse({
+      name: "k",
+      ipAllow: [" 10.0.0.0/8", "2001:DB8::/32", "203.0.113.7/32", "::ffff:192.0.2.1"],
+      ipDeny: ["10.1.0.0/16"],
+    });
+    expect(parsed.ipAllow).toEqual(["10.0.0.0/8", "2001:db8::/32", "203.0.113.7", "192.0.2.1"]);
+    expect(parsed.ipDeny).toEqual(["10.1.0.0/16"]);
+    expect(updateApiKeySchema.parse({ ipAllow: [] }).ipAllow).toEqual([]);
+  });
+
+  it("names each bad entry in a field error of its list", () => {
+    expect(errorsOf(updateApiKeySchema, { ipAllow: ["10.0.0.1/8", "ok?", "10.0.0.0/8"], ipDeny: ["1.2.3.4", "1.2.3.4/32"] })).toEqual({
+      ipAllow: [
+        'Allowed addresses: "10.0.0.1/8" has host bits set: the range is 10.0.0.0/8, or enter the single address without /8.',
+        'Allowed addresses: "ok?" is not an IPv4 or IPv6 address or CIDR range.',
+      ],
+      ipDeny: ['Denied addresses: "1.2.3.4/32" is listed twice (as "1.2.3.4").'],
+    });
+    expect(errorsOf(updateApiKeySchema, { ipDeny: ["2001:db8::1", "2001:DB8::1"] })).toEqual({
+      ipDeny: ['Denied addresses: "2001:DB8::1" is listed twice (as "2001:db8::1").'],
+    });
+    expect(errorsOf(updateApiKeySchema, { ipAllow: "10.0.0.0/8" })).toEqual({
+      ipAllow: ["Allowed addresses must be a list of addresses and CIDR ranges."],
+    });
+    expect(errorsOf(updateApiKeySchema, { ipAllow: [42] })).toEqual({ ipAllow: ["Allowed addresses: each entry must be text."] });
+  });
+
+  it("allows 50 entries per list and refuses 51", () => {
+    const list = (n: number) => Array.from({ length: n }, (_, i) => `192.0.2.${i}`);
+    expect(updateApiKeySchema.parse({ ipAllow: list(50) }).ipAllow).toHaveLength(50);
+    expect(errorsOf(updateApiKeySchema, { ipDeny: list(51) })).toEqual({ ipDeny: ["Denied addresses may hold at most 50 entries."] });
+  });
+
+  it("reads not before as an ISO date-time or null", () => {
+    expect(updateApiKeySchema.parse({ notBefore: "2027-01-31T09:00:00+01:00" }).notBefore).toEqual(new Date("2027-01-31T08:00:00Z"));
+    expect(updateApiKeySchema.parse({ notBefore: null }).notBefore).toBeNull();
+    expect(errorsOf(updateApiKeySchema, { notBefore: "tomorrow" })).toEqual({
+      notBefore: ["Not before must be an ISO date-time, e.g. 2027-01-31T09:00:00Z."],
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { IP_RULES_MAX, parseIpRule } from "@/lib/net/ip-rules";
 
 export const API_KEY_SCOPES = ["api_keys:read", "api_keys:write", "tokens:write", "me:read", "audit:read", "verify"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -42,6 +43,43 @@ export const apiKeyExpiry = z
   .nullable()
   .transform((v) => (v === null ? null : v.length === 10 ? new Date(`${v}T23:59:59.999Z`) : new Date(v)));
 
+/**
+ * An allow or deny list: IPv4/IPv6 addresses and CIDR ranges, stored in their canonical spelling
+ * (lib/net/ip-rules.ts). Each bad entry gets its own message naming it; a range with host bits
+ * set is refused, not widened; the same entry twice (in any spelling) is refused.
+ */
+const ipRuleList = (label: string) =>
+  z
+    .array(z.string({ error: `${label}: each entry must be text.` }), { error: `${label} must be a list of addresses and CIDR ranges.` })
+    .max(IP_RULES_MAX, `${label} may hold at most ${IP_RULES_MAX} entries.`)
+    .transform((entries, ctx) => {
+      const seen = new Map<string, string>();
+      const out: string[] = [];
+      entries.forEach((entry, i) => {
+        const parsed = parseIpRule(entry);
+        if (!parsed.ok) return ctx.addIssue({ code: "custom", message: `${label}: ${parsed.error}`, path: [i] });
+        const first = seen.get(parsed.rule.text);
+        if (first !== undefined)
+          return ctx.addIssue({
+            code: "custom",
+            message: `${label}: "${entry.trim()}" is listed twice${first === entry.trim() ? "" : ` (as "${first}")`}.`,
+            path: [i],
+          });
+        seen.set(parsed.rule.text, entry.trim());
+        out.push(parsed.rule.text);
+      });
+      return out;
+    });
+
+export const ipAllowList = ipRuleList("Allowed addresses");
+export const ipDenyList = ipRuleList("Denied addresses");
+
+/** Not before: an ISO date-time (with an offset) from which the key works; null for "at once". */
+export const apiKeyNotBefore = z.iso
+  .datetime({ offset: true, error: "Not before must be an ISO date-time, e.g. 2027-01-31T09:00:00Z." })
+  .nullable()
+  .transform((v) => (v === null ? null : new Date(v)));
+
 export const importedSecret = z
   .string({ error: "The imported secret must be text." })
   .trim()
@@ -59,6 +97,9 @@ export const createApiKeySchema = z.object({
   enabled: z.boolean({ error: "Enabled must be true or false." }).default(true),
   scopes: apiKeyScopes.optional(),
   importedSecret: importedSecret.optional(),
+  ipAllow: ipAllowList.optional(),
+  ipDeny: ipDenyList.optional(),
+  notBefore: apiKeyNotBefore.optional(),
 });
 export type CreateApiKeyInput = z.input<typeof createApiKeySchema>;
 
@@ -72,6 +113,9 @@ export const updateApiKeySchema = z
     expiresAt: apiKeyExpiry.optional(),
     logRequests: z.boolean({ error: "Request logging must be true or false." }).optional(),
     logResponses: z.boolean({ error: "Response logging must be true or false." }).optional(),
+    ipAllow: ipAllowList.optional(),
+    ipDeny: ipDenyList.optional(),
+    notBefore: apiKeyNotBefore.optional(),
   })
   .strict();
 export type UpdateApiKeyInput = z.input<typeof updateApiKeySchema>;

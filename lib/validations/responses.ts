@@ -90,6 +90,11 @@ export const apiKeyViewSchema = z.strictObject({
     description: "Why the key was revoked; null while it is live, and when the revocation gave no reason.",
   }),
   revokedReasonText: z.string().nullable().meta({ description: 'What was written for the reason "other"; null otherwise.' }),
+  ipAllow: z.array(z.string()).meta({
+    description: "Addresses and CIDR ranges the key may be used from (canonical spelling); empty: any address not denied.",
+  }),
+  ipDeny: z.array(z.string()).meta({ description: "Addresses and CIDR ranges the key is refused from; deny wins over allow." }),
+  notBefore: isoDateTime.nullable().meta({ description: "The key is refused (key_not_yet_valid) before this time; null: from its creation." }),
   state: z.enum(API_KEY_STATES),
 });
 
@@ -166,12 +171,14 @@ const VERIFY_FAILURE_CODES = [
   "unknown_key",
   "key_revoked",
   "key_expired",
+  "key_not_yet_valid",
   "key_disabled",
   "bearer_not_allowed",
   "api_keys_disabled",
   "personal_tokens_disabled",
   "owner_removed",
   "owner_disabled",
+  "ip_not_allowed",
 ] as const;
 
 const verifiedKey = z.strictObject({
@@ -189,6 +196,10 @@ export const verifyResultSchema = z.discriminatedUnion("valid", [
     valid: z.literal(true),
     reason: z.null(),
     message: z.string(),
+    ipRules: z.enum(["none", "passed", "not_evaluated"]).meta({
+      description:
+        'The key\'s IP rules: "none" (it has none), "passed" (the ip sent is allowed), "not_evaluated" (it has rules but no ip was sent: send the end client\'s address as ip to have them checked).',
+    }),
     key: verifiedKey,
     workspace: verifiedWorkspace,
     owner: person.nullable(),
@@ -199,6 +210,10 @@ export const verifyResultSchema = z.discriminatedUnion("valid", [
       valid: z.literal(false),
       reason: z.enum(VERIFY_FAILURE_CODES),
       message: z.string(),
+      ipRules: z
+        .literal("refused")
+        .optional()
+        .meta({ description: "Present with reason ip_not_allowed: the ip sent is refused by the key's rules." }),
       // Described only when the key belongs to the caller's workspace (e.g. a disabled key).
       key: verifiedKey.optional(),
       workspace: verifiedWorkspace.optional(),

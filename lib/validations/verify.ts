@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { normalizeAddress } from "@/lib/net/address";
 
 export const verifyRequestSchema = z.object({
   token: z
@@ -8,4 +9,16 @@ export const verifyRequestSchema = z.object({
     .max(512, "token is too long to be a key."),
   /** How the token reached the integrating service; "bearer" also checks the key's bearer flag. */
   via: z.enum(["bearer", "x-apikey"], { error: 'via must be "bearer" or "x-apikey".' }).default("x-apikey"),
+  /** The end client's address, to have the key's IP rules evaluated; omitted: they are not. */
+  ip: z
+    .string({ error: "ip must be text: the IPv4 or IPv6 address of the client that presented the key." })
+    .transform((v, ctx) => {
+      const normal = normalizeAddress(v);
+      if (normal === null) {
+        ctx.addIssue({ code: "custom", message: `ip "${v.trim().slice(0, 64)}" is not an IPv4 or IPv6 address.` });
+        return z.NEVER;
+      }
+      return normal;
+    })
+    .optional(),
 });
