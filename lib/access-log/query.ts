@@ -5,8 +5,9 @@ import { and, count, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { DbOrTx } from "@/db";
 import { subUtcDays } from "@/lib/dates";
-import { accessLogGaps, accessLogs, keyUsageMinutes, type AccessLog, type AccessLogGap } from "@/db/schema";
-import { getApiKeyAnyState } from "@/lib/api-keys/core";
+import { accessLogGaps, accessLogs, keyAddressDays, keyUsageMinutes, type AccessLog, type AccessLogGap } from "@/db/schema";
+import { getApiKeyAnyState, type ApiKeyView } from "@/lib/api-keys/core";
+import { checkAddress, compileRules, type AddressVerdict } from "@/lib/net/ip-rules";
 import type { WorkspaceContext } from "@/lib/auth/context";
 
 const ACCESS_LOG_RANGES = { "24h": 1, "7d": 7, "30d": 30 } as const;
@@ -114,4 +115,60 @@ export async function usageByHour(db: DbOrTx, ctx: WorkspaceContext, keyId: stri
     out.push({ hour: iso, success: r?.success ?? 0, refused: r?.refused ?? 0 });
   }
   return out;
+}
+
+export interface KeyAddress {
+  ip: string;
+  succeeded: number;
+  refused: number;
+  lastSeenAt: Date;
+  /** What the key's rules as they are now say of this address. */
+  verdict: AddressVerdict;
+}
+
+/**
+ * The client addresses the key was used from in the last 7 days (UTC days, today included), most
+ * recently seen first, at most `limit` of them, with their requests and refusals and whether the
+ * key's current IP rules allow each; and how many addresses there were in all.
+ */
+export async function listKeyAddresses(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  key: Pick<ApiKeyView, "id" | "ipAllow" | "ipDeny">,
+  now = new Date(),
+  limit = 50,
+): Promise<{ addresses: KeyAddress[]; total: number }> {
+  await getApiKeyAnyState(db, ctx, key.id); // permission + workspace check
+  const since = subUtcDays(now, 6).toISOString().slice(0, 10);
+  const where = and(eq(keyAddressDays.apiKeyId, key.id), eq(keyAddressDays.workspaceId, ctx.workspace.id), gte(keyAddressDays.day, since));
+  const lastSeen = sql<Date | string>`max(${keyAddressDays.lastSeenAt})`;
+  const [rows, [{ total }]] = await Promise.all([
+    db
+      .select({
+        ip: keyAddressDays.ip,
+        succeeded: sql<number>`sum(${keyAddressDays.succeeded})`.mapWith(Number),
+        refused: sql<number>`sum(${keyAddressDays.refused})`.mapWith(Number),
+        lastSeenAt: lastSeen,
+      })
+      .from(keyAddressDays)
+      .where(where)
+      .groupBy(keyAddressDays.ip)
+      .orderBy(desc(lastSeen), keyAddressDays.ip)
+      .limit(limit),
+    db
+      .select({ total: sql<number>`count(distinct ${keyAddressDays.ip})`.mapWith(Number) })
+      .from(keyAddressDays)
+      .where(where),
+  ]);
+  const rules = compileRules({ allow: key.ipAllow, deny: key.ipDeny });
+  return {
+    addresses: rows.map((r) => ({
+      ip: r.ip,
+      succeeded: r.succeeded,
+      refused: r.refused,
+      lastSeenAt: r.lastSeenAt instanceof Date ? r.lastSeenAt : new Date(r.lastSeenAt),
+      verdict: checkAddress(rules, r.ip),
+    })),
+    total,
+  };
 }

@@ -2,7 +2,7 @@ import "server-only";
 import { millisecondsInMinute } from "date-fns/constants";
 import { lt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
-import { accessLogGaps, accessLogs, keyUsageMinutes, type AccessLogGap, type NewAccessLog } from "@/db/schema";
+import { accessLogGaps, accessLogs, keyAddressDays, keyUsageMinutes, type AccessLogGap, type NewAccessLog } from "@/db/schema";
 import { subUtcDays } from "@/lib/dates";
 import { env } from "@/lib/env";
 import { isConnectionFailure } from "@/lib/errors";
@@ -45,6 +45,18 @@ interface WriterState {
   writing: number;
   /** Requests counted per key and minute, not yet added to key_usage_minutes. */
   usage: Map<string, UsageCount>;
+  /** Requests counted per key, client address and UTC day, not yet added to key_address_days. */
+  addresses: Map<string, AddressCount>;
+}
+
+interface AddressCount {
+  apiKeyId: string;
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  ip: string;
+  succeeded: number;
+  refused: number;
+  lastSeen: number;
 }
 
 interface UsageCount {
@@ -67,7 +79,10 @@ const state: WriterState = (g.__latchkeyAccessLog ??= {
   gaps: new Map(),
   writing: 0,
   usage: new Map(),
+  addresses: new Map(),
 });
+// A writer state made before this field existed (a dev server's hot reload keeps globalThis).
+state.addresses ??= new Map();
 
 /** What the writer holds and what it could not keep, since this process started. */
 export function accessLogStats(): { pending: number; dropped: number } {
@@ -79,7 +94,7 @@ export function accessLogStats(): { pending: number; dropped: number } {
  * REST API keeps one for refusals and for keys with logging on).
  */
 export function enqueueAccessLog(db: Db, entry: NewAccessLog, { row = true }: { row?: boolean } = {}): void {
-  countAccess(db, entry.apiKeyId, entry.status, entry.at instanceof Date ? entry.at.getTime() : Date.now());
+  countAccess(db, entry.apiKeyId, entry.status, entry.at instanceof Date ? entry.at.getTime() : Date.now(), entry.ip ?? null);
   if (!row) return;
   if (state.buffer.length >= MAX_BUFFER) {
     state.dropped++; // the database is not keeping up (or is away); shed load rather than memory
@@ -90,9 +105,10 @@ export function enqueueAccessLog(db: Db, entry: NewAccessLog, { row = true }: { 
 }
 
 /** Counts a request made with a key, without an access-log row: enqueueAccessLog with `row: false`, for the hot path. */
-export function countAccess(db: Db, apiKeyId: string, status: number, at = Date.now()): void {
+export function countAccess(db: Db, apiKeyId: string, status: number, at = Date.now(), ip: string | null = null): void {
   state.db = db;
   countUsage(apiKeyId, at, status >= 400);
+  if (ip) countAddress(apiKeyId, ip, at, status >= 400 ? 0 : 1, status >= 400 ? 1 : 0, at);
   if (!state.timer) {
     state.timer = setInterval(() => void flushAccessLogs(), FLUSH_INTERVAL_MS);
     state.timer.unref();
@@ -106,6 +122,50 @@ function countUsage(apiKeyId: string, at: number, refused: boolean, n = 1): void
   if (!count) state.usage.set(id, (count = { apiKeyId, minute, succeeded: 0, refused: 0 }));
   if (refused) count.refused += n;
   else count.succeeded += n;
+}
+
+function countAddress(apiKeyId: string, ip: string, at: number, succeeded: number, refused: number, lastSeen: number): void {
+  const day = new Date(at).toISOString().slice(0, 10);
+  const id = `${apiKeyId} ${day} ${ip}`;
+  let count = state.addresses.get(id);
+  if (!count) state.addresses.set(id, (count = { apiKeyId, day, ip, succeeded: 0, refused: 0, lastSeen }));
+  count.succeeded += succeeded;
+  count.refused += refused;
+  if (lastSeen > count.lastSeen) count.lastSeen = lastSeen;
+}
+
+/**
+ * Adds the per-address counts so far to key_address_days in one statement, as writeUsage does;
+ * kept for next time if the database cannot be reached.
+ */
+async function writeAddresses(db: Db, addresses: Map<string, AddressCount>): Promise<void> {
+  if (addresses.size === 0) return;
+  const counts = [...addresses.values()];
+  const json = JSON.stringify(
+    counts.map((c) => ({
+      api_key_id: c.apiKeyId,
+      day: c.day,
+      ip: c.ip,
+      succeeded: c.succeeded,
+      refused: c.refused,
+      last_seen_at: new Date(c.lastSeen),
+    })),
+  );
+  try {
+    await db.execute(sql`
+      insert into ${keyAddressDays} (api_key_id, workspace_id, day, ip, succeeded, refused, last_seen_at)
+      select k.id, k.workspace_id, r.day, r.ip, r.succeeded, r.refused, r.last_seen_at
+      from json_populate_recordset(null::key_address_days, ${json}::json) r
+      join api_keys k on k.id = r.api_key_id
+      on conflict (api_key_id, day, ip) do update
+        set succeeded = key_address_days.succeeded + excluded.succeeded, refused = key_address_days.refused + excluded.refused,
+          last_seen_at = greatest(key_address_days.last_seen_at, excluded.last_seen_at)`);
+  } catch (err) {
+    if (isConnectionFailure(err))
+      for (const c of counts) countAddress(c.apiKeyId, c.ip, Date.parse(`${c.day}T00:00:00Z`), c.succeeded, c.refused, c.lastSeen);
+    else console.error(`[access-log] the database refused the address counts of ${counts.length} key-days: ${(err as Error).name}`);
+    throw err;
+  }
 }
 
 /**
@@ -141,15 +201,18 @@ async function writeUsage(db: Db, usage: Map<string, UsageCount>): Promise<void>
 export async function flushAccessLogs(): Promise<void> {
   if (state.flushing) return state.flushing.then(() => flushAccessLogs()); // then what arrived meanwhile
   const db = state.db;
-  if (!db || (state.buffer.length === 0 && state.usage.size === 0 && state.gaps.size === 0)) return maybePurge();
+  if (!db || (state.buffer.length === 0 && state.usage.size === 0 && state.addresses.size === 0 && state.gaps.size === 0)) return maybePurge();
   // What is here now; what arrives while this flush writes goes with the next.
   const batch = state.buffer.splice(0, state.buffer.length);
   const usage = state.usage;
   state.usage = new Map();
+  const addresses = state.addresses;
+  state.addresses = new Map();
   state.writing = batch.length;
   state.flushing = (async () => {
     try {
       await writeUsage(db, usage).catch(() => {});
+      await writeAddresses(db, addresses).catch(() => {});
       for (let i = 0; i < batch.length; i += BATCH_SIZE) await insertAccessLogs(db, batch.slice(i, i + BATCH_SIZE));
       // Kept for the next flush if it fails: the batch itself is written and must not be retried.
       if (state.gaps.size > 0) await writeGaps(db).catch(() => {});
@@ -274,6 +337,7 @@ export async function purgeAccessLogs(db: Db, now = new Date(), days = retention
   const purged = await dropExpiredAccessLogs(db, now, days);
   await db.delete(accessLogGaps).where(lt(accessLogGaps.to, cutoff));
   await db.delete(keyUsageMinutes).where(lt(keyUsageMinutes.minute, cutoff));
+  await db.delete(keyAddressDays).where(lt(keyAddressDays.day, cutoff.toISOString().slice(0, 10)));
   return purged;
 }
 

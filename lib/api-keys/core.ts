@@ -20,6 +20,7 @@ import {
   type UpdateApiKeyInput,
 } from "@/lib/validations/api-keys";
 import { NO_REASON, optionalRevocationSchema, revocationSchema, type Revocation, type RevocationReason } from "@/lib/validations/revocation";
+import { compileRules, hasRules, rulesWithin } from "@/lib/net/ip-rules";
 import { displayPrefix, generateSecret, hashSecret, isWellFormedSecret, weakSecretReason } from "./format";
 
 // One core function per mutation, called by server actions and REST handlers alike, so the
@@ -60,6 +61,11 @@ export interface ApiKeyView {
   revokedReason: RevocationReason | null;
   /** What was written for the reason "other". */
   revokedReasonText: string | null;
+  /** IP rules, canonical CIDR text (lib/net/ip-rules.ts): deny wins; an empty allow list allows any address. */
+  ipAllow: string[];
+  ipDeny: string[];
+  /** Refused (key_not_yet_valid) before this time; null: from its creation. */
+  notBefore: Date | null;
   state: ApiKeyState;
 }
 
@@ -111,6 +117,9 @@ function toView(row: { key: ApiKey; ownerName: string | null; ownerEmail: string
     revokedAt: k.revokedAt,
     revokedReason: k.revokedReason,
     revokedReasonText: k.revokedReasonText,
+    ipAllow: k.ipAllow,
+    ipDeny: k.ipDeny,
+    notBefore: k.notBefore,
     state: stateOf(k, now),
   };
 }
@@ -309,6 +318,24 @@ function assertMayIssue(
   return permissionList(permissionsOf({ ...owner.standing, ceiling: permissionList(maker.permissions) }));
 }
 
+/**
+ * A key called with IP rules may only give a key rules at least as strict as its own (every
+ * address they allow, its own allow too): otherwise it could mint an unrestricted key, or lift
+ * its own restriction, from an address it is allowed at.
+ */
+function assertRulesWithinCaller(ctx: WorkspaceContext, rules: { allow: readonly string[]; deny: readonly string[] }, mode: "create" | "change") {
+  const own = ctx.keyIpRules;
+  if (!own || !hasRules(own) || rulesWithin(compileRules(rules), compileRules(own))) return;
+  const message = `The key you are calling with is restricted by IP rules (allow: ${own.allow.join(", ") || "any"}; deny: ${own.deny.join(", ") || "none"}), so it can only ${mode === "create" ? "create keys" : "set rules"} at least as strict: every allowed range inside its own allowed ones, each of its denied ranges denied too.`;
+  throw mode === "create" ? invalid({ ipAllow: [message] }) : forbidden(message);
+}
+
+/** Not before must come before the expiry, when both are set. */
+function assertNotBeforeExpiry(notBefore: Date | null, expiresAt: Date | null) {
+  if (notBefore && expiresAt && notBefore.getTime() >= expiresAt.getTime())
+    throw invalid({ notBefore: [`Not before must be earlier than the expiry (${expiresAt.toISOString()}).`] });
+}
+
 function nameTaken(name: string): FieldErrors {
   return { name: [`A key named "${name}" already exists in this workspace. Choose another name.`] };
 }
@@ -358,6 +385,11 @@ export async function createApiKeyInTx(tx: Tx, ctx: WorkspaceContext, rawInput: 
     if (weak) throw invalid({ importedSecret: [weak] });
   }
   const expiresAt = resolveExpiry(input.expiresAt, ctx.workspace);
+  const ipAllow = input.ipAllow ?? [];
+  const ipDeny = input.ipDeny ?? [];
+  const notBefore = input.notBefore ?? null;
+  assertNotBeforeExpiry(notBefore, expiresAt);
+  assertRulesWithinCaller(ctx, { allow: ipAllow, deny: ipDeny }, "create");
   await assertNameFree(tx, ctx.workspace.id, input.name);
 
   const secret = input.importedSecret ?? generateSecret();
@@ -378,6 +410,9 @@ export async function createApiKeyInTx(tx: Tx, ctx: WorkspaceContext, rawInput: 
     createdById: ctx.humanId,
     createdViaKeyId: ctx.apiKeyId,
     permissionCeiling: ceiling,
+    ipAllow,
+    ipDeny,
+    notBefore,
   };
   // A refused insert has aborted the caller's transaction too: the clear error rolls it all back.
   const [key] = await tx
@@ -406,6 +441,9 @@ export async function createApiKeyInTx(tx: Tx, ctx: WorkspaceContext, rawInput: 
         enabled: key.enabled,
         bearerAllowed: key.bearerAllowed,
         source: key.source,
+        ...(key.ipAllow.length ? { ipAllow: key.ipAllow } : {}),
+        ...(key.ipDeny.length ? { ipDeny: key.ipDeny } : {}),
+        ...(key.notBefore ? { notBefore: key.notBefore } : {}),
       },
     ),
   });
@@ -432,10 +470,20 @@ export async function updateApiKeyInTx(tx: Tx, ctx: WorkspaceContext, id: string
   if (input.logRequests !== undefined) patch.logRequests = input.logRequests;
   if (input.logResponses !== undefined) patch.logResponses = input.logResponses;
   if (input.expiresAt !== undefined) patch.expiresAt = resolveExpiry(input.expiresAt, ctx.workspace);
+  if (input.ipAllow !== undefined) patch.ipAllow = input.ipAllow;
+  if (input.ipDeny !== undefined) patch.ipDeny = input.ipDeny;
+  if (input.notBefore !== undefined) patch.notBefore = input.notBefore;
 
   const current = await loadLiveKey(tx, ctx, id, { lock: true });
   const changes = diffFields(current.key as unknown as Record<string, unknown>, patch);
   if (Object.keys(changes).length === 0) return toView(current);
+  if (changes.notBefore || changes.expiresAt)
+    assertNotBeforeExpiry(
+      patch.notBefore !== undefined ? patch.notBefore : current.key.notBefore,
+      patch.expiresAt !== undefined ? patch.expiresAt : current.key.expiresAt,
+    );
+  if (changes.ipAllow || changes.ipDeny)
+    assertRulesWithinCaller(ctx, { allow: patch.ipAllow ?? current.key.ipAllow, deny: patch.ipDeny ?? current.key.ipDeny }, "change");
   if (changes.name) await assertNameFree(tx, ctx.workspace.id, input.name!, id);
 
   const fields = Object.keys(changes);

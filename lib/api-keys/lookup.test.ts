@@ -32,6 +32,9 @@ async function readKeyWithQueryBuilder(db: DbOrTx, hash: string): Promise<Found 
         logRequests: apiKeys.logRequests,
         logResponses: apiKeys.logResponses,
         revokedAt: apiKeys.revokedAt,
+        ipAllow: apiKeys.ipAllow,
+        ipDeny: apiKeys.ipDeny,
+        notBefore: apiKeys.notBefore,
       },
       workspace: workspaces,
       ownerEmail: users.email,
@@ -87,7 +90,13 @@ describe("the hand-mapped key lookup", () => {
       description: "with everything",
     });
     secrets.push(owned.secret);
-    await updateApiKey(db, ctx, owned.key.id, { logRequests: true, bearerAllowed: false });
+    await updateApiKey(db, ctx, owned.key.id, {
+      logRequests: true,
+      bearerAllowed: false,
+      ipAllow: ["10.0.0.0/8", "2001:db8::/32"],
+      ipDeny: ["10.1.0.0/16"],
+      notBefore: new Date(Date.now() - 60_000).toISOString(),
+    });
     const revoked = await createApiKey(db, ctx, { name: "Lookup revoked" });
     await db.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, revoked.key.id));
     secrets.push(revoked.secret);

@@ -4,6 +4,7 @@ import type { DbOrTx } from "@/db";
 import type { ApiKey, Role, Workspace } from "@/db/schema";
 import { cacheGeneration, cacheVerification, cachedVerification, type Dependency } from "./cache";
 import { hashSecret, isWellFormedSecret } from "./format";
+import { checkAddress, compileRules, hasRules, type CompiledRules } from "@/lib/net/ip-rules";
 
 // The hot path: one function, at most one indexed query (usually none: see cache.ts), no writes.
 // Kept free of Next so it can later be served by a lean HTTP listener. Roles are read with the
@@ -16,6 +17,8 @@ export type VerifyFailureCode =
   | "unknown_key"
   | "key_revoked"
   | "key_expired"
+  | "key_not_yet_valid"
+  | "ip_not_allowed"
   | "key_disabled"
   | "bearer_not_allowed"
   | "api_keys_disabled"
@@ -42,6 +45,9 @@ export interface VerifiedKey {
     | "logRequests"
     | "logResponses"
     | "revokedAt"
+    | "ipAllow"
+    | "ipDeny"
+    | "notBefore"
   >;
   workspace: Workspace;
   owner: { id: string; email: string; name: string; isGlobalAdmin: boolean } | null;
@@ -73,7 +79,18 @@ export const MISSING_KEY = fail(
   "Send the key as Authorization: Bearer <key>, X-ApiKey: <key>, ?key=<key>, a form field key, or a JSON property API_Key.",
 );
 
-export async function verifyApiKey(db: DbOrTx, secret: string, opts: { via: PresentedVia; now?: Date }): Promise<VerifyResult> {
+export interface VerifyOptions {
+  via: PresentedVia;
+  now?: Date;
+  /**
+   * The client's address, for the key's IP rules (clientAddress decides it: never a raw
+   * X-Forwarded-For); null when it cannot be known (a key with rules is then refused). Omitted:
+   * the rules are not evaluated (POST /api/data/verify without an ip says so in its answer).
+   */
+  ip?: string | null;
+}
+
+export async function verifyApiKey(db: DbOrTx, secret: string, opts: VerifyOptions): Promise<VerifyResult> {
   // The checksum rejects typos and forgeries without touching the database.
   if (!isWellFormedSecret(secret))
     return fail(
@@ -84,7 +101,7 @@ export async function verifyApiKey(db: DbOrTx, secret: string, opts: { via: Pres
     );
   const found = await lookupKey(db, hashSecret(secret));
   if (!found) return fail("unknown_key", 401, "The API key is not recognised.");
-  return evaluate(found, opts.via, opts.now ?? new Date());
+  return evaluate(found, opts.via, opts.now ?? new Date(), opts.ip);
 }
 
 /** The key and everything its verification depends on: from the cache, or one indexed query. */
@@ -110,6 +127,7 @@ async function lookupKey(db: DbOrTx, hash: string): Promise<Found | null> {
 const LOOKUP = sql`
   select k.secret_hash, k.id, k.name, k.prefix, k.kind, k.owner_id, k.created_by_id, k.permission_ceiling, k.scopes, k.expires_at,
     k.enabled, k.bearer_allowed, k.log_requests, k.log_responses, k.revoked_at,
+    k.ip_allow, k.ip_deny, k.not_before,
     w.id as w_id, w.slug as w_slug, w.name as w_name, w.api_keys_enabled as w_api_keys_enabled,
     w.max_key_lifetime_days as w_max_key_lifetime_days, w.personal_tokens_allowed as w_personal_tokens_allowed,
     w.created_at as w_created_at,
@@ -138,6 +156,9 @@ interface LookupRow {
   log_requests: boolean;
   log_responses: boolean;
   revoked_at: Date | string | null;
+  ip_allow: string[];
+  ip_deny: string[];
+  not_before: Date | string | null;
   w_id: string;
   w_slug: string;
   w_name: string;
@@ -229,6 +250,9 @@ function mapRow(row: LookupRow): Found {
       logRequests: row.log_requests,
       logResponses: row.log_responses,
       revokedAt: toDateOrNull(row.revoked_at),
+      ipAllow: row.ip_allow,
+      ipDeny: row.ip_deny,
+      notBefore: toDateOrNull(row.not_before),
     },
     workspace: {
       id: row.w_id,
@@ -253,12 +277,36 @@ function mapRow(row: LookupRow): Found {
 /** For tests: the hand-mapped lookup, without the cache. */
 export const readKeyForTests = readKey;
 
+// The key's rules, compiled once per looked-up key: the cache shares one key object among all the
+// requests an entry serves, and a change to the key makes a new entry (and a new object).
+const compiled = new WeakMap<object, CompiledRules>();
+function rulesOf(key: VerifiedKey["key"]): CompiledRules {
+  let rules = compiled.get(key);
+  if (!rules) compiled.set(key, (rules = compileRules({ allow: key.ipAllow, deny: key.ipDeny })));
+  return rules;
+}
+
+/** The refusal of a request from `ip` by the key's rules, or null when they let it through. */
+export function ipRefusal(found: VerifiedKey, ip: string | null): VerifyResult | null {
+  const rules = rulesOf(found.key);
+  if (!hasRules(rules) || checkAddress(rules, ip) === "allowed") return null;
+  return fail(
+    "ip_not_allowed",
+    403,
+    ip ? `This API key may not be used from ${ip}.` : "This API key may not be used from an address that cannot be known.",
+    "The key's IP rules (its allow and deny lists) refuse this address; a workspace admin can change them on the key's page.",
+    found,
+  );
+}
+
 /** The checks, in order, against the key as it is now (expiry against the current time). */
-function evaluate({ ownerGone, ownerDisabled, ...found }: Found, via: PresentedVia, now: Date): VerifyResult {
+function evaluate({ ownerGone, ownerDisabled, ...found }: Found, via: PresentedVia, now: Date, ip: string | null | undefined): VerifyResult {
   const { key, workspace } = found;
   if (key.revokedAt) return fail("key_revoked", 401, "This API key has been revoked.", undefined, found);
   if (key.expiresAt && key.expiresAt <= now)
     return fail("key_expired", 401, `This API key expired on ${key.expiresAt.toISOString().slice(0, 10)}.`, undefined, found);
+  if (key.notBefore && key.notBefore > now)
+    return fail("key_not_yet_valid", 401, `This API key is not valid before ${key.notBefore.toISOString()}.`, undefined, found);
   if (!key.enabled) return fail("key_disabled", 401, KEY_DISABLED.message, KEY_DISABLED.hint, found);
   if (via === "bearer" && !key.bearerAllowed)
     return fail(
@@ -280,5 +328,10 @@ function evaluate({ ownerGone, ownerDisabled, ...found }: Found, via: PresentedV
       "A Global Admin can re-enable the user; the key then works again.",
       found,
     );
+  // Last: the key is real and in order, so this refusal is not a guess (the handler does not count it).
+  if (ip !== undefined) {
+    const refusal = ipRefusal(found, ip);
+    if (refusal) return refusal;
+  }
   return { ok: true, value: found };
 }

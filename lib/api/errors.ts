@@ -18,11 +18,17 @@ export const API_ERRORS = {
   unknown_key: { status: 401, meaning: "No such key." },
   key_revoked: { status: 401, meaning: "The key was revoked." },
   key_expired: { status: 401, meaning: "The key's expiry date has passed." },
+  key_not_yet_valid: { status: 401, meaning: "The key's not-before time has not come yet; the message says when it starts to work." },
   key_disabled: { status: 401, meaning: "The key is switched off; an Admin can enable it again." },
   bearer_not_allowed: { status: 401, meaning: "The key was sent as Authorization: Bearer but its Bearer token flag is off. Use X-ApiKey." },
   api_keys_disabled: { status: 403, meaning: "API key authentication is turned off for the workspace." },
   personal_tokens_disabled: { status: 403, meaning: "A personal token was used where the workspace does not allow personal tokens." },
   owner_removed: { status: 403, meaning: "The user the key acts as is no longer a member of the workspace." },
+  ip_not_allowed: {
+    status: 403,
+    meaning:
+      "The key's IP rules refuse the address the request came from (named in the message): it is on the deny list, or the key has an allow list it is not on. Not counted as a failed authentication.",
+  },
   owner_disabled: { status: 403, meaning: "The user the key acts as has been disabled by a Global Admin; re-enabling them restores the key." },
   scope_missing: { status: 403, meaning: "The key lacks the scope the endpoint requires." },
   forbidden: { status: 403, meaning: "The key's owner, as their role is now, may not do this (insufficient permission)." },

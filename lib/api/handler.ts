@@ -74,9 +74,12 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
           const count = await countAuthFailure(db, client);
           throw count.retryAfter > 0 ? rateLimited(count.retryAfter) : refused(err, count);
         }
-        const result = credential ? await verifyApiKey(db, credential.secret, { via: credential.channel }) : MISSING_KEY;
+        const result = credential ? await verifyApiKey(db, credential.secret, { via: credential.channel, ip }) : MISSING_KEY;
         if (!result.ok) {
           seen = result.found;
+          // A real key used from an address its rules refuse: not a guess, so not counted against the address.
+          if (result.code === "ip_not_allowed")
+            throw new ApiError(result.status, result.code, result.message, result.hint ? { technicalError: result.hint } : {});
           const count = await countAuthFailure(db, client);
           if (count.retryAfter > 0) throw rateLimited(count.retryAfter);
           throw refused(new ApiError(result.status, result.code, result.message, result.hint ? { technicalError: result.hint } : {}), count);
@@ -101,6 +104,7 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
           ceiling: auth.key.permissionCeiling,
           workspace: auth.workspace,
           ip,
+          keyIpRules: { allow: auth.key.ipAllow, deny: auth.key.ipDeny },
           userAgent:
             [req.headers.get("user-agent"), integration ? `integration=${integration}` : null].filter(Boolean).join(" ").slice(0, 512) || null,
         };
@@ -208,7 +212,7 @@ function logAccess(
   const { key } = seen;
   // Every request is counted; its row is kept for a refusal, and for every request of a key with logging on.
   const row = r.response.status >= 400 || key.logRequests || key.logResponses;
-  if (!row) return countAccess(db, key.id, r.response.status);
+  if (!row) return countAccess(db, key.id, r.response.status, Date.now(), r.ip);
   enqueueAccessLog(
     db,
     {

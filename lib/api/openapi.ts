@@ -102,6 +102,12 @@ export const FIELD_NOTES: Record<string, string> = {
   state: `Filter by state; revoked keys are never listed. "expiring": live keys (enabled or not) that expire within the next ${EXPIRING_SOON_DAYS} days.`,
   token: "The key to check, exactly as it was presented to your service.",
   via: 'How the key reached your service; "bearer" also checks the key\'s Bearer token flag.',
+  ip: "The address of the client that presented the key (IPv4 or IPv6), to have the key's IP rules evaluated. Omit it and they are not: ipRules then says not_evaluated.",
+  ipAllow:
+    'Addresses and CIDR ranges (IPv4, IPv6) the key may be used from, at most 50; empty or omitted: any address not denied. Stored in canonical spelling ("10.0.0.1/32" becomes "10.0.0.1"); a range with host bits set ("10.0.0.1/8") and duplicates are refused.',
+  ipDeny: "Addresses and CIDR ranges the key is refused from (403 ip_not_allowed), at most 50; deny wins over allow.",
+  notBefore:
+    "An ISO date-time before which the key is refused (401 key_not_yet_valid); null or omitted: it works from its creation. Must be before the expiry.",
 };
 
 export const FIELD_NOTE_OVERRIDES: Record<string, Record<string, string>> = {
@@ -110,6 +116,8 @@ export const FIELD_NOTE_OVERRIDES: Record<string, Record<string, string>> = {
     description: "Trimmed; an empty string or null clears it.",
     scopes: "The endpoint groups the key may call; replaces the current list.",
     expiresAt: `${EXPIRY_WITHIN}; null for never, where the workspace allows it.`,
+    ipAllow: "Replaces the allow list ([] removes it: any address not denied). Same rules as at creation.",
+    ipDeny: "Replaces the deny list ([] removes it).",
   },
   CreateTokenRequest: {
     name: "Trimmed. Unique, ignoring case, among your live tokens.",

@@ -21,6 +21,12 @@ export interface WorkspaceContext extends Principal {
   workspace: Workspace;
   ip: string | null;
   userAgent: string | null;
+  /**
+   * The IP rules of the key used, when the call came through the REST API: whatever it creates
+   * or whose rules it changes must be at least as strict, so a restricted key cannot mint or
+   * loosen its way out of its own restriction.
+   */
+  keyIpRules?: { allow: readonly string[]; deny: readonly string[] };
 }
 
 export interface SessionUser {

@@ -3,6 +3,7 @@ import type { DbOrTx } from "@/db";
 import { apiKeys } from "@/db/schema";
 import { recordKeyUse } from "@/lib/api-keys/usage";
 import { verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
+import { hasRules } from "@/lib/net/ip-rules";
 import { invalid } from "@/lib/errors";
 import { fieldErrorsOf } from "@/lib/validations/api-keys";
 import { verifyResultSchema } from "@/lib/validations/responses";
@@ -37,10 +38,11 @@ export const verifyApiKeyOperation = defineOperation({
     "For a service that receives Latchkey keys from its own clients: is this key good, and if not, why? Answers 200 either way; valid says which. " +
     "Only keys of the caller's own workspace are described; any other key is reported as unknown_key. via \"bearer\" also checks the key's bearer flag. " +
     "A revoked key's answer (key_revoked) says why it was revoked in revokedReason (compromised, superseded, no_longer_needed, owner_left, other; null when no reason was given).",
+    "Send the end client's address as ip to have the key's IP rules evaluated (a refusal is ip_not_allowed); without it they are not, and ipRules says \"not_evaluated\" for a key that has rules.",
   scope: "verify",
   permission: null,
   body: { component: "VerifyRequest", schema: verifyRequestSchema, required: true, invalidExample: {} },
-  examples: { body: { token: "<the key your client presented>", via: "bearer" } },
+  examples: { body: { token: "<the key your client presented>", via: "bearer", ip: "203.0.113.7" } },
   readOnly: true,
   output: {
     component: "VerifyResult",
@@ -49,6 +51,7 @@ export const verifyApiKeyOperation = defineOperation({
       valid: true,
       reason: null,
       message: "The API key is valid.",
+      ipRules: "passed",
       key: {
         id: EXAMPLE_KEY_ID,
         name: "CI deploy",
@@ -67,7 +70,8 @@ export const verifyApiKeyOperation = defineOperation({
   async handler({ db, ctx, input, req, countGuess }) {
     const parsed = verifyRequestSchema.safeParse(input);
     if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
-    const result = await verifyApiKey(db, parsed.data.token, { via: parsed.data.via });
+    const { token, via, ip } = parsed.data;
+    const result = await verifyApiKey(db, token, { via, ...(ip !== undefined ? { ip } : {}) });
     const found = result.ok ? result.value : result.found;
     if (!found || found.workspace.id !== ctx.workspace.id) {
       // Otherwise a verify key would be a free oracle for guessing other keys.
@@ -78,9 +82,23 @@ export const verifyApiKeyOperation = defineOperation({
     if (!result.ok) {
       // Why a revoked key was revoked: read only for those (the hot path's lookup carries no reason).
       const revoked = result.code === "key_revoked" ? { revokedReason: await revokedReasonOf(db, found.key.id, ctx.workspace.id) } : {};
-      return { valid: false, reason: result.code, message: result.message, ...describe(found), ...revoked };
+      return {
+        valid: false,
+        reason: result.code,
+        message: result.message,
+        ...(result.code === "ip_not_allowed" ? { ipRules: "refused" as const } : {}),
+        ...describe(found),
+        ...revoked,
+      };
     }
+    // The ip sent is the integrating service's word, not an address Latchkey saw: not the key's last use.
     recordKeyUse(db, found.key.id, { integration: req.headers.get("x-integration-name") });
-    return { valid: true, reason: null, message: "The API key is valid.", ...describe(found) };
+    const restricted = hasRules({ allow: found.key.ipAllow, deny: found.key.ipDeny });
+    const ipRules = !restricted ? "none" : ip !== undefined ? "passed" : "not_evaluated";
+    const message =
+      ipRules === "not_evaluated"
+        ? "The API key is valid. It has IP rules, which were not evaluated: send the client's address as ip to have them checked."
+        : "The API key is valid.";
+    return { valid: true, reason: null, message, ipRules, ...describe(found) };
   },
 });
