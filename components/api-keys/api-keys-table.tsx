@@ -2,7 +2,7 @@
 
 import { useMemo, useOptimistic, useTransition } from "react";
 import Link from "next/link";
-import { KeyRound, Pencil } from "lucide-react";
+import { KeyRound, Network, Pencil } from "lucide-react";
 import { toast } from "sonner";
 import { updateApiKeyAction } from "@/lib/api-keys/actions";
 import { createDataTableColumnHelper, DataTable, DataTableColumnHeader } from "@/components/data-table";
@@ -74,6 +74,22 @@ function ExpiringSoon({ expiresAt, now }: { expiresAt: Date | null; now: number 
 
 const DAY_MS = 86_400_000;
 
+/** A key with IP rules: the icon, with the rules in words on hover and for screen readers. */
+function IpRestrictedIcon({ apiKey }: { apiKey: ApiKeyView }) {
+  const words = [
+    apiKey.ipAllow.length ? `allowed from ${apiKey.ipAllow.length} ${apiKey.ipAllow.length === 1 ? "entry" : "entries"}` : null,
+    apiKey.ipDeny.length ? `denied from ${apiKey.ipDeny.length} ${apiKey.ipDeny.length === 1 ? "entry" : "entries"}` : null,
+  ]
+    .filter(Boolean)
+    .join(", ");
+  return (
+    <span className="inline-flex shrink-0 text-muted-foreground" title={`IP restricted: ${words}`} data-ip-restricted="">
+      <Network aria-hidden="true" className="size-3.5" />
+      <span className="sr-only">IP restricted: {words}</span>
+    </span>
+  );
+}
+
 const STATE_BADGE = {
   active: null,
   disabled: <Badge variant="secondary">Disabled</Badge>,
@@ -98,6 +114,7 @@ function buildColumns({ slug, onEdit, onRevoke }: RowActions, renderedAt: number
               {row.original.name}
             </Link>
             {STATE_BADGE[row.original.state]}
+            {row.original.ipAllow.length || row.original.ipDeny.length ? <IpRestrictedIcon apiKey={row.original} /> : null}
           </div>
           {row.original.description ? (
             <p className="truncate text-xs text-muted-foreground" title={row.original.description}>

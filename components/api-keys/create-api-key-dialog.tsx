@@ -15,6 +15,7 @@ import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Field, fieldAria } from "./field";
 import { ExpiryField } from "./expiry-field";
+import { IpRulesFields } from "./ip-rules-fields";
 import { ScopesFieldset } from "./scopes-fieldset";
 
 export interface CreateApiKeyDialogProps {
@@ -116,6 +117,7 @@ function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, m
         </p>
       </div>
       <ScopesFieldset idPrefix="create" defaultValue={API_KEY_SCOPES} errors={errors.scopes} />
+      <IpRulesFields idPrefix="create" errors={errors} />
       {canCreateServiceKeys ? (
         <details className="rounded-md border p-3 text-sm">
           <summary className="cursor-pointer font-medium">Import an existing secret</summary>

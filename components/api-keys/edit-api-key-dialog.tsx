@@ -11,6 +11,8 @@ import type { FieldErrors } from "@/lib/errors";
 import type { ApiKeyScope } from "@/lib/validations/api-keys";
 import { Field, fieldAria } from "./field";
 import { ExpiryField } from "./expiry-field";
+import { ruleEntries } from "@/lib/net/ip-rules";
+import { IpRulesFields } from "./ip-rules-fields";
 import { ScopesFieldset } from "./scopes-fieldset";
 
 export interface EditableKey {
@@ -19,6 +21,9 @@ export interface EditableKey {
   description: string | null;
   scopes: ApiKeyScope[];
   expiresAt: Date | null;
+  ipAllow: string[];
+  ipDeny: string[];
+  notBefore: Date | string | null;
 }
 
 export function EditApiKeyDialog({
@@ -50,7 +55,9 @@ export function EditApiKeyDialog({
       <DialogContent className="sm:max-w-xl">
         <DialogHeader>
           <DialogTitle>Edit API key</DialogTitle>
-          <DialogDescription>Rename the key, describe it, change when it expires or which endpoint groups it may call.</DialogDescription>
+          <DialogDescription>
+            Rename the key, describe it, change when it expires, which endpoint groups it may call, or where and from when it works.
+          </DialogDescription>
         </DialogHeader>
         {apiKey ? (
           <form
@@ -72,6 +79,9 @@ export function EditApiKeyDialog({
                   description: String(form.get("description") ?? ""),
                   scopes: form.getAll("scopes").map(String) as ApiKeyScope[],
                   ...(choice === "keep" ? {} : { expiresAt: choice === "never" ? null : String(form.get("expiresAt") ?? "") }),
+                  ipAllow: ruleEntries(String(form.get("ipAllow") ?? "")),
+                  ipDeny: ruleEntries(String(form.get("ipDeny") ?? "")),
+                  notBefore: String(form.get("notBefore") ?? "") || null,
                 });
                 if (!result.ok) {
                   setErrors(result.fieldErrors ?? {});
@@ -98,6 +108,15 @@ export function EditApiKeyDialog({
             </Field>
             <ExpiryField id="edit-expires" errors={errors.expiresAt} maxLifetimeDays={maxLifetimeDays} current={apiKey.expiresAt} />
             <ScopesFieldset idPrefix="edit" defaultValue={apiKey.scopes} errors={errors.scopes} />
+            <IpRulesFields
+              idPrefix="edit"
+              defaults={{
+                ipAllow: apiKey.ipAllow,
+                ipDeny: apiKey.ipDeny,
+                notBefore: apiKey.notBefore ? new Date(apiKey.notBefore).toISOString() : null,
+              }}
+              errors={errors}
+            />
             <DialogFooter>
               <Button type="submit" disabled={pending}>
                 {pending ? "Saving…" : "Save changes"}

@@ -2,6 +2,7 @@
 
 import { workspaceAction, type ActionResult, type Requirement } from "@/lib/actions";
 import { AppError, invalid } from "@/lib/errors";
+import { ruleEntries } from "@/lib/net/ip-rules";
 import type { UpdateApiKeyInput } from "@/lib/validations/api-keys";
 import { createApiKey, MANAGE_DENIED, parseRequiredRevocation, revokeAllApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "./core";
 
@@ -26,6 +27,7 @@ function createInputFromForm(form: FormData) {
   const never = form.get("neverExpires") === "on";
   const expires = form.get("expiresAt");
   const imported = form.get("importedSecret");
+  const notBefore = form.get("notBefore");
   return {
     name: form.get("name") ?? undefined,
     description: form.get("description") ?? undefined,
@@ -34,6 +36,9 @@ function createInputFromForm(form: FormData) {
     bearerAllowed: form.get("bearerAllowed") === "on",
     scopes: form.has("scopes") ? form.getAll("scopes") : undefined,
     importedSecret: typeof imported === "string" && imported.trim() !== "" ? imported : undefined,
+    ipAllow: ruleEntries(String(form.get("ipAllow") ?? "")),
+    ipDeny: ruleEntries(String(form.get("ipDeny") ?? "")),
+    notBefore: typeof notBefore === "string" && notBefore !== "" ? notBefore : undefined,
   };
 }
 

@@ -145,3 +145,8 @@ export function rulesWithin(candidate: CompiledRules, limit: CompiledRules): boo
       (candidate.allow.length > 0 && candidate.allow.every((a) => !ruleContains(a, d) && !ruleContains(d, a))),
   );
 }
+
+/** A textarea's text as rule entries: one per line (commas and spaces separate too), blanks dropped. */
+export function ruleEntries(text: string): string[] {
+  return text.split(/[\s,]+/).filter(Boolean);
+}

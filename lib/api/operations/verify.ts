@@ -37,7 +37,7 @@ export const verifyApiKeyOperation = defineOperation({
   description:
     "For a service that receives Latchkey keys from its own clients: is this key good, and if not, why? Answers 200 either way; valid says which. " +
     "Only keys of the caller's own workspace are described; any other key is reported as unknown_key. via \"bearer\" also checks the key's bearer flag. " +
-    "A revoked key's answer (key_revoked) says why it was revoked in revokedReason (compromised, superseded, no_longer_needed, owner_left, other; null when no reason was given).",
+    "A revoked key's answer (key_revoked) says why it was revoked in revokedReason (compromised, superseded, no_longer_needed, owner_left, other; null when no reason was given). " +
     "Send the end client's address as ip to have the key's IP rules evaluated (a refusal is ip_not_allowed); without it they are not, and ipRules says \"not_evaluated\" for a key that has rules.",
   scope: "verify",
   permission: null,

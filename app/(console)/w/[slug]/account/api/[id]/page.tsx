@@ -5,13 +5,14 @@ import { and, eq, sql } from "drizzle-orm";
 import { ArrowLeft } from "lucide-react";
 import { AccessLogGaps } from "@/components/api-keys/detail/access-log-gaps";
 import { AccessLogTable } from "@/components/api-keys/detail/access-log-table";
+import { KeyIpRules } from "@/components/api-keys/detail/key-ip-rules";
 import { KeyLoggingSwitches } from "@/components/api-keys/detail/key-logging-switches";
 import { UsageChart } from "@/components/api-keys/detail/usage-chart";
 import { Badge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { getDb } from "@/db";
 import { apiKeys, memberships, users } from "@/db/schema";
-import { accessLogQuerySchema, listAccessLogGaps, listAccessLogs, usageByHour } from "@/lib/access-log/query";
+import { accessLogQuerySchema, listAccessLogGaps, listAccessLogs, listKeyAddresses, usageByHour } from "@/lib/access-log/query";
 import { getApiKeyWithRevocation, isUuid } from "@/lib/api-keys/core";
 import { RevokeKeyButton } from "@/components/api-keys/detail/revoke-key-button";
 import { describeRevocation } from "@/lib/validations/revocation";
@@ -45,10 +46,11 @@ export default async function ApiKeyDetailPage({
   const { key, revocation } = await getApiKeyWithRevocation(db, ctx, id).catch(() => notFound());
   const query = accessLogQuerySchema.parse(await searchParams);
 
-  const [logs, usage, gaps, owner, maker] = await Promise.all([
+  const [logs, usage, gaps, addresses, owner, maker] = await Promise.all([
     listAccessLogs(db, ctx, id, query),
     usageByHour(db, ctx, id),
     listAccessLogGaps(db, ctx, id),
+    listKeyAddresses(db, ctx, key),
     key.ownerId
       ? db
           .select({ role: memberships.role, canManageApiKeys: memberships.canManageApiKeys, isGlobalAdmin: users.isGlobalAdmin })
@@ -151,6 +153,21 @@ export default async function ApiKeyDetailPage({
             <Row label="Expires">
               <RelativeTime value={key.expiresAt} empty="Never" />
             </Row>
+            {key.notBefore ? (
+              <Row label="Not before">
+                <RelativeTime value={key.notBefore} />
+              </Row>
+            ) : null}
+            <Row label="IP restrictions">
+              {key.ipAllow.length || key.ipDeny.length
+                ? [
+                    key.ipAllow.length ? `allowed from ${key.ipAllow.length} ${key.ipAllow.length === 1 ? "entry" : "entries"}` : "any address",
+                    key.ipDeny.length ? `denied from ${key.ipDeny.length}` : null,
+                  ]
+                    .filter(Boolean)
+                    .join(", ")
+                : "None"}
+            </Row>
             <Row label="Last used">
               <RelativeTime value={key.lastUsedAt} />
               {key.lastUsedIp ? <span className="text-muted-foreground"> from {key.lastUsedIp}</span> : null}
@@ -201,6 +218,8 @@ export default async function ApiKeyDetailPage({
         </div>
         <UsageChart data={usage} />
       </section>
+
+      <KeyIpRules ipAllow={key.ipAllow} ipDeny={key.ipDeny} notBefore={key.notBefore} addresses={addresses.addresses} total={addresses.total} />
 
       <AccessLogGaps gaps={gaps.gaps} lost={gaps.lost} />
       <AccessLogTable slug={slug} keyId={key.id} page={logs} query={query} logging={key.logRequests || key.logResponses} />
