@@ -9,7 +9,8 @@ import { isConnectionFailure } from "@/lib/errors";
 import { dropExpiredAccessLogs, ensureAccessLogPartitions } from "./partitions";
 
 // Every request made with a key is counted, per key and minute, in memory, and the counts are
-// added to key_usage_minutes once a second in one statement: that is what the usage chart reads.
+// added to key_usage_minutes once a second in one statement: that is what the usage chart reads;
+// likewise per key, client address and UTC day into key_address_days (the key page's "used from").
 // A full access-log row is kept only for a refusal and for keys with request or response logging
 // on. Both are buffered in memory and written in batches, so logging never adds a database write
 // to the request path. A batch the database could not take (it was unreachable)

@@ -162,7 +162,7 @@ export default async function ApiKeyDetailPage({
               {key.ipAllow.length || key.ipDeny.length
                 ? [
                     key.ipAllow.length ? `allowed from ${key.ipAllow.length} ${key.ipAllow.length === 1 ? "entry" : "entries"}` : "any address",
-                    key.ipDeny.length ? `denied from ${key.ipDeny.length}` : null,
+                    key.ipDeny.length ? `denied from ${key.ipDeny.length} ${key.ipDeny.length === 1 ? "entry" : "entries"}` : null,
                   ]
                     .filter(Boolean)
                     .join(", ")
