@@ -86,6 +86,9 @@ async function createMyTokenInTx(
       createdById: userId,
       createdViaKeyId: ctx.apiKeyId,
       permissionCeiling: PERMISSIONS.filter((p) => permissionsOf(ctx).has(p)),
+      // And its IP rules: a key restricted to some addresses cannot mint a token that works from others.
+      ipAllow: [...(ctx.keyIpRules?.allow ?? [])],
+      ipDeny: [...(ctx.keyIpRules?.deny ?? [])],
     })
     .returning(tokenColumns)
     .catch((err: unknown) => {

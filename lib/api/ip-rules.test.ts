@@ -1,13 +1,14 @@
-import { and, eq } from "drizzle-orm";
+import { and, asc, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
-import { accessLogs, apiKeys, authFailures, keyAddressDays, memberships } from "@/db/schema";
+import { accessLogs, apiKeys, auditEvents, authFailures, keyAddressDays, memberships } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { listKeyAddresses } from "@/lib/access-log/query";
 import { flushAccessLogs, purgeAccessLogs } from "@/lib/access-log/writer";
 import { createApiKey, updateApiKey } from "@/lib/api-keys/core";
+import { flushKeyUse } from "@/lib/api-keys/usage";
 import { attachSocketAddress } from "@/lib/net/client-address";
-import { addUser, contextFor, seedFixtures, snapshotOf } from "@/lib/testing/fixtures";
+import { addUser, contextFor, seedFixtures, setWorkspace } from "@/lib/testing/fixtures";
 import { callApi } from "@/lib/testing/api";
 
 // A key's IP rules and not-before time, through the real REST handlers: who may set them, what
@@ -31,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   g.__latchkeyDb = undefined;
+  await flushKeyUse();
   await flushAccessLogs();
   await opened?.close();
 });
@@ -46,6 +48,27 @@ async function call(method: string, path: string, opts: { key: string; from?: st
   attachSocketAddress(req, opts.from ?? "192.0.2.1");
   const res = await callApi(req);
   return { status: res.status, body: (await res.json()) as Body };
+}
+
+/** Every key as a change would leave it (not its last use, which the usage writer records meanwhile), and the audit log's length. */
+async function keysSnapshot(): Promise<string> {
+  const rows = await db
+    .select({
+      id: apiKeys.id,
+      name: apiKeys.name,
+      scopes: apiKeys.scopes,
+      ipAllow: apiKeys.ipAllow,
+      ipDeny: apiKeys.ipDeny,
+      notBefore: apiKeys.notBefore,
+      expiresAt: apiKeys.expiresAt,
+      permissionCeiling: apiKeys.permissionCeiling,
+      updatedAt: apiKeys.updatedAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .orderBy(asc(apiKeys.id));
+  const [{ events }] = await db.select({ events: count() }).from(auditEvents);
+  return JSON.stringify({ rows, events });
 }
 
 let n = 0;
@@ -134,7 +157,7 @@ describe("IP rules over REST", () => {
       key: admin,
       body: { name: named("Bad rules"), scopes: ["me:read"], ipAllow: ["192.0.2.1"] },
     });
-    const before = await snapshotOf(db, { apiKeys: true });
+    const before = await keysSnapshot();
     const bad = await call("PATCH", `/api/data/api-keys/${made.body.data.key.id}`, {
       key: admin,
       body: { ipAllow: ["10.0.0.1/8", "10.0.0.0/8", "10.0.0.0/8"], ipDeny: Array.from({ length: 51 }, (_, i) => `192.0.2.${i}`) },
@@ -149,7 +172,7 @@ describe("IP rules over REST", () => {
     });
     const created = await call("POST", "/api/data/api-keys", { key: admin, body: { name: named("Bad create"), ipAllow: ["nope"] } });
     expect(created.body.error?.validationErrors).toEqual({ ipAllow: ['Allowed addresses: "nope" is not an IPv4 or IPv6 address or CIDR range.'] });
-    expect(await snapshotOf(db, { apiKeys: true })).toBe(before);
+    expect(await keysSnapshot()).toBe(before);
   });
 });
 
@@ -167,7 +190,7 @@ describe("who can use IP rules to do more than they may", () => {
     const key = made.body.data.secret as string;
     const self = `/api/data/api-keys/${made.body.data.key.id}`;
     const from = "192.0.2.10";
-    const before = await snapshotOf(db, { apiKeys: true });
+    const before = await keysSnapshot();
     const lift = await call("PATCH", self, { key, from, body: { ipAllow: [] } });
     expect(lift).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
     expect(lift.body.error?.message).toContain("restricted by IP rules");
@@ -180,11 +203,11 @@ describe("who can use IP rules to do more than they may", () => {
       key: admin,
       body: { name: named("Other"), scopes: ["me:read"], ipAllow: ["192.0.2.128/25"] },
     });
-    const before2 = await snapshotOf(db, { apiKeys: true });
+    const before2 = await keysSnapshot();
     expect((await call("PATCH", `/api/data/api-keys/${other.body.data.key.id}`, { key, from, body: { ipAllow: ["192.0.0.0/16"] } })).status).toBe(
       403,
     );
-    expect(await snapshotOf(db, { apiKeys: true })).toBe(before2);
+    expect(await keysSnapshot()).toBe(before2);
     expect(before2).not.toBe(before);
     // Narrower is fine: inside its allow list, with its denied address denied too.
     const narrow = await call("POST", "/api/data/api-keys", {
@@ -195,6 +218,20 @@ describe("who can use IP rules to do more than they may", () => {
     expect(narrow.status).toBe(201);
     const narrowSelf = await call("PATCH", self, { key, from, body: { ipAllow: ["192.0.2.0/25"] } });
     expect(narrowSelf.body.data.key.ipAllow).toEqual(["192.0.2.0/25"]);
+  });
+
+  it("a key restricted by IP rules mints personal tokens that carry its rules", async () => {
+    await setWorkspace(db, "acme", { personalTokensAllowed: true });
+    const made = await call("POST", "/api/data/api-keys", {
+      key: admin,
+      body: { name: named("Token minter"), scopes: ["tokens:write", "me:read"], ipAllow: ["192.0.2.0/24"], ipDeny: ["192.0.2.9"] },
+    });
+    const minted = await call("POST", "/api/data/me/tokens", { key: made.body.data.secret, from: "192.0.2.1", body: { name: named("Minted") } });
+    expect(minted.status).toBe(201);
+    const token = minted.body.data.secret as string;
+    expect((await call("GET", "/api/data/me", { key: token, from: "192.0.2.1" })).status).toBe(200);
+    expect((await call("GET", "/api/data/me", { key: token, from: "198.51.100.1" })).body.error?.code).toBe("ip_not_allowed");
+    expect((await call("GET", "/api/data/me", { key: token, from: "192.0.2.9" })).body.error?.code).toBe("ip_not_allowed");
   });
 
   it("a key without api_keys:write, or whose owner may not manage keys, cannot change another key's rules", async () => {
@@ -212,9 +249,9 @@ describe("who can use IP rules to do more than they may", () => {
     const memberCtx = await contextFor(db, "ip-member@acme.test", "acme");
     const { secret: memberKey } = await createApiKey(db, memberCtx, { name: named("Member writer"), scopes: ["api_keys:read", "api_keys:write"] });
     await db.update(memberships).set({ canManageApiKeys: false }).where(eq(memberships.userId, memberId));
-    const before = await snapshotOf(db, { apiKeys: true });
+    const before = await keysSnapshot();
     expect((await call("PATCH", path, { key: memberKey, body: { ipAllow: [] } })).body.error?.code).toBe("forbidden");
-    expect(await snapshotOf(db, { apiKeys: true })).toBe(before);
+    expect(await keysSnapshot()).toBe(before);
   });
 
   it("a member who manages keys cannot lift the rules of an Admin's key", async () => {
