@@ -100,3 +100,43 @@ test("an Admin restricts a key in the console, a bad entry named first, and its 
   await page.keyboard.press("Escape");
   await expect(keys.editDialog).toBeHidden();
 });
+
+test("a key created in the console with an allow list and a not-before time is refused until then, then only from those addresses", async ({
+  page,
+  request,
+  acme,
+  loginPage,
+  apiKeysPage: keys,
+}) => {
+  await loginPage.signIn("admin@acme.test");
+  await keys.open();
+  const name = uniqueName("Console rules");
+  await keys.createButton.click();
+  await keys.nameField.fill(name);
+  await keys.createDialog.getByLabel("Allowed addresses").fill("2001:db8::/32\n192.0.2.0/24");
+  await keys.createDialog.getByLabel("Denied addresses").fill("192.0.2.0/24");
+  // In the browser's time zone (UTC here), sent as an ISO time.
+  const later = new Date(Date.now() + 2 * 3_600_000);
+  const local = `${later.toISOString().slice(0, 16)}`;
+  await keys.createDialog.getByLabel("Not before (optional)").fill(local);
+  await keys.generateButton.click();
+  const secret = await keys.shown.take();
+  await expect(keys.row(name).root.getByText("IP restricted: allowed from 2 entries, denied from 1 entry")).toBeAttached();
+
+  const page1 = expectOk(
+    await api<{ items: { name: string; id: string; notBefore: string; ipAllow: string[] }[] }>(request, "GET", "/api/data/api-keys", {
+      key: acme.admin.secret,
+      query: { pageSize: "100" },
+    }),
+  );
+  const made = page1.items.find((k) => k.name === name)!;
+  expect(made.ipAllow).toEqual(["2001:db8::/32", "192.0.2.0/24"]);
+  const offset = await page.evaluate(() => new Date().getTimezoneOffset());
+  expect(Date.parse(made.notBefore)).toBe(Date.parse(`${local}:00Z`) + offset * 60_000);
+  expectError(await api(request, "GET", "/api/data/me", { key: secret, xff: "2001:db8::1" }), 401, "key_not_yet_valid");
+  expectOk(await api(request, "PATCH", `/api/data/api-keys/${made.id}`, { key: acme.admin.secret, body: { notBefore: null } }));
+  expectOk(await api(request, "GET", "/api/data/me", { key: secret, xff: "2001:db8::1" }));
+  // Allowed and denied at once: deny wins.
+  expectError(await api(request, "GET", "/api/data/me", { key: secret, xff: "192.0.2.5" }), 403, "ip_not_allowed");
+  expectOk(await api(request, "DELETE", `/api/data/api-keys/${made.id}/revoke`, { key: acme.admin.secret }));
+});
