@@ -80,7 +80,7 @@ export async function answerApiRequest(req: ApiRequest, segments: readonly strin
       return fail(405, { message: ERROR_MESSAGES.methodNotAllowed(allowed), code: "method_not_allowed" }, { allow: allowed.join(", ") });
     }
     if (op.scope !== null) return await serveKeyOperation(op, req, params);
-    const data = await op.handler();
+    const data = await op.handler(req);
     return data instanceof ApiAnswer ? data : outputResponse(op, data);
   } catch (err) {
     return errorResponse(err);

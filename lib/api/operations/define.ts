@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { ApiKeyScope } from "@/lib/validations/api-keys";
 import type { ApiContext } from "../handler";
+import type { ApiRequest } from "../request";
 
 // One entry per endpoint: what the dispatcher routes, what the wrapper checks, what the OpenAPI
 // document and the reference page describe. Handlers return data; the wrapper parses it with
@@ -92,7 +93,7 @@ export interface PublicOperation extends Common {
   status: 200;
   /** The error statuses it may answer (it has no key to refuse). */
   errorStatuses?: number[];
-  handler(): Promise<unknown>;
+  handler(req: ApiRequest): Promise<unknown>;
 }
 
 export type Operation = KeyOperation | PublicOperation;

@@ -3,7 +3,7 @@ import { getDb } from "@/db";
 import { revokeKeyBySecret } from "@/lib/api-keys/self-revoke";
 import { env } from "@/lib/env";
 import { databaseUnavailable } from "@/lib/errors";
-import { clientAddress, rateLimitBucket } from "@/lib/net/client-address";
+import { clientAddressFrom, rateLimitBucket } from "@/lib/net/client-address";
 import { readBody, type ParsedBody } from "../body";
 import { ApiError } from "../envelope";
 import { rateLimited, withDeadline } from "../handler";
@@ -55,7 +55,7 @@ export const revokeTokenOperation = defineOperation({
   status: 200,
   errorStatuses: [400, 413, 415, 429, 503],
   async handler(req) {
-    const ip = clientAddress(req);
+    const ip = clientAddressFrom(req.headers, req.socketAddress);
     const bucket = rateLimitBucket(ip);
     const wait = retryAfterSeconds(bucket);
     if (wait > 0) throw rateLimited(wait);
