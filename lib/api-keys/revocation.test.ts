@@ -101,15 +101,16 @@ describe("a bad reason changes nothing, on every path", () => {
     const global = (await loadSessionUser(db, await userId(db, "global@latchkey.test")))!;
     const before = await everything();
 
+    // One at a time: each is started only when the one before it has been refused.
     const refusals = [
-      revokeApiKey(db, ctx, key.id, { revocation }),
-      revokeAllApiKeys(db, ctx, revocation),
-      deleteMyToken(db, member, token.token.id, revocation),
-      deleteAllMyTokens(db, member, revocation),
-      revokeKeyActingAsMe(db, { userId: ctx.userId!, isGlobalAdmin: false }, key.id, revocation),
-      bulkChangeKeys(db, global, "revoke", [key.id], {}, revocation),
+      () => revokeApiKey(db, ctx, key.id, { revocation }),
+      () => revokeAllApiKeys(db, ctx, revocation),
+      () => deleteMyToken(db, member, token.token.id, revocation),
+      () => deleteAllMyTokens(db, member, revocation),
+      () => revokeKeyActingAsMe(db, { userId: ctx.userId!, isGlobalAdmin: false }, key.id, revocation),
+      () => bulkChangeKeys(db, global, "revoke", [key.id], {}, revocation),
     ];
-    for (const refusal of refusals) await expect(refusal).rejects.toMatchObject({ code: "validation", fieldErrors });
+    for (const refusal of refusals) await expect(refusal()).rejects.toMatchObject({ code: "validation", fieldErrors });
     expect(await everything()).toBe(before);
     expect(await verdict(secret)).toBe("accepted");
     expect(await verdict(token.secret)).toBe("accepted");
