@@ -92,6 +92,9 @@ const shape = {
   E2E_PORT: wholeNumber(1, 65535, 3210).describe("tests: the port of the end-to-end server (default 3210)"),
   E2E_SERVER_LOG: text().describe("tests: where the end-to-end server's output goes (set by `playwright.config.ts`)"),
   PLAYWRIGHT_CHROMIUM_PATH: text().describe("tests: the Chromium Playwright drives (default `/usr/bin/chromium`)"),
+  LATCHKEY_TEST_CLOCK_FILE: text().describe(
+    "tests: a file holding seconds to add to the server's clock (key rotation's overlaps and deadlines, expiry), read again as it changes; never set it in production",
+  ),
   CI: text().describe("tests: set on CI, where a left-over `test.only` fails the run"),
   FC_SEED: text().describe("tests: the seed of the API fuzz test (default 20261122)"),
   FC_RUNS: text().describe("tests: how many cases the API fuzz test tries (default 150)"),

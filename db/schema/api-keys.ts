@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, check, index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { REVOCATION_REASONS } from "../../lib/validations/revocation";
 import { users } from "./users";
 import { workspaces } from "./workspaces";
@@ -99,3 +99,50 @@ export const apiKeys = pgTable(
 
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type NewApiKey = typeof apiKeys.$inferInsert;
+
+/** How a rotated-out secret is retired: after a fixed overlap, or once it has gone quiet. */
+export const ROTATION_MODES = ["overlap", "quiet"] as const;
+/** Why a previous secret stopped working. */
+export const RETIRED_REASONS = ["overlap_ended", "deadline", "quiet", "rotated_again", "revoked"] as const;
+
+// The secret a rotation replaced. The key itself (its id, settings, owner, scopes) stays in
+// api_keys with the new secret; the old one keeps working here until it is retired. Only one
+// previous secret per key is accepted at a time (a second rotation retires the first at once);
+// retired ones are kept so a client still sending one is told `key_rotated`, not `unknown_key`.
+export const apiKeyPreviousSecrets = pgTable(
+  "api_key_previous_secrets",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    apiKeyId: uuid("api_key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    // SHA-256 (hex) of the old secret, as api_keys.secret_hash was.
+    secretHash: text("secret_hash").notNull(),
+    prefix: text("prefix").notNull(),
+    // The display prefix of the secret that replaced it.
+    newPrefix: text("new_prefix").notNull(),
+    mode: text("mode", { enum: ROTATION_MODES }).notNull(),
+    rotatedAt: timestamp("rotated_at", { withTimezone: true }).notNull(),
+    rotatedById: uuid("rotated_by_id").references(() => users.id),
+    // The hard deadline: the end of the overlap, or the quiet mode's latest retirement.
+    retireAt: timestamp("retire_at", { withTimezone: true }).notNull(),
+    // Quiet mode: retired once unused this long after the rotation; null in overlap mode.
+    quietMinutes: integer("quiet_minutes"),
+    // Its traffic since the rotation (batched like api_keys.last_used_at: no write per request).
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    requests: integer("requests").notNull().default(0),
+    // When it stopped working (not when that was noticed), and why.
+    retiredAt: timestamp("retired_at", { withTimezone: true }),
+    retiredReason: text("retired_reason", { enum: RETIRED_REASONS }),
+  },
+  (t) => [
+    uniqueIndex("api_key_previous_secrets_hash_idx").on(t.secretHash),
+    index("api_key_previous_secrets_key_idx").on(t.apiKeyId, t.rotatedAt.desc()),
+    // The retirement job reads only the pending ones.
+    index("api_key_previous_secrets_pending_idx")
+      .on(t.retireAt)
+      .where(sql`${t.retiredAt} is null`),
+  ],
+);
+
+export type ApiKeyPreviousSecret = typeof apiKeyPreviousSecrets.$inferSelect;
