@@ -191,6 +191,7 @@ const ACTION_WEIGHTS: Record<AuditAction, number> = {
   "api_key.bearer_disabled": 2,
   "api_key.revoked": 8,
   "api_key.revoked_all": 1,
+  "api_key.rotated": 3,
   "personal_token.created": 3,
   "personal_token.deleted": 2,
   "personal_token.deleted_all": 1,

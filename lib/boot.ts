@@ -3,6 +3,8 @@ import { purgeIdempotencyKeys } from "./api/idempotency";
 import { DEMO_PASSWORD, DEMO_USERS, isEmpty, seedDemo } from "@/db/seed";
 import { flushAccessLogs, prepareAccessLogPartitions } from "./access-log/writer";
 import { flushKeyUse } from "./api-keys/usage";
+import { flushPreviousSecretUse } from "./api-keys/previous-use";
+import { retireDuePreviousSecrets } from "./api-keys/core";
 import { startAuthCache } from "./api-keys/cache";
 import { startThrottlePurge } from "./auth/sign-in-throttle";
 import { installDemoGate, refreshDemoExposure } from "./demo";
@@ -94,6 +96,7 @@ async function startServing(secret: "generated" | "present", onConnected = () =>
   await prepareAccessLogPartitions(db);
   startThrottlePurge(async () => db);
   startIdempotencyPurge(db);
+  startPreviousSecretRetirement(db);
   const port = env().PORT;
   const lines = [
     `Latchkey: database ${kind === "pglite" ? "embedded (PGlite)" : "PostgreSQL"} at ${location}; migrations applied.`,
@@ -103,6 +106,7 @@ async function startServing(secret: "generated" | "present", onConnected = () =>
     demo.exposed
       ? `Latchkey: ${demo.emails.length} demo account(s) still use the published password, so npm start answers only this machine (others get 403) until their passwords are changed.`
       : null,
+    env().LATCHKEY_TEST_CLOCK_FILE ? `Latchkey: TEST CLOCK: the time is moved by the seconds in ${env().LATCHKEY_TEST_CLOCK_FILE}.` : null,
     `Latchkey: open http://localhost:${port}/login`,
   ];
   for (const l of lines) if (l) console.log(l);
@@ -116,7 +120,7 @@ function handleShutdown(): void {
   const g = globalThis as unknown as { __latchkeyShutdown?: () => Promise<void>; __latchkeyOwnsSignals?: boolean };
   g.__latchkeyShutdown = async () => {
     const timeout = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref());
-    await Promise.race([Promise.all([flushAccessLogs(), flushKeyUse()]), timeout]);
+    await Promise.race([Promise.all([flushAccessLogs(), flushKeyUse(), flushPreviousSecretUse()]), timeout]);
   };
   if (!g.__latchkeyOwnsSignals)
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void g.__latchkeyShutdown!().finally(() => process.exit(0)));
@@ -130,5 +134,21 @@ function startIdempotencyPurge(db: Db): void {
   g.__latchkeyIdempotencyPurge ??= setInterval(
     () => void purgeIdempotencyKeys(db).catch(() => console.error("[idempotency] purging old records failed")),
     10 * 60_000,
+  ).unref();
+}
+
+/**
+ * Marks rotated-out secrets retired once due, every 15 seconds (once per process), so the console
+ * shows when and why. Verification refuses them by itself; several instances running this at
+ * once retire each secret once (the update's own condition).
+ */
+function startPreviousSecretRetirement(db: Db): void {
+  const g = globalThis as unknown as { __latchkeyPreviousSecretRetirement?: NodeJS.Timeout };
+  g.__latchkeyPreviousSecretRetirement ??= setInterval(
+    () =>
+      void flushPreviousSecretUse()
+        .then(() => retireDuePreviousSecrets(db))
+        .catch(() => console.error("[rotation] retiring old secrets failed")),
+    15_000,
   ).unref();
 }

@@ -2,7 +2,8 @@ import { addUtcDays } from "@/lib/dates";
 import { and, asc, count, desc, eq, gt, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db";
 import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
-import { apiKeys, auditEvents, memberships, users, type ApiKey, type Role, type Workspace } from "@/db/schema";
+import { apiKeyPreviousSecrets, apiKeys, auditEvents, memberships, users, type ApiKey, type ApiKeyPreviousSecret, type Role, type Workspace } from "@/db/schema";
+import { now as clockNow } from "@/lib/clock";
 import { assertCan, type WorkspaceContext } from "@/lib/auth/context";
 import { can, credentialExceeds, permissionsOf, PERMISSIONS, type Permission, type Principal } from "@/lib/auth/permissions";
 import { recordAudit, diffFields, type AuditAction, type AuditActor } from "@/lib/audit/record";
@@ -11,12 +12,17 @@ import {
   API_KEY_SCOPES,
   createApiKeySchema,
   EXPIRING_SOON_DAYS,
+  DEFAULT_DEADLINE_DAYS,
+  DEFAULT_QUIET_MINUTES,
   fieldErrorsOf,
   listApiKeysSchema,
+  ROTATION_OVERLAPS,
+  rotateApiKeySchema,
   updateApiKeySchema,
   type ApiKeyScope,
   type CreateApiKeyInput,
   type ListApiKeysInput,
+  type RotateApiKeyInput,
   type UpdateApiKeyInput,
 } from "@/lib/validations/api-keys";
 import { NO_REASON, optionalRevocationSchema, revocationSchema, type Revocation, type RevocationReason } from "@/lib/validations/revocation";
@@ -675,4 +681,171 @@ export async function listApiKeys(db: DbOrTx, ctx: WorkspaceContext, rawInput: L
     db.select({ total: count() }).from(apiKeys).where(where),
   ]);
   return { rows: rows.map((r) => toView(r, now)), total, page: input.page, pageSize: input.pageSize, asOf: now.getTime() };
+}
+
+export type RetiredReason = ApiKeyPreviousSecret["retiredReason"];
+
+/** A secret a rotation replaced, as the console and the REST API show it (never its hash). */
+export interface PreviousSecretView {
+  prefix: string;
+  newPrefix: string;
+  mode: "overlap" | "quiet";
+  rotatedAt: Date;
+  /** The hard deadline: the overlap's end, or quiet mode's latest retirement. */
+  retireAt: Date;
+  quietMinutes: number | null;
+  /** Requests made with it since the rotation, and the last one (written within a second). */
+  requests: number;
+  lastUsedAt: Date | null;
+  /** When it stopped working and why; null while it is still accepted. */
+  retiredAt: Date | null;
+  retiredReason: RetiredReason;
+}
+
+export interface RotatedApiKey {
+  key: ApiKeyView;
+  /** The new plaintext secret: returned once, never stored, never logged. */
+  secret: string;
+  previous: PreviousSecretView;
+}
+
+function toPreviousView(p: ApiKeyPreviousSecret): PreviousSecretView {
+  return {
+    prefix: p.prefix,
+    newPrefix: p.newPrefix,
+    mode: p.mode,
+    rotatedAt: p.rotatedAt,
+    retireAt: p.retireAt,
+    quietMinutes: p.quietMinutes,
+    requests: p.requests,
+    lastUsedAt: p.lastUsedAt,
+    retiredAt: p.retiredAt,
+    retiredReason: p.retiredReason,
+  };
+}
+
+const ROTATE_VIA_PREVIOUS = "A secret the key was rotated away from cannot rotate a key: call with the key's current secret.";
+
+/**
+ * Rolls a key: a new secret for the same key (id, name, owner, scopes, flags, logging and limits
+ * all stay), the old one kept in api_key_previous_secrets until it is retired — at once, after an
+ * overlap, or once quiet (with a deadline). One previous secret is accepted at a time: one still
+ * pending from an earlier rotation is retired now. The new secret carries exactly the power of
+ * the old, so rotating passes the same check as changing the key, and narrows its ceiling to the
+ * person rotating, as a change does.
+ */
+export async function rotateApiKey(
+  db: Db,
+  ctx: WorkspaceContext,
+  id: string,
+  rawInput: RotateApiKeyInput | unknown,
+  now = clockNow(),
+): Promise<RotatedApiKey> {
+  return db.transaction((tx) => rotateApiKeyInTx(tx, ctx, id, rawInput, now));
+}
+
+export async function rotateApiKeyInTx(
+  tx: Tx,
+  ctx: WorkspaceContext,
+  id: string,
+  rawInput: RotateApiKeyInput | unknown,
+  now = clockNow(),
+): Promise<RotatedApiKey> {
+  assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
+  if (ctx.viaPreviousSecret) throw forbidden(ROTATE_VIA_PREVIOUS);
+  const input = parse(rotateApiKeySchema, rawInput);
+  const current = await loadLiveKey(tx, ctx, id, { lock: true });
+  if (current.key.expiresAt && current.key.expiresAt.getTime() <= now.getTime())
+    throw new AppError("conflict", "This key has expired: a new secret would not work either. Change its expiry first, or create a new key.");
+  const standing = await ownerStanding(tx, ctx, current.key.ownerId).catch((err: unknown) => {
+    if (err instanceof AppError && err.code === "validation")
+      throw forbidden("This key's owner is no longer an active member of the workspace: it can only be disabled or revoked.");
+    throw err;
+  });
+  const allowed = assertMayIssue(ctx, { id: current.key.ownerId, standing }, current.key.scopes, "change");
+  const before = current.key.permissionCeiling;
+  const ceiling = before ? allowed.filter((p) => before.includes(p)) : allowed;
+
+  const quiet = input.mode === "quiet";
+  const seconds = quiet
+    ? (input.deadlineDays ?? DEFAULT_DEADLINE_DAYS) * 86_400
+    : typeof input.overlap === "string"
+      ? ROTATION_OVERLAPS[input.overlap]
+      : input.overlap!.seconds;
+  const quietMinutes = quiet ? (input.quietMinutes ?? DEFAULT_QUIET_MINUTES) : null;
+  const retireAt = new Date(now.getTime() + seconds * 1000);
+  const secret = generateSecret();
+  const newPrefix = displayPrefix(secret, "generated");
+
+  // Only one previous secret is accepted at a time.
+  const superseded = await tx
+    .update(apiKeyPreviousSecrets)
+    .set({ retiredAt: now, retiredReason: "rotated_again" })
+    .where(and(eq(apiKeyPreviousSecrets.apiKeyId, id), isNull(apiKeyPreviousSecrets.retiredAt)))
+    .returning({ prefix: apiKeyPreviousSecrets.prefix });
+  const [previous] = await tx
+    .insert(apiKeyPreviousSecrets)
+    .values({
+      apiKeyId: id,
+      secretHash: current.key.secretHash,
+      prefix: current.key.prefix,
+      newPrefix,
+      mode: quiet ? "quiet" : "overlap",
+      rotatedAt: now,
+      rotatedById: ctx.humanId,
+      retireAt,
+      quietMinutes,
+      retiredAt: seconds === 0 ? now : null,
+      retiredReason: seconds === 0 ? "overlap_ended" : null,
+    })
+    .returning();
+  const [updated] = await tx
+    .update(apiKeys)
+    .set({ secretHash: hashSecret(secret), prefix: newPrefix, source: "generated", permissionCeiling: ceiling, updatedAt: now })
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.workspaceId, ctx.workspace.id)))
+    .returning();
+  await recordAudit(tx, ctx, {
+    action: "api_key.rotated",
+    apiKeyId: id,
+    targetName: updated.name,
+    changes: { prefix: { from: current.key.prefix, to: newPrefix } },
+    metadata: {
+      mode: previous.mode,
+      ...(quiet ? { quietMinutes, deadline: retireAt.toISOString() } : { overlapSeconds: seconds, oldSecretUntil: retireAt.toISOString() }),
+      ...(superseded.length ? { retiredEarlierPrevious: superseded.map((s) => s.prefix) } : {}),
+    },
+  });
+  return { key: toView({ ...current, key: updated }, now), secret, previous: toPreviousView(previous) };
+}
+
+/** The key's rotated-out secrets, newest first (the one still accepted, if any, first of all). */
+export async function listPreviousSecrets(db: DbOrTx, ctx: WorkspaceContext, id: string, limit = 5): Promise<PreviousSecretView[]> {
+  assertCan(ctx, "api_keys.read", "You don't have permission to view API keys in this workspace.");
+  await loadLiveKey(db, ctx, id);
+  const rows = await db
+    .select()
+    .from(apiKeyPreviousSecrets)
+    .where(eq(apiKeyPreviousSecrets.apiKeyId, id))
+    .orderBy(sql`${apiKeyPreviousSecrets.retiredAt} is null desc`, desc(apiKeyPreviousSecrets.rotatedAt), desc(apiKeyPreviousSecrets.id))
+    .limit(limit);
+  return rows.map(toPreviousView);
+}
+
+/**
+ * Marks every previous secret whose overlap or deadline has passed, or that has been quiet for
+ * its window, as retired, as of when it stopped working. Verification refuses them by itself
+ * (lazily); this keeps the console's account true. Idempotent: instances running it at once, or
+ * after verification retired one, change nothing twice. Returns how many it retired.
+ */
+export async function retireDuePreviousSecrets(db: DbOrTx, now = clockNow()): Promise<number> {
+  const at = now.toISOString();
+  const quietEnd = sql`greatest(rotated_at, coalesce(last_used_at, rotated_at)) + quiet_minutes * interval '1 minute'`;
+  const quietFirst = sql`mode = 'quiet' and ${quietEnd} < retire_at and ${quietEnd} <= ${at}::timestamptz`;
+  const result = (await db.execute(sql`
+    update api_key_previous_secrets set
+      retired_at = case when ${quietFirst} then ${quietEnd} else retire_at end,
+      retired_reason = case when ${quietFirst} then 'quiet' when mode = 'quiet' then 'deadline' else 'overlap_ended' end
+    where retired_at is null and (retire_at <= ${at}::timestamptz or (mode = 'quiet' and ${quietEnd} <= ${at}::timestamptz))
+    returning id`)) as unknown as unknown[] | { rows: unknown[] };
+  return (Array.isArray(result) ? result : result.rows).length;
 }

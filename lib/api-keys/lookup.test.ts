@@ -1,10 +1,10 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbOrTx, OpenDatabase } from "@/db";
-import { apiKeys, memberships, users, workspaces, type Role } from "@/db/schema";
+import { apiKeyPreviousSecrets, apiKeys, memberships, users, workspaces, type Role } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { addUser, contextFor, seedFixtures } from "@/lib/testing/fixtures";
-import { createApiKey, updateApiKey } from "./core";
+import { createApiKey, rotateApiKey, updateApiKey } from "./core";
 import { hashSecret } from "./format";
 import { readKeyForTests, type Found } from "./verify";
 import { selectsDuring } from "@/lib/testing/queries";
@@ -15,6 +15,21 @@ import { selectsDuring } from "@/lib/testing/queries";
 
 /** The lookup as the query builder makes it from the schema: what the hand-mapped one must equal. */
 async function readKeyWithQueryBuilder(db: DbOrTx, hash: string): Promise<Found | null> {
+  // A previous secret (a rotation's) names its key; its row comes with it.
+  const [previous] = await db
+    .select({
+      id: apiKeyPreviousSecrets.id,
+      apiKeyId: apiKeyPreviousSecrets.apiKeyId,
+      mode: apiKeyPreviousSecrets.mode,
+      rotatedAt: apiKeyPreviousSecrets.rotatedAt,
+      retireAt: apiKeyPreviousSecrets.retireAt,
+      quietMinutes: apiKeyPreviousSecrets.quietMinutes,
+      lastUsedAt: apiKeyPreviousSecrets.lastUsedAt,
+      retiredAt: apiKeyPreviousSecrets.retiredAt,
+      retiredReason: apiKeyPreviousSecrets.retiredReason,
+    })
+    .from(apiKeyPreviousSecrets)
+    .where(eq(apiKeyPreviousSecrets.secretHash, hash));
   const [row] = await db
     .select({
       key: {
@@ -49,9 +64,10 @@ async function readKeyWithQueryBuilder(db: DbOrTx, hash: string): Promise<Found 
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
     .leftJoin(users, eq(users.id, apiKeys.ownerId))
     .leftJoin(memberships, and(eq(memberships.userId, apiKeys.ownerId), eq(memberships.workspaceId, apiKeys.workspaceId)))
-    .where(eq(apiKeys.secretHash, hash))
+    .where(previous ? eq(apiKeys.id, previous.apiKeyId) : eq(apiKeys.secretHash, hash))
     .limit(1);
   if (!row) return null;
+  const { apiKeyId: _key, ...previousSecret } = previous ?? { apiKeyId: null };
   const isService = row.key.ownerId === null;
   return {
     key: row.key,
@@ -62,6 +78,7 @@ async function readKeyWithQueryBuilder(db: DbOrTx, hash: string): Promise<Found 
         : { id: row.key.ownerId!, email: row.ownerEmail, name: row.ownerName!, isGlobalAdmin: row.ownerIsGlobalAdmin! },
     role: isService ? "admin" : ((row.role as Role | null) ?? null),
     canManageApiKeys: isService ? false : (row.canManageApiKeys ?? false),
+    previous: previous ? (previousSecret as NonNullable<Found["previous"]>) : null,
     ownerGone: !isService && (row.ownerDeletedAt !== null || row.ownerEmail === null || (row.role === null && !row.ownerIsGlobalAdmin)),
     ownerDisabled: !isService && row.ownerDisabledAt != null,
   };
@@ -105,6 +122,16 @@ describe("the hand-mapped key lookup", () => {
     await db.delete(memberships).where(eq(memberships.userId, removedOwner));
     await db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, removedOwner));
     secrets.push(orphan.secret);
+    // Rotated: the old secret (in its overlap) and the new one, and a rotation's old secret in quiet mode, retired.
+    const rolled = await createApiKey(db, ctx, { name: "Lookup rotated" });
+    const rotation = await rotateApiKey(db, ctx, rolled.key.id, { overlap: "24h" });
+    const quiet = await createApiKey(db, ctx, { name: "Lookup quiet" });
+    await rotateApiKey(db, ctx, quiet.key.id, { mode: "quiet", quietMinutes: 5, deadlineDays: 2 });
+    await db
+      .update(apiKeyPreviousSecrets)
+      .set({ lastUsedAt: new Date(), requests: 3, retiredAt: new Date(), retiredReason: "quiet" })
+      .where(eq(apiKeyPreviousSecrets.apiKeyId, quiet.key.id));
+    secrets.push(rolled.secret, rotation.secret, quiet.secret);
 
     for (const secret of secrets) {
       const hash = hashSecret(secret);

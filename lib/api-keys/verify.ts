@@ -1,10 +1,11 @@
 import "server-only";
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
-import type { ApiKey, Role, Workspace } from "@/db/schema";
-import { cacheGeneration, cacheVerification, cachedVerification, type Dependency } from "./cache";
+import type { ApiKey, ApiKeyPreviousSecret, Role, Workspace } from "@/db/schema";
+import { cacheGeneration, cacheVerification, cachedVerification, evictDependents, type Dependency } from "./cache";
 import { hashSecret, isWellFormedSecret } from "./format";
 import { checkAddress, compileRules, hasRules, type CompiledRules } from "@/lib/net/ip-rules";
+import { lastLocalUse, noteUse } from "./previous-use";
 
 // The hot path: one function, at most one indexed query (usually none: see cache.ts), no writes.
 // Kept free of Next so it can later be served by a lean HTTP listener. Roles are read with the
@@ -19,6 +20,7 @@ export type VerifyFailureCode =
   | "key_expired"
   | "key_not_yet_valid"
   | "ip_not_allowed"
+  | "key_rotated"
   | "key_disabled"
   | "bearer_not_allowed"
   | "api_keys_disabled"
@@ -54,6 +56,39 @@ export interface VerifiedKey {
   /** The owner's role in the key's workspace now; "admin" for a service key. */
   role: Role | null;
   canManageApiKeys: boolean;
+  /** Set when the secret presented is one a rotation replaced (key.prefix is then the new one's). */
+  previous: PreviousSecret | null;
+}
+
+/** A rotated-out secret as verification reads it (api_key_previous_secrets). */
+export type PreviousSecret = Pick<
+  ApiKeyPreviousSecret,
+  "id" | "mode" | "rotatedAt" | "retireAt" | "quietMinutes" | "lastUsedAt" | "retiredAt" | "retiredReason"
+>;
+
+/** When a previous secret stopped working and why; null while it is still accepted. */
+export function previousSecretEnd(
+  p: PreviousSecret,
+  now: Date,
+  lastUse = 0,
+): { at: Date; reason: NonNullable<PreviousSecret["retiredReason"]> } | null {
+  if (p.retiredAt) return { at: p.retiredAt, reason: p.retiredReason ?? "overlap_ended" };
+  if (now.getTime() >= p.retireAt.getTime()) return { at: p.retireAt, reason: p.mode === "quiet" ? "deadline" : "overlap_ended" };
+  if (p.mode === "quiet" && p.quietMinutes !== null) {
+    const quietSince = Math.max(p.rotatedAt.getTime(), p.lastUsedAt?.getTime() ?? 0, lastUse);
+    const quietEnd = quietSince + p.quietMinutes * 60_000;
+    if (now.getTime() >= quietEnd) return { at: new Date(quietEnd), reason: "quiet" };
+  }
+  return null;
+}
+
+/**
+ * When a previous secret accepted now stops working if nothing else happens: the overlap's end;
+ * in quiet mode the earlier of the deadline and a quiet window from now (this request is a use).
+ */
+export function previousSecretStopsAt(p: PreviousSecret, now: Date): Date {
+  if (p.mode !== "quiet" || p.quietMinutes === null) return p.retireAt;
+  return new Date(Math.min(p.retireAt.getTime(), now.getTime() + p.quietMinutes * 60_000));
 }
 
 export type Found = VerifiedKey & { ownerGone: boolean; ownerDisabled: boolean };
@@ -101,7 +136,52 @@ export async function verifyApiKey(db: DbOrTx, secret: string, opts: VerifyOptio
     );
   const found = await lookupKey(db, hashSecret(secret));
   if (!found) return fail("unknown_key", 401, "The API key is not recognised.");
-  return evaluate(found, opts.via, opts.now ?? new Date(), opts.ip);
+  const now = opts.now ?? new Date();
+  return evaluate(found.previous ? await confirmQuiet(db, found, now) : found, opts.via, now, opts.ip);
+}
+
+/**
+ * A previous secret in quiet mode that looks quiet from here (its last use as read into the cache,
+ * or as seen by this process) may have been used on another instance since. So before it is
+ * refused, the database decides, in one statement that also retires it (once: the first instance
+ * to find it quiet), as of when it went quiet. Otherwise its newer last use is remembered and it
+ * is accepted. This is the only write verification makes, once per retired secret.
+ */
+async function confirmQuiet(db: DbOrTx, found: Found, now: Date): Promise<Found> {
+  const p = found.previous!;
+  const end = previousSecretEnd(p, now, lastLocalUse(p.id));
+  if (!end || end.reason !== "quiet" || p.retiredAt) return found;
+  const retired = await rows<{ retired_at: Date | string; last_used_at: Date | string | null }>(
+    db,
+    sql`update api_key_previous_secrets
+      set retired_at = greatest(rotated_at, coalesce(last_used_at, rotated_at)) + quiet_minutes * interval '1 minute', retired_reason = 'quiet'
+      where id = ${p.id} and retired_at is null and mode = 'quiet'
+        and greatest(rotated_at, coalesce(last_used_at, rotated_at)) + quiet_minutes * interval '1 minute' <= ${now.toISOString()}::timestamptz
+      returning retired_at, last_used_at`,
+  );
+  if (retired[0]) {
+    // This instance need not wait for its own notification: what was cached of the key goes now.
+    evictDependents([`k:${found.key.id}`]);
+    return {
+      ...found,
+      previous: { ...p, retiredAt: toDate(retired[0].retired_at), retiredReason: "quiet", lastUsedAt: toDateOrNull(retired[0].last_used_at) },
+    };
+  }
+  const [row] = await rows<{ last_used_at: Date | string | null; retired_at: Date | string | null; retired_reason: PreviousSecret["retiredReason"] }>(
+    db,
+    sql`select last_used_at, retired_at, retired_reason from api_key_previous_secrets where id = ${p.id}`,
+  );
+  if (!row) return { ...found, previous: { ...p, retiredAt: now, retiredReason: "rotated_again" } };
+  if (row.last_used_at) noteUse(p.id, toDate(row.last_used_at).getTime());
+  return {
+    ...found,
+    previous: { ...p, lastUsedAt: toDateOrNull(row.last_used_at), retiredAt: toDateOrNull(row.retired_at), retiredReason: row.retired_reason },
+  };
+}
+
+async function rows<T>(db: DbOrTx, query: ReturnType<typeof sql>): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as T[] | { rows: T[] };
+  return Array.isArray(result) ? result : result.rows;
 }
 
 /** The key and everything its verification depends on: from the cache, or one indexed query. */
@@ -124,8 +204,10 @@ async function lookupKey(db: DbOrTx, hash: string): Promise<Found | null> {
 // once per connection. Its columns are mapped by hand below; lookup.test.ts holds that mapping
 // to what the query builder reads from the schema. It reads any number of keys by their hashes
 // at once: the misses that arrive together are looked up together (readKey, below).
-const LOOKUP = sql`
-  select k.secret_hash, k.id, k.name, k.prefix, k.kind, k.owner_id, k.created_by_id, k.permission_ceiling, k.scopes, k.expires_at,
+// A hash is looked up among the keys' current secrets and their previous ones (a rotation's) at
+// once: `hit` names the key and, for a previous secret, its row.
+const LOOKUP_HIT = sql`
+  select hit.hash as secret_hash, k.id, k.name, k.prefix, k.kind, k.owner_id, k.created_by_id, k.permission_ceiling, k.scopes, k.expires_at,
     k.enabled, k.bearer_allowed, k.log_requests, k.log_responses, k.revoked_at,
     k.ip_allow, k.ip_deny, k.not_before,
     w.id as w_id, w.slug as w_slug, w.name as w_name, w.api_keys_enabled as w_api_keys_enabled,
@@ -133,12 +215,19 @@ const LOOKUP = sql`
     w.created_at as w_created_at,
     u.email as owner_email, u.name as owner_name, u.is_global_admin as owner_is_global_admin,
     u.deleted_at as owner_deleted_at, u.disabled_at as owner_disabled_at,
-    m.role, m.can_manage_api_keys
-  from api_keys k
+    m.role, m.can_manage_api_keys,
+    p.id as p_id, p.mode as p_mode, p.rotated_at as p_rotated_at, p.retire_at as p_retire_at, p.quiet_minutes as p_quiet_minutes,
+    p.last_used_at as p_last_used_at, p.retired_at as p_retired_at, p.retired_reason as p_retired_reason
+  from (select c.secret_hash as hash, c.id as key_id, null::uuid as previous_id from api_keys c where c.secret_hash = any(`;
+const LOOKUP_PREVIOUS = sql`::text[])
+    union all
+    select o.secret_hash, o.api_key_id, o.id from api_key_previous_secrets o where o.secret_hash = any(`;
+const LOOKUP_JOINS = sql`::text[])) hit
+  join api_keys k on k.id = hit.key_id
   join workspaces w on w.id = k.workspace_id
   left join users u on u.id = k.owner_id
   left join memberships m on m.user_id = k.owner_id and m.workspace_id = k.workspace_id
-  where k.secret_hash = any(`;
+  left join api_key_previous_secrets p on p.id = hit.previous_id`;
 
 interface LookupRow {
   secret_hash: string;
@@ -173,6 +262,14 @@ interface LookupRow {
   owner_disabled_at: Date | string | null;
   role: string | null;
   can_manage_api_keys: boolean | null;
+  p_id: string | null;
+  p_mode: PreviousSecret["mode"] | null;
+  p_rotated_at: Date | string | null;
+  p_retire_at: Date | string | null;
+  p_quiet_minutes: number | null;
+  p_last_used_at: Date | string | null;
+  p_retired_at: Date | string | null;
+  p_retired_reason: PreviousSecret["retiredReason"];
 }
 
 // Drizzle's drivers hand raw timestamps over as text (postgres.js) or as dates (PGlite).
@@ -219,9 +316,9 @@ async function readBatch(db: DbOrTx, hashes: string[], waiters: Map<string, Wait
   try {
     // One array parameter, so the statement's text is the same for every batch size. The hashes
     // are SHA-256 in hex (hashSecret), which an array literal holds without quoting.
-    const result = (await db.execute(sql`${LOOKUP}${`{${hashes.join(",")}}`}::text[])`)) as unknown as LookupRow[] | { rows: LookupRow[] };
-    const rows = Array.isArray(result) ? result : result.rows;
-    const found = new Map(rows.map((row) => [row.secret_hash, row]));
+    const list = `{${hashes.join(",")}}`;
+    const read = await rows<LookupRow>(db, sql`${LOOKUP_HIT}${list}${LOOKUP_PREVIOUS}${list}${LOOKUP_JOINS}`);
+    const found = new Map(read.map((row) => [row.secret_hash, row]));
     for (const hash of hashes) {
       const row = found.get(hash);
       const value = row ? mapRow(row) : null;
@@ -269,10 +366,31 @@ function mapRow(row: LookupRow): Found {
         : { id: row.owner_id!, email: row.owner_email, name: row.owner_name!, isGlobalAdmin: row.owner_is_global_admin! },
     role: isService ? "admin" : ((row.role as Role | null) ?? null),
     canManageApiKeys: isService ? false : (row.can_manage_api_keys ?? false),
+    previous:
+      row.p_id === null
+        ? null
+        : {
+            id: row.p_id,
+            mode: row.p_mode!,
+            rotatedAt: toDate(row.p_rotated_at!),
+            retireAt: toDate(row.p_retire_at!),
+            quietMinutes: row.p_quiet_minutes,
+            lastUsedAt: toDateOrNull(row.p_last_used_at),
+            retiredAt: toDateOrNull(row.p_retired_at),
+            retiredReason: row.p_retired_reason,
+          },
     ownerGone: !isService && (row.owner_deleted_at !== null || row.owner_email === null || (row.role === null && !row.owner_is_global_admin)),
     ownerDisabled: !isService && row.owner_disabled_at !== null,
   };
 }
+
+const ROTATION_END: Record<NonNullable<PreviousSecret["retiredReason"]>, string> = {
+  overlap_ended: "its overlap ended",
+  deadline: "its retirement deadline passed",
+  quiet: "it had not been used for its quiet period",
+  rotated_again: "the key was rotated again",
+  revoked: "it was retired",
+};
 
 /** For tests: the hand-mapped lookup, without the cache. */
 export const readKeyForTests = readKey;
@@ -303,6 +421,15 @@ export function ipRefusal(found: VerifiedKey, ip: string | null): VerifyResult |
 function evaluate({ ownerGone, ownerDisabled, ...found }: Found, via: PresentedVia, now: Date, ip: string | null | undefined): VerifyResult {
   const { key, workspace } = found;
   if (key.revokedAt) return fail("key_revoked", 401, "This API key has been revoked.", undefined, found);
+  const rotated = found.previous && previousSecretEnd(found.previous, now, lastLocalUse(found.previous.id));
+  if (rotated)
+    return fail(
+      "key_rotated",
+      401,
+      `This API key was rotated at ${found.previous!.rotatedAt.toISOString()}; the secret sent stopped working at ${rotated.at.toISOString()} (${ROTATION_END[rotated.reason]}).`,
+      `Use the key's new secret (${key.prefix}); an admin can roll the key again on its page.`,
+      found,
+    );
   if (key.expiresAt && key.expiresAt <= now)
     return fail("key_expired", 401, `This API key expired on ${key.expiresAt.toISOString().slice(0, 10)}.`, undefined, found);
   if (key.notBefore && key.notBefore > now)

@@ -19,6 +19,11 @@ export const API_ERRORS = {
   key_revoked: { status: 401, meaning: "The key was revoked." },
   key_expired: { status: 401, meaning: "The key's expiry date has passed." },
   key_not_yet_valid: { status: 401, meaning: "The key's not-before time has not come yet; the message says when it starts to work." },
+  key_rotated: {
+    status: 401,
+    meaning:
+      "The secret sent is one the key was rotated away from, and it has been retired (its overlap ended, it went quiet, or its deadline passed). Use the key's new secret.",
+  },
   key_disabled: { status: 401, meaning: "The key is switched off; an Admin can enable it again." },
   bearer_not_allowed: { status: 401, meaning: "The key was sent as Authorization: Bearer but its Bearer token flag is off. Use X-ApiKey." },
   api_keys_disabled: { status: 403, meaning: "API key authentication is turned off for the workspace." },

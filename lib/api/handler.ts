@@ -2,11 +2,13 @@ import { getDb, type Db } from "@/db";
 import { env } from "@/lib/env";
 import { databaseUnavailable, outcomeUnknown } from "@/lib/errors";
 import type { WorkspaceContext } from "@/lib/auth/context";
-import { MISSING_KEY, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
+import { MISSING_KEY, previousSecretStopsAt, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
 import { recordKeyUse } from "@/lib/api-keys/usage";
+import { recordPreviousSecretUse } from "@/lib/api-keys/previous-use";
+import { now as clockNow } from "@/lib/clock";
 import { bodyInput, readBody, type ParsedBody } from "./body";
 import { extractCredential } from "./credentials";
-import { ApiError, bearerChallenge, errorCodeOf, errorResponse, okText, type ApiAnswer } from "./envelope";
+import { ApiAnswer, ApiError, bearerChallenge, errorCodeOf, errorResponse, okText } from "./envelope";
 import { idempotencyKeyOf, withIdempotency } from "./idempotency";
 import { ERROR_MESSAGES } from "./errors";
 import { INTEGRATION_NAME_MAX } from "./limits";
@@ -47,6 +49,8 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
     let reason: string | null = null;
     let body: ParsedBody = { kind: "none" };
     let db: Db | undefined;
+    // Once the key is verified: the headers that say when the credential stops working.
+    let lifetime: Record<string, string> | null = null;
     const url = req.url;
     const ip = clientAddressFrom(req.headers, req.socketAddress);
     // IPv6 per /64: one host usually holds a whole /64 of addresses.
@@ -74,7 +78,8 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
           const count = await countAuthFailure(db, client);
           throw count.retryAfter > 0 ? rateLimited(count.retryAfter) : refused(err, count);
         }
-        const result = credential ? await verifyApiKey(db, credential.secret, { via: credential.channel, ip }) : MISSING_KEY;
+        const at = clockNow();
+        const result = credential ? await verifyApiKey(db, credential.secret, { via: credential.channel, ip, now: at }) : MISSING_KEY;
         if (!result.ok) {
           seen = result.found;
           // A real key used from an address its rules refuse: not a guess, so not counted against the address.
@@ -85,6 +90,9 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
           throw refused(new ApiError(result.status, result.code, result.message, result.hint ? { technicalError: result.hint } : {}), count);
         }
         const auth = (seen = result.value);
+        lifetime = lifetimeHeaders(auth, at);
+        // "Retire when quiet" is decided by these uses: every request counts, refused by scope or not.
+        if (auth.previous) recordPreviousSecretUse(db, auth.previous.id, at.getTime());
         if (!auth.key.scopes.includes(op.scope))
           throw new ApiError(403, "scope_missing", ERROR_MESSAGES.scopeMissing(op.scope), {
             technicalError: ERROR_MESSAGES.scopesHeld(auth.key.scopes),
@@ -105,6 +113,7 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
           workspace: auth.workspace,
           ip,
           keyIpRules: { allow: auth.key.ipAllow, deny: auth.key.ipDeny },
+          viaPreviousSecret: auth.previous !== null,
           userAgent:
             [req.headers.get("user-agent"), integration ? `integration=${integration}` : null].filter(Boolean).join(" ").slice(0, 512) || null,
         };
@@ -130,13 +139,14 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
     // that hangs while it opens), the answer comes within the query timeout: a read is then
     // unavailable, a change of unknown outcome (it may still commit; a retry with the same
     // Idempotency-Key finds out). What is still running finishes, unseen, in the background.
-    const response =
+    let response =
       (await admit()) ??
       (await withDeadline(attempt(), env().DATABASE_QUERY_TIMEOUT_SECONDS * 1000, () => {
         const late = isMutation(op) ? outcomeUnknown() : databaseUnavailable();
         reason = errorCodeOf(late);
         return errorResponse(late);
       }));
+    if (lifetime) response = withHeaders(response, lifetime);
     if (seen && db) logAccess(db, seen, { req, url, body, response, reason, started, ip });
     return response;
   }
@@ -232,6 +242,29 @@ function logAccess(
     },
     { row },
   );
+}
+
+const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/**
+ * What every answer to a verified key says about its end: `Latchkey-Key-Expires` for a key that
+ * expires (GitHub's token-expiration header), and for a secret a rotation replaced, still in its
+ * overlap, `Latchkey-Key-Rotated: <new prefix>` (its characters, without the ellipsis) with the earlier of the key's expiry and the time
+ * the old secret stops working (in quiet mode: its deadline, or a quiet window from now if it
+ * is not used again, whichever comes first). Times are RFC 3339, to the second, rounded down.
+ */
+function lifetimeHeaders(auth: VerifiedKey, now: Date): Record<string, string> | null {
+  const expires = auth.key.expiresAt;
+  if (!auth.previous) return expires ? { "latchkey-key-expires": rfc3339(expires) } : null;
+  const stops = previousSecretStopsAt(auth.previous, now);
+  const end = expires && expires.getTime() < stops.getTime() ? expires : stops;
+  // A header holds ASCII only: the display prefix without its ellipsis.
+  return { "latchkey-key-rotated": auth.key.prefix.replace(/[^\x21-\x7e]/g, ""), "latchkey-key-expires": rfc3339(end) };
+}
+
+/** The answer with more headers: a new object, so a memoised answer (answerPerKey) stays as it was. */
+function withHeaders(answer: ApiAnswer, headers: Record<string, string>): ApiAnswer {
+  return new ApiAnswer(answer.status, { ...answer.headers, ...headers }, answer.text);
 }
 
 /** `work`, or `late()` if it has not settled within `ms`. */

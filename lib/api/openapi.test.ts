@@ -39,6 +39,7 @@ const EXPECTED: [method: string, path: string, operationId: string][] = [
   ["GET", "/api/data/api-keys/{id}", "getApiKey"],
   ["PATCH", "/api/data/api-keys/{id}", "updateApiKey"],
   ["DELETE", "/api/data/api-keys/{id}/revoke", "revokeApiKey"],
+  ["POST", "/api/data/api-keys/{id}/rotate", "rotateApiKey"],
   ["DELETE", "/api/data/api-keys/revoke-all", "revokeAllApiKeys"],
   ["GET", "/api/data/me", "getMe"],
   ["GET", "/api/data/me/tokens", "listMyTokens"],
@@ -103,7 +104,7 @@ describe("the OpenAPI document", () => {
     expect(found.sort()).toEqual([...EXPECTED].sort());
     const ids = found.map((f) => f[2]);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(id).toMatch(/^(get|list|create|search|update|revoke|delete|verify|revokeAll|deleteAll)[A-Z][A-Za-z]*$/);
+    for (const id of ids) expect(id).toMatch(/^(get|list|create|search|update|revoke|rotate|delete|verify|revokeAll|deleteAll)[A-Z][A-Za-z]*$/);
     // HEAD, as the dispatcher answers it: every path with a GET, and no other.
     for (const [p, item] of Object.entries(paths)) {
       const get = item.get as Operation | undefined;
@@ -492,6 +493,7 @@ describe("real responses match the documented schemas", () => {
     const id = (created.key as { id: string }).id;
     await expectDocumented("GET", "/api/data/api-keys/{id}", { params: { id } });
     await expectDocumented("PATCH", "/api/data/api-keys/{id}", { params: { id }, body: { enabled: false, description: "" } });
+    await expectDocumented("POST", "/api/data/api-keys/{id}/rotate", { params: { id }, body: { overlap: "1h" } });
     await expectDocumented("DELETE", "/api/data/api-keys/{id}/revoke", { params: { id } });
   });
 

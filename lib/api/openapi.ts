@@ -488,8 +488,16 @@ export function buildOpenApiDocument(origin?: string) {
     } else {
       responses[String(op.status)] = {
         description: op.status === 201 ? "Created." : "OK.",
-        ...(op.scope !== null && op.location
-          ? { headers: { Location: { description: "The path of the resource just created.", schema: { type: "string", format: "uri-reference" } } } }
+        ...(op.scope !== null
+          ? {
+              headers: {
+                ...(op.location
+                  ? { Location: { description: "The path of the resource just created.", schema: { type: "string", format: "uri-reference" } } }
+                  : {}),
+                "Latchkey-Key-Expires": { $ref: "#/components/headers/LatchkeyKeyExpires" },
+                "Latchkey-Key-Rotated": { $ref: "#/components/headers/LatchkeyKeyRotated" },
+              },
+            }
           : {}),
         content: { "application/json": { schema: schemaRef(envelopeName(op)), example: exampleResponseOf(op.id) } },
       };
@@ -565,6 +573,23 @@ export function buildOpenApiDocument(origin?: string) {
         },
       },
       responses: sharedResponses(),
+      headers: {
+        LatchkeyKeyExpires: {
+          description:
+            "When the credential sent stops working (RFC 3339, UTC, to the second): on every answer to a key that expires, and to an old " +
+            "secret still accepted after a rotation (the earlier of the key's expiry and the end of the old secret's overlap; in quiet mode, " +
+            "of its deadline and a quiet period from now). Absent for a key that never expires.",
+          schema: { type: "string", format: "date-time" },
+          example: "2027-01-31T23:59:59Z",
+        },
+        LatchkeyKeyRotated: {
+          description:
+            "Sent only with an old secret the key was rotated away from, while it is still accepted: the display prefix of the key's new secret (lk_ and its next 8 characters, without the ellipsis). " +
+            "Switch to the new secret before Latchkey-Key-Expires; afterwards the old one is refused as key_rotated.",
+          schema: { type: "string" },
+          example: "lk_Q7wErT5y",
+        },
+      },
       securitySchemes: {
         bearerAuth: {
           type: "http",

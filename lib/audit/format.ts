@@ -14,6 +14,7 @@ const AUDIT_ACTION_LABELS: Partial<Record<AuditAction, string>> = {
   "api_key.bearer_disabled": "Bearer refused",
   "api_key.revoked": "Key revoked",
   "api_key.revoked_all": "All keys revoked",
+  "api_key.rotated": "Key rotated",
   "personal_token.created": "Token created",
   "personal_token.deleted": "Token deleted",
   "personal_token.deleted_all": "All tokens deleted",

@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   "api_key.bearer_disabled",
   "api_key.revoked",
   "api_key.revoked_all",
+  "api_key.rotated",
   "personal_token.created",
   "personal_token.deleted",
   "personal_token.deleted_all",

@@ -159,3 +159,70 @@ export const createTokenSchema = z.object({
   expiresAt: apiKeyExpiry.optional(),
 });
 export type CreateTokenInput = z.input<typeof createTokenSchema>;
+
+/** Rotation's fixed overlaps, in seconds: how long the old secret keeps working. */
+export const ROTATION_OVERLAPS = { now: 0, "1h": 3_600, "24h": 86_400, "7d": 604_800 } as const;
+export type RotationOverlap = keyof typeof ROTATION_OVERLAPS;
+/** The longest overlap or quiet-mode deadline: 30 days. */
+export const MAX_ROTATION_SECONDS = 30 * 86_400;
+export const DEFAULT_QUIET_MINUTES = 60;
+export const DEFAULT_DEADLINE_DAYS = 7;
+
+const OVERLAP_CHOICES = `"now", "1h", "24h", "7d" or {"seconds": n} with n from 1 to ${MAX_ROTATION_SECONDS} (30 days)`;
+
+/**
+ * How the old secret is retired: `{"overlap": "now" | "1h" | "24h" | "7d" | {"seconds": n}}`, or
+ * `{"mode": "quiet", "quietMinutes": 60, "deadlineDays": 7}`: once unused for quietMinutes after
+ * the rotation, and at the deadline whatever its traffic.
+ */
+export const rotateApiKeySchema = z
+  .object({
+    mode: z.enum(["overlap", "quiet"], { error: 'Mode must be "overlap" or "quiet".' }).optional(),
+    overlap: z
+      .union(
+        [
+          z.enum(["now", "1h", "24h", "7d"]),
+          z
+            .object({
+              seconds: z
+                .number({ error: `Overlap must be ${OVERLAP_CHOICES}.` })
+                .int(`Overlap must be ${OVERLAP_CHOICES}.`)
+                .min(1, `Overlap must be ${OVERLAP_CHOICES}.`)
+                .max(MAX_ROTATION_SECONDS, `Overlap must be ${OVERLAP_CHOICES}.`),
+            })
+            .strict(),
+        ],
+        {
+          error: `Overlap must be ${OVERLAP_CHOICES}.`,
+        },
+      )
+      .optional(),
+    quietMinutes: z
+      .number({ error: "Quiet minutes must be a whole number." })
+      .int("Quiet minutes must be a whole number.")
+      .min(1, "Quiet minutes must be at least 1.")
+      .max(MAX_ROTATION_SECONDS / 60, "Quiet minutes must be at most 43200 (30 days).")
+      .optional(),
+    deadlineDays: z
+      .number({ error: "The deadline must be a whole number of days." })
+      .int("The deadline must be a whole number of days.")
+      .min(1, "The deadline must be at least 1 day.")
+      .max(MAX_ROTATION_SECONDS / 86_400, "The deadline must be at most 30 days.")
+      .optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.mode === "quiet") {
+      if (v.overlap !== undefined) ctx.addIssue({ code: "custom", path: ["overlap"], message: 'Choose an overlap or "mode": "quiet", not both.' });
+      const quiet = v.quietMinutes ?? DEFAULT_QUIET_MINUTES;
+      const deadline = v.deadlineDays ?? DEFAULT_DEADLINE_DAYS;
+      if (quiet * 60 >= deadline * 86_400)
+        ctx.addIssue({ code: "custom", path: ["quietMinutes"], message: "The quiet period must be shorter than the deadline." });
+      return;
+    }
+    if (v.overlap === undefined)
+      ctx.addIssue({ code: "custom", path: ["overlap"], message: `Choose an overlap (${OVERLAP_CHOICES}) or "mode": "quiet".` });
+    for (const field of ["quietMinutes", "deadlineDays"] as const)
+      if (v[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `${field} applies only with "mode": "quiet".` });
+  });
+export type RotateApiKeyInput = z.input<typeof rotateApiKeySchema>;

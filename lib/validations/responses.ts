@@ -114,6 +114,33 @@ export const apiKeyPageSchema = z.strictObject({
   pageSize: z.number().int().min(1),
 });
 
+/** A secret a rotation replaced: never the secret or its hash. */
+export const previousSecretViewSchema = z.strictObject({
+  prefix: z.string().meta({ description: "The old secret's display prefix." }),
+  newPrefix: z.string().meta({ description: "The display prefix of the secret that replaced it." }),
+  mode: z.enum(["overlap", "quiet"]),
+  rotatedAt: isoDateTime,
+  retireAt: isoDateTime.meta({ description: "The hard deadline: the overlap's end, or the latest it is retired in quiet mode." }),
+  quietMinutes: z.number().int().nullable().meta({ description: "Quiet mode: retired once unused this long. null for an overlap." }),
+  requests: z.number().int().min(0).meta({ description: "Requests made with it since the rotation (written within a second)." }),
+  lastUsedAt: isoDateTime.nullable(),
+  retiredAt: isoDateTime.nullable().meta({ description: "When it stopped working; null while it is still accepted." }),
+  retiredReason: z
+    .enum(["overlap_ended", "deadline", "quiet", "rotated_again", "revoked"])
+    .nullable()
+    .meta({ description: "Why: its overlap ended, its quiet-mode deadline passed, it went quiet, or the key was rotated again." }),
+});
+
+/** POST /api/data/api-keys/{id}/rotate. */
+export const rotatedApiKeySchema = z.strictObject({
+  key: apiKeyViewSchema,
+  secret: z
+    .string()
+    .nullable()
+    .meta({ description: "The new plaintext secret. Shown once: store it now, it cannot be read again. null in a replay of an Idempotency-Key." }),
+  previous: previousSecretViewSchema,
+});
+
 /** GET/PATCH /api/data/api-keys/{id}, DELETE …/{id}/revoke. */
 export const apiKeyResultSchema = z.strictObject({ key: apiKeyViewSchema });
 
@@ -172,6 +199,7 @@ const VERIFY_FAILURE_CODES = [
   "key_revoked",
   "key_expired",
   "key_not_yet_valid",
+  "key_rotated",
   "key_disabled",
   "bearer_not_allowed",
   "api_keys_disabled",

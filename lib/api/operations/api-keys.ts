@@ -1,6 +1,6 @@
-import { createApiKey, getApiKey, listApiKeys, revokeAllApiKeys, revokeApiKey, updateApiKey } from "@/lib/api-keys/core";
-import { createApiKeySchema, listApiKeysSchema, updateApiKeySchema } from "@/lib/validations/api-keys";
-import { apiKeyPageSchema, apiKeyResultSchema, createdApiKeySchema, revokeAllResultSchema } from "@/lib/validations/responses";
+import { createApiKey, getApiKey, listApiKeys, revokeAllApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from "@/lib/api-keys/core";
+import { createApiKeySchema, listApiKeysSchema, rotateApiKeySchema, updateApiKeySchema } from "@/lib/validations/api-keys";
+import { apiKeyPageSchema, apiKeyResultSchema, createdApiKeySchema, revokeAllResultSchema, rotatedApiKeySchema } from "@/lib/validations/responses";
 import { invalid } from "@/lib/errors";
 import { optionalRevocationSchema, revocationQuerySchema } from "@/lib/validations/revocation";
 import { defineOperation } from "./define";
@@ -168,4 +168,46 @@ export const revokeAllApiKeysOperation = defineOperation({
   output: { component: "RevokeAllResult", schema: revokeAllResultSchema, example: { revoked: 12 } },
   status: 200,
   handler: async ({ db, ctx, input, url }) => revokeAllApiKeys(db, ctx, revocationFrom(input, url)),
+});
+
+export const rotateApiKeyOperation = defineOperation({
+  id: "rotateApiKey",
+  method: "POST",
+  path: "/api/data/api-keys/{id}/rotate",
+  tag: "API keys",
+  summary: "Rotate (roll) an API key",
+  description:
+    "Gives the key a new secret, returned in this response only; its id, name, owner, scopes and settings stay. The old secret keeps working " +
+    'for an overlap ({"overlap": "now" | "1h" | "24h" | "7d" | {"seconds": n}}, at most 30 days) or until it has not been used for quietMinutes ' +
+    '({"mode": "quiet", "quietMinutes": 60, "deadlineDays": 7}; retired at the deadline whatever its traffic). Meanwhile every response to it ' +
+    "carries Latchkey-Key-Rotated and Latchkey-Key-Expires; afterwards it is refused as key_rotated. One old secret is accepted at a time: " +
+    "rotating again retires a pending one at once. A request made with an old secret cannot rotate.",
+  scope: "api_keys:write",
+  permission: KEYS_MANAGE,
+  params: KEY_ID,
+  body: { component: "RotateApiKeyRequest", schema: rotateApiKeySchema, required: true, invalidExample: { overlap: "2h" } },
+  examples: { params: { id: "$API_KEY_ID" }, body: { mode: "quiet", quietMinutes: 60, deadlineDays: 7 } },
+  output: {
+    component: "RotatedApiKey",
+    schema: rotatedApiKeySchema,
+    example: {
+      key: { ...EXAMPLE_API_KEY, prefix: "lk_Q7wErT5y…" },
+      secret: EXAMPLE_SECRET,
+      previous: {
+        prefix: EXAMPLE_API_KEY.prefix,
+        newPrefix: "lk_Q7wErT5y…",
+        mode: "quiet",
+        rotatedAt: "2026-03-15T08:00:00.000Z",
+        retireAt: "2026-03-22T08:00:00.000Z",
+        quietMinutes: 60,
+        requests: 0,
+        lastUsedAt: null,
+        retiredAt: null,
+        retiredReason: null,
+      },
+    },
+  },
+  status: 200,
+  notFound: true,
+  handler: async ({ db, ctx, input }, { id }) => rotateApiKey(db, ctx, id, input),
 });

@@ -4,6 +4,7 @@ import {
   listApiKeysOperation,
   revokeAllApiKeysOperation,
   revokeApiKeyOperation,
+  rotateApiKeyOperation,
   searchApiKeysOperation,
   updateApiKeyOperation,
 } from "./api-keys";
@@ -30,6 +31,7 @@ export const OPERATIONS: readonly Operation[] = [
   getApiKeyOperation,
   updateApiKeyOperation,
   revokeApiKeyOperation,
+  rotateApiKeyOperation,
   revokeAllApiKeysOperation,
   getMeOperation,
   listMyTokensOperation,
