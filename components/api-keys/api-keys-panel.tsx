@@ -9,6 +9,7 @@ import { ApiKeysTable } from "./api-keys-table";
 import { CreateApiKeyDialog } from "./create-api-key-dialog";
 import { EditApiKeyDialog } from "./edit-api-key-dialog";
 import { RevokeAllDialog, RevokeApiKeyDialog } from "./revoke-dialogs";
+import { RotateKeyDialog } from "./rotate-key-dialog";
 import { SecretDialog } from "./secret-dialog";
 
 export interface ApiKeysPanelProps {
@@ -33,6 +34,7 @@ export function ApiKeysPanel(props: ApiKeysPanelProps) {
   const [created, setCreated] = useState<CreatedKeyResult | null>(null);
   const [editing, setEditing] = useState<ApiKeyView | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyView | null>(null);
+  const [rotating, setRotating] = useState<ApiKeyView | null>(null);
 
   return (
     <section aria-labelledby="api-keys-title" className="grid gap-4">
@@ -65,7 +67,7 @@ export function ApiKeysPanel(props: ApiKeysPanelProps) {
         total={total}
         state={props.state}
         renderedAt={props.renderedAt}
-        actions={{ slug, onEdit: setEditing, onRevoke: setRevoking }}
+        actions={{ slug, onEdit: setEditing, onRevoke: setRevoking, onRotate: setRotating }}
       />
       <SecretDialog
         shown={created}
@@ -74,6 +76,12 @@ export function ApiKeysPanel(props: ApiKeysPanelProps) {
       />
       <EditApiKeyDialog slug={slug} apiKey={editing} maxLifetimeDays={props.maxLifetimeDays} onOpenChange={(open) => !open && setEditing(null)} />
       <RevokeApiKeyDialog slug={slug} apiKey={revoking} onOpenChange={(open) => !open && setRevoking(null)} />
+      <RotateKeyDialog
+        slug={slug}
+        apiKey={rotating}
+        onOpenChange={(open) => !open && setRotating(null)}
+        returnFocusTo={() => (rotating ? document.querySelector<HTMLElement>(`[data-rotate-row="${rotating.id}"]`) : null)}
+      />
     </section>
   );
 }

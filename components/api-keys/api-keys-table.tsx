@@ -2,7 +2,7 @@
 
 import { useMemo, useOptimistic, useTransition } from "react";
 import Link from "next/link";
-import { KeyRound, Network, Pencil } from "lucide-react";
+import { KeyRound, Network, Pencil, RotateCw } from "lucide-react";
 import { toast } from "sonner";
 import { updateApiKeyAction } from "@/lib/api-keys/actions";
 import { createDataTableColumnHelper, DataTable, DataTableColumnHeader } from "@/components/data-table";
@@ -21,6 +21,7 @@ export interface RowActions {
   slug: string;
   onEdit: (key: ApiKeyView) => void;
   onRevoke: (key: ApiKeyView) => void;
+  onRotate: (key: ApiKeyView) => void;
 }
 
 /** A per-row flag (Enabled, Bearer token) saved at once, shown optimistically, reverted with a toast on error. */
@@ -97,7 +98,7 @@ const STATE_BADGE = {
   revoked: <Badge variant="destructive">Revoked</Badge>,
 } as const;
 
-function buildColumns({ slug, onEdit, onRevoke }: RowActions, renderedAt: number) {
+function buildColumns({ slug, onEdit, onRevoke, onRotate }: RowActions, renderedAt: number) {
   return col.columns([
     col.accessor("name", {
       id: "name",
@@ -211,6 +212,17 @@ function buildColumns({ slug, onEdit, onRevoke }: RowActions, renderedAt: number
           <Button
             variant="ghost"
             size="sm"
+            onClick={() => onRotate(row.original)}
+            aria-label={`Roll ${row.original.name}`}
+            disabled={row.original.state === "expired"}
+            data-rotate-row={row.original.id}
+          >
+            <RotateCw aria-hidden="true" />
+            Roll key
+          </Button>
+          <Button
+            variant="ghost"
+            size="sm"
             className="text-destructive hover:text-destructive"
             onClick={() => onRevoke(row.original)}
             aria-label={`Revoke ${row.original.name}`}
@@ -249,8 +261,8 @@ export function ApiKeysTable({
   state?: (typeof API_KEY_LIST_STATES)[number];
 }) {
   // TanStack v9 wants a stable column array; it only depends on the slug and two setState callbacks.
-  const { slug, onEdit, onRevoke } = actions;
-  const columns = useMemo(() => buildColumns({ slug, onEdit, onRevoke }, renderedAt), [slug, onEdit, onRevoke, renderedAt]);
+  const { slug, onEdit, onRevoke, onRotate } = actions;
+  const columns = useMemo(() => buildColumns({ slug, onEdit, onRevoke, onRotate }, renderedAt), [slug, onEdit, onRevoke, onRotate, renderedAt]);
   return (
     <DataTable
       columns={columns}

@@ -3,8 +3,8 @@
 import { workspaceAction, type ActionResult, type Requirement } from "@/lib/actions";
 import { AppError, invalid } from "@/lib/errors";
 import { ruleEntries } from "@/lib/net/ip-rules";
-import type { UpdateApiKeyInput } from "@/lib/validations/api-keys";
-import { createApiKey, MANAGE_DENIED, parseRequiredRevocation, revokeAllApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "./core";
+import type { RotateApiKeyInput, UpdateApiKeyInput } from "@/lib/validations/api-keys";
+import { createApiKey, MANAGE_DENIED, parseRequiredRevocation, revokeAllApiKeys, revokeApiKey, rotateApiKey, updateApiKey, type ApiKeyView } from "./core";
 
 // Thin adapters: the wrapper checks session, membership and the permission; the core function
 // checks the permission again and the input, writes the change and its audit event.
@@ -91,5 +91,24 @@ export async function revokeAllApiKeysAction(slug: string, confirmation: string,
       return revokeAllApiKeys(db, ctx, revocation);
     },
     apiPage(slug),
+  );
+}
+
+export interface RotatedKeyResult extends CreatedKeyResult {
+  /** When the old secret stops working at the latest (ISO); equal to now for "now". */
+  oldSecretUntil: string;
+  mode: "overlap" | "quiet";
+}
+
+export async function rotateApiKeyAction(slug: string, id: string, input: RotateApiKeyInput): Promise<ActionResult<RotatedKeyResult>> {
+  return workspaceAction(
+    slug,
+    MANAGE,
+    async (ctx, db) => {
+      const { key, secret, previous } = await rotateApiKey(db, ctx, id, input);
+      return { secret, name: key.name, prefix: key.prefix, oldSecretUntil: previous.retireAt.toISOString(), mode: previous.mode };
+    },
+    // The key's own page shows the old secret too.
+    { revalidate: { path: `/w/${slug}/account/api`, type: "layout" } },
   );
 }

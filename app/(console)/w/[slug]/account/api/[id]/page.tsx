@@ -7,13 +7,15 @@ import { AccessLogGaps } from "@/components/api-keys/detail/access-log-gaps";
 import { AccessLogTable } from "@/components/api-keys/detail/access-log-table";
 import { KeyIpRules } from "@/components/api-keys/detail/key-ip-rules";
 import { KeyLoggingSwitches } from "@/components/api-keys/detail/key-logging-switches";
+import { RotationCard } from "@/components/api-keys/detail/rotation-card";
+import { RotateKeyButton } from "@/components/api-keys/rotate-key-dialog";
 import { UsageChart } from "@/components/api-keys/detail/usage-chart";
 import { Badge } from "@/components/ui/badge";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { getDb } from "@/db";
 import { apiKeys, memberships, users } from "@/db/schema";
 import { accessLogQuerySchema, listAccessLogGaps, listAccessLogs, listKeyAddresses, usageByHour } from "@/lib/access-log/query";
-import { getApiKeyWithRevocation, isUuid } from "@/lib/api-keys/core";
+import { getApiKeyWithRevocation, isUuid, listPreviousSecrets } from "@/lib/api-keys/core";
 import { RevokeKeyButton } from "@/components/api-keys/detail/revoke-key-button";
 import { describeRevocation } from "@/lib/validations/revocation";
 import { effectivePermissions } from "@/lib/api-keys/effective";
@@ -46,11 +48,12 @@ export default async function ApiKeyDetailPage({
   const { key, revocation } = await getApiKeyWithRevocation(db, ctx, id).catch(() => notFound());
   const query = accessLogQuerySchema.parse(await searchParams);
 
-  const [logs, usage, gaps, addresses, owner, maker] = await Promise.all([
+  const [logs, usage, gaps, addresses, previous, owner, maker] = await Promise.all([
     listAccessLogs(db, ctx, id, query),
     usageByHour(db, ctx, id),
     listAccessLogGaps(db, ctx, id),
     listKeyAddresses(db, ctx, key),
+    listPreviousSecrets(db, ctx, id, 3),
     key.ownerId
       ? db
           .select({ role: memberships.role, canManageApiKeys: memberships.canManageApiKeys, isGlobalAdmin: users.isGlobalAdmin })
@@ -96,7 +99,8 @@ export default async function ApiKeyDetailPage({
           </Badge>
           <code className="font-mono text-sm text-muted-foreground">{key.prefix}</code>
           {key.state !== "revoked" && can(ctx, "api_keys.manage") ? (
-            <div className="ml-auto">
+            <div className="ml-auto flex gap-2">
+              {key.state !== "expired" ? <RotateKeyButton slug={slug} apiKey={{ id: key.id, name: key.name, prefix: key.prefix }} /> : null}
               <RevokeKeyButton slug={slug} apiKey={{ id: key.id, name: key.name, prefix: key.prefix }} />
             </div>
           ) : null}
@@ -208,6 +212,8 @@ export default async function ApiKeyDetailPage({
           ) : null}
         </section>
       </div>
+
+      {previous.length ? <RotationCard previous={previous} /> : null}
 
       <section aria-labelledby="key-usage" className="rounded-lg border bg-card p-5">
         <div className="mb-3 flex flex-wrap items-baseline justify-between gap-2">
