@@ -1,16 +1,14 @@
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { env } from "./env";
 
 // The time that key rotation's overlaps, quiet windows and deadlines (and key expiry) are judged
 // by. Tests move it instead of waiting hours: Vitest with setClockOffsetForTests, an end-to-end
-// server through LATCHKEY_TEST_CLOCK_FILE, a file holding the seconds to add, read again when it
-// changes (the spec writes it while the server runs). The server says at start when that file is
-// set (lib/boot.ts); unset, as in production, this is the system clock.
+// server through LATCHKEY_TEST_CLOCK_FILE, a file holding the seconds to add, read on every call
+// (a few microseconds, and only when the variable is set) so a spec that rewrites it has moved
+// the server's clock by the time the write returns. The server says at start when it is set
+// (lib/boot.ts); unset, as in production, this is the system clock.
 
 let offsetMs = 0;
-let file: { path: string; mtimeMs: number; offsetMs: number; checkedAt: number } | null = null;
-/** How often the file is looked at: a spec that moves the clock waits at least this long. */
-const FILE_CHECK_MS = 50;
 
 export function now(): Date {
   return new Date(Date.now() + offsetMs + fileOffsetMs());
@@ -19,16 +17,9 @@ export function now(): Date {
 function fileOffsetMs(): number {
   const path = env().LATCHKEY_TEST_CLOCK_FILE;
   if (!path) return 0;
-  const at = Date.now();
-  if (file && file.path === path && at - file.checkedAt < FILE_CHECK_MS) return file.offsetMs;
   try {
-    const { mtimeMs } = statSync(path);
-    if (!file || file.path !== path || file.mtimeMs !== mtimeMs) {
-      const seconds = Number(readFileSync(path, "utf8").trim() || "0");
-      file = { path, mtimeMs, offsetMs: Number.isFinite(seconds) ? seconds * 1000 : 0, checkedAt: at };
-    }
-    file.checkedAt = at;
-    return file.offsetMs;
+    const seconds = Number(readFileSync(path, "utf8").trim() || "0");
+    return Number.isFinite(seconds) ? seconds * 1000 : 0;
   } catch {
     return 0;
   }

@@ -93,7 +93,7 @@ const shape = {
   E2E_SERVER_LOG: text().describe("tests: where the end-to-end server's output goes (set by `playwright.config.ts`)"),
   PLAYWRIGHT_CHROMIUM_PATH: text().describe("tests: the Chromium Playwright drives (default `/usr/bin/chromium`)"),
   LATCHKEY_TEST_CLOCK_FILE: text().describe(
-    "tests: a file holding seconds to add to the server's clock (key rotation's overlaps and deadlines, expiry), read again as it changes; never set it in production",
+    "tests: a file holding seconds to add to the server's clock (key rotation's overlaps and deadlines, expiry), read on every request; never set it in production",
   ),
   CI: text().describe("tests: set on CI, where a left-over `test.only` fails the run"),
   FC_SEED: text().describe("tests: the seed of the API fuzz test (default 20261122)"),

@@ -68,13 +68,13 @@ export async function flushPreviousSecretUse(): Promise<void> {
   state.flushing = (async () => {
     try {
       const rows = [...batch].map(([id, p]) => ({ id, n: p.requests, at: new Date(p.at) }));
-      // A retired secret keeps the traffic it had when it stopped working.
+      // Also into a row retired meanwhile: these requests were accepted, before it stopped working.
       await db.execute(sql`
         update ${apiKeyPreviousSecrets} p set
           requests = p.requests + u.n,
           last_used_at = greatest(p.last_used_at, u.at)
         from json_to_recordset(${JSON.stringify(rows)}::json) as u(id uuid, n integer, at timestamptz)
-        where p.id = u.id and p.retired_at is null`);
+        where p.id = u.id`);
     } catch (err) {
       if (isConnectionFailure(err)) {
         for (const [id, p] of batch) {

@@ -5,7 +5,7 @@ import type { ApiKey, ApiKeyPreviousSecret, Role, Workspace } from "@/db/schema"
 import { cacheGeneration, cacheVerification, cachedVerification, evictDependents, type Dependency } from "./cache";
 import { hashSecret, isWellFormedSecret } from "./format";
 import { checkAddress, compileRules, hasRules, type CompiledRules } from "@/lib/net/ip-rules";
-import { lastLocalUse, noteUse } from "./previous-use";
+import { flushPreviousSecretUse, lastLocalUse, noteUse } from "./previous-use";
 
 // The hot path: one function, at most one indexed query (usually none: see cache.ts), no writes.
 // Kept free of Next so it can later be served by a lean HTTP listener. Roles are read with the
@@ -151,12 +151,15 @@ async function confirmQuiet(db: DbOrTx, found: Found, now: Date): Promise<Found>
   const p = found.previous!;
   const end = previousSecretEnd(p, now, lastLocalUse(p.id));
   if (!end || end.reason !== "quiet" || p.retiredAt) return found;
+  // This process's uses not written yet go first, so the count and the last use are whole.
+  await flushPreviousSecretUse();
+  const local = new Date(lastLocalUse(p.id)).toISOString();
   const retired = await rows<{ retired_at: Date | string; last_used_at: Date | string | null }>(
     db,
     sql`update api_key_previous_secrets
-      set retired_at = greatest(rotated_at, coalesce(last_used_at, rotated_at)) + quiet_minutes * interval '1 minute', retired_reason = 'quiet'
+      set retired_at = greatest(rotated_at, coalesce(last_used_at, rotated_at), ${local}::timestamptz) + quiet_minutes * interval '1 minute', retired_reason = 'quiet'
       where id = ${p.id} and retired_at is null and mode = 'quiet'
-        and greatest(rotated_at, coalesce(last_used_at, rotated_at)) + quiet_minutes * interval '1 minute' <= ${now.toISOString()}::timestamptz
+        and greatest(rotated_at, coalesce(last_used_at, rotated_at), ${local}::timestamptz) + quiet_minutes * interval '1 minute' <= ${now.toISOString()}::timestamptz
       returning retired_at, last_used_at`,
   );
   if (retired[0]) {
