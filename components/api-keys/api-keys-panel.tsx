@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import type { CreatedKeyResult } from "@/lib/api-keys/actions";
 import type { ApiKeyView, WorkspaceMemberOption } from "@/lib/api-keys/core";
 import type { API_KEY_LIST_STATES } from "@/lib/validations/api-keys";
@@ -35,6 +35,12 @@ export function ApiKeysPanel(props: ApiKeysPanelProps) {
   const [editing, setEditing] = useState<ApiKeyView | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyView | null>(null);
   const [rotating, setRotating] = useState<ApiKeyView | null>(null);
+  // The row to return focus to once the new secret's dialog closes (by then `rotating` is cleared).
+  const rotatedRow = useRef<string | null>(null);
+  const onRotate = useCallback((key: ApiKeyView) => {
+    rotatedRow.current = key.id;
+    setRotating(key);
+  }, []);
 
   return (
     <section aria-labelledby="api-keys-title" className="grid gap-4">
@@ -67,7 +73,7 @@ export function ApiKeysPanel(props: ApiKeysPanelProps) {
         total={total}
         state={props.state}
         renderedAt={props.renderedAt}
-        actions={{ slug, onEdit: setEditing, onRevoke: setRevoking, onRotate: setRotating }}
+        actions={{ slug, onEdit: setEditing, onRevoke: setRevoking, onRotate }}
       />
       <SecretDialog
         shown={created}
@@ -80,7 +86,7 @@ export function ApiKeysPanel(props: ApiKeysPanelProps) {
         slug={slug}
         apiKey={rotating}
         onOpenChange={(open) => !open && setRotating(null)}
-        returnFocusTo={() => (rotating ? document.querySelector<HTMLElement>(`[data-rotate-row="${rotating.id}"]`) : null)}
+        returnFocusTo={() => document.querySelector<HTMLElement>(`[data-rotate-row="${rotatedRow.current}"]`)}
       />
     </section>
   );

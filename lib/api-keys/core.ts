@@ -777,7 +777,9 @@ export async function rotateApiKeyInTx(
   const secret = generateSecret();
   const newPrefix = displayPrefix(secret, "generated");
 
-  // Only one previous secret is accepted at a time.
+  // Only one previous secret is accepted at a time. One whose time is already up is retired for
+  // that reason (as of then), not as superseded.
+  await retireDuePreviousSecrets(tx, now, id);
   const superseded = await tx
     .update(apiKeyPreviousSecrets)
     .set({ retiredAt: now, retiredReason: "rotated_again" })
@@ -837,7 +839,7 @@ export async function listPreviousSecrets(db: DbOrTx, ctx: WorkspaceContext, id:
  * (lazily); this keeps the console's account true. Idempotent: instances running it at once, or
  * after verification retired one, change nothing twice. Returns how many it retired.
  */
-export async function retireDuePreviousSecrets(db: DbOrTx, now = clockNow()): Promise<number> {
+export async function retireDuePreviousSecrets(db: DbOrTx, now = clockNow(), keyId?: string): Promise<number> {
   const at = now.toISOString();
   const quietEnd = sql`greatest(rotated_at, coalesce(last_used_at, rotated_at)) + quiet_minutes * interval '1 minute'`;
   const quietFirst = sql`mode = 'quiet' and ${quietEnd} < retire_at and ${quietEnd} <= ${at}::timestamptz`;
@@ -846,6 +848,7 @@ export async function retireDuePreviousSecrets(db: DbOrTx, now = clockNow()): Pr
       retired_at = case when ${quietFirst} then ${quietEnd} else retire_at end,
       retired_reason = case when ${quietFirst} then 'quiet' when mode = 'quiet' then 'deadline' else 'overlap_ended' end
     where retired_at is null and (retire_at <= ${at}::timestamptz or (mode = 'quiet' and ${quietEnd} <= ${at}::timestamptz))
+      ${keyId ? sql`and api_key_id = ${keyId}` : sql``}
     returning id`)) as unknown as unknown[] | { rows: unknown[] };
   return (Array.isArray(result) ? result : result.rows).length;
 }

@@ -125,6 +125,14 @@ describe("rotateApiKey", () => {
     expect(await verdict(second.secret, now)).toBe("key_rotated");
     expect(await verdict(b.secret, new Date(now.getTime() + 600_000))).toBe("accepted");
     expect(await verdict(c.secret, now)).toBe("accepted");
+    // Rolled again after its overlap ended: it stopped for that reason, not because of the new roll.
+    const third = await made();
+    await rotateApiKey(handle.db, ctx, third.key.id, { overlap: "1h" }, now);
+    await rotateApiKey(handle.db, ctx, third.key.id, { overlap: "now" }, new Date(now.getTime() + 2 * HOUR));
+    expect((await listPreviousSecrets(handle.db, ctx, third.key.id)).map((p) => [p.retiredReason, p.retiredAt])).toEqual([
+      ["overlap_ended", new Date(now.getTime() + 2 * HOUR)],
+      ["overlap_ended", new Date(now.getTime() + HOUR)],
+    ]);
     const history = await listPreviousSecrets(handle.db, ctx, second.key.id);
     expect(history.map((p) => [p.prefix, p.retiredReason])).toEqual([
       [b.key.prefix, null],
