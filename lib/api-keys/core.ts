@@ -27,6 +27,7 @@ import {
 } from "@/lib/validations/api-keys";
 import { NO_REASON, optionalRevocationSchema, revocationSchema, type Revocation, type RevocationReason } from "@/lib/validations/revocation";
 import { compileRules, hasRules, rulesWithin } from "@/lib/net/ip-rules";
+import { evictDependents } from "./cache";
 import { displayPrefix, generateSecret, hashSecret, isWellFormedSecret, weakSecretReason } from "./format";
 
 // One core function per mutation, called by server actions and REST handlers alike, so the
@@ -849,6 +850,9 @@ export async function retireDuePreviousSecrets(db: DbOrTx, now = clockNow(), key
       retired_reason = case when ${quietFirst} then 'quiet' when mode = 'quiet' then 'deadline' else 'overlap_ended' end
     where retired_at is null and (retire_at <= ${at}::timestamptz or (mode = 'quiet' and ${quietEnd} <= ${at}::timestamptz))
       ${keyId ? sql`and api_key_id = ${keyId}` : sql``}
-    returning id`)) as unknown as unknown[] | { rows: unknown[] };
-  return (Array.isArray(result) ? result : result.rows).length;
+    returning api_key_id`)) as unknown as { api_key_id: string }[] | { rows: { api_key_id: string }[] };
+  const retired = Array.isArray(result) ? result : result.rows;
+  // This instance refuses them from its next request; the others hear the triggers' notifications.
+  if (retired.length) evictDependents(retired.map((r) => `k:${r.api_key_id}`));
+  return retired.length;
 }

@@ -7,7 +7,7 @@ import { addUser, contextFor, seedFixtures, setWorkspace, userId } from "@/lib/t
 import { changeMemberRole, removeMember, setManageApiKeysGrant, updateWorkspaceSettings } from "@/lib/workspaces/core";
 import { deleteUser } from "@/lib/workspaces/users";
 import { startAuthCache, stopAuthCacheForTests } from "./cache";
-import { createApiKey, revokeAllApiKeys, revokeApiKey, updateApiKey } from "./core";
+import { createApiKey, retireDuePreviousSecrets, revokeAllApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from "./core";
 import { createMyToken, deleteMyToken } from "./tokens";
 import { verifyApiKey } from "./verify";
 import { callApi } from "@/lib/testing/api";
@@ -65,6 +65,24 @@ describe("after any change, this instance refuses the key on the next request (n
     const { key, secret } = await cachedKey();
     await updateApiKey(handle.db, await contextFor(handle.db, "admin@acme.test", "acme"), key.id, { enabled: false });
     expect(await verdict(secret)).toBe("key_disabled");
+  });
+
+  it("roll key: an old secret cut off by the next roll, or retired by the job, is refused from the next request", async () => {
+    const ctx = await contextFor(handle.db, "admin@acme.test", "acme");
+    const { key, secret } = await cachedKey();
+    const first = await rotateApiKey(handle.db, ctx, key.id, { overlap: "24h" });
+    // Both secrets accepted (and the old one cached under its own hash).
+    expect(await verdict(secret)).toBe("accepted");
+    expect(await verdict(secret)).toBe("accepted");
+    expect(await verdict(first.secret)).toBe("accepted");
+    const second = await rotateApiKey(handle.db, ctx, key.id, { overlap: "1h" });
+    expect(await verdict(secret)).toBe("key_rotated");
+    expect(await verdict(first.secret)).toBe("accepted");
+    expect(await verdict(first.secret)).toBe("accepted");
+    // The job, run as if two hours had passed, without a transaction of this process's own.
+    expect(await retireDuePreviousSecrets(handle.db, new Date(Date.now() + 2 * 3_600_000))).toBeGreaterThanOrEqual(1);
+    expect(await verdict(first.secret)).toBe("key_rotated");
+    expect(await verdict(second.secret)).toBe("accepted");
   });
 
   it("revoke one, and revoke all", async () => {

@@ -6,7 +6,7 @@ import type { OpenDatabase } from "@/db";
 import { accessLogs, workspaces } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { flushAccessLogs } from "@/lib/access-log/writer";
-import { createApiKey, updateApiKey } from "@/lib/api-keys/core";
+import { createApiKey, rotateApiKey, updateApiKey } from "@/lib/api-keys/core";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
 import { callApi } from "@/lib/testing/api";
 import { matchRoute } from "./dispatch";
@@ -249,6 +249,31 @@ describe("serveApiRequest over a real socket", () => {
       expect(challenge).toContain("malformed");
       expect(challenge).not.toContain("lk_not-a-key");
       expect(bad.listener).toEqual(bad.direct);
+    });
+
+    it("sends Latchkey-Key-Rotated and Latchkey-Key-Expires alike through both: to an old secret in its overlap, and -Expires to a key that expires", async () => {
+      const ctx = await contextFor(opened.db, "admin@acme.test", "acme");
+      const expiresAt = new Date(Date.now() + 10 * 86_400_000);
+      const expiring = await createApiKey(opened.db, ctx, { name: "Parity expiring", expiresAt: expiresAt.toISOString() });
+      const e = await both("GET", "/api/data/me", { "x-apikey": expiring.secret });
+      expect(e.listener).toEqual(e.direct);
+      expect(e.listener.headers["latchkey-key-expires"]).toBe(expiresAt.toISOString().replace(/\.\d{3}Z$/, "Z"));
+      expect(e.listener.headers["latchkey-key-rotated"]).toBeUndefined();
+
+      const rolled = await createApiKey(opened.db, ctx, { name: "Parity rolled" });
+      const rotation = await rotateApiKey(opened.db, ctx, rolled.key.id, { overlap: "24h" });
+      for (const path of ["/api/data/me", "/api/data/api-keys"]) {
+        const old = await both("GET", path, { "x-apikey": rolled.secret });
+        expect(old.listener, path).toEqual(old.direct);
+        expect(old.listener.status).toBe(200);
+        expect(old.listener.headers["latchkey-key-rotated"]).toBe(rotation.key.prefix.replace("…", ""));
+        expect(old.listener.headers["latchkey-key-expires"]).toBe(rotation.previous.retireAt.toISOString().replace(/\.\d{3}Z$/, "Z"));
+      }
+      // The new secret: the key's own expiry (the workspace's maximum lifetime), not rotated.
+      const fresh = await both("GET", "/api/data/me", { "x-apikey": rotation.secret });
+      expect(fresh.listener).toEqual(fresh.direct);
+      expect(fresh.listener.headers["latchkey-key-rotated"]).toBeUndefined();
+      expect(fresh.listener.headers["latchkey-key-expires"]).toBe(rotation.key.expiresAt!.toISOString().replace(/\.\d{3}Z$/, "Z"));
     });
 
     it("answers a secret-bearing create with no-store", async () => {
