@@ -27,9 +27,11 @@ test.describe("Roll key as a workspace Admin", () => {
     const dialog = page.getByRole("dialog", { name: `Roll “${name}”?` });
     await expect(dialog).toContainText("that one stops working now");
     await expect(dialog.getByRole("radio", { name: "24 hours" })).toBeChecked();
-    // The radio group by keyboard: arrows move and choose.
-    await dialog.getByRole("radio", { name: "24 hours" }).focus();
+    // The radio group by keyboard: an arrow moves to the next choice, Space takes it.
+    await dialog.getByRole("radio", { name: "24 hours" }).click();
     await page.keyboard.press("ArrowDown");
+    await expect(dialog.getByRole("radio", { name: "7 days" })).toBeFocused();
+    await page.keyboard.press("Space");
     await expect(dialog.getByRole("radio", { name: "7 days" })).toBeChecked();
     await dialog.getByRole("radio", { name: "Retire when quiet" }).click();
     await expect(dialog.getByLabel("Quiet for (minutes)")).toHaveValue("60");
