@@ -22,6 +22,7 @@ const ROUTES: Record<string, string[]> = {
   "/api/data/api-keys/search": ["post"],
   "/api/data/api-keys/{id}": ["get", "patch"],
   "/api/data/api-keys/{id}/revoke": ["delete"],
+  "/api/data/api-keys/{id}/rotate": ["post"],
   "/api/data/api-keys/revoke-all": ["delete"],
   "/api/data/me": ["get"],
   "/api/data/me/tokens": ["get", "post", "delete"],
