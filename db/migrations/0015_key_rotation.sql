@@ -46,3 +46,6 @@ ALTER TABLE "api_key_previous_secrets" ADD CONSTRAINT "api_key_previous_secrets_
 --> statement-breakpoint
 ALTER TABLE "api_key_previous_secrets" ADD CONSTRAINT "api_key_previous_secrets_retired_check"
   CHECK (("retired_at" IS NULL) = ("retired_reason" IS NULL));
+--> statement-breakpoint
+ALTER TABLE "api_key_previous_secrets" ADD CONSTRAINT "api_key_previous_secrets_reason_check"
+  CHECK ("retired_reason" IN ('overlap_ended', 'deadline', 'quiet', 'rotated_again'));

@@ -103,7 +103,7 @@ export type NewApiKey = typeof apiKeys.$inferInsert;
 /** How a rotated-out secret is retired: after a fixed overlap, or once it has gone quiet. */
 export const ROTATION_MODES = ["overlap", "quiet"] as const;
 /** Why a previous secret stopped working. */
-export const RETIRED_REASONS = ["overlap_ended", "deadline", "quiet", "rotated_again", "revoked"] as const;
+export const RETIRED_REASONS = ["overlap_ended", "deadline", "quiet", "rotated_again"] as const;
 
 // The secret a rotation replaced. The key itself (its id, settings, owner, scopes) stays in
 // api_keys with the new secret; the old one keeps working here until it is retired. Only one

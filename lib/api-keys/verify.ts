@@ -392,7 +392,6 @@ const ROTATION_END: Record<NonNullable<PreviousSecret["retiredReason"]>, string>
   deadline: "its retirement deadline passed",
   quiet: "it had not been used for its quiet period",
   rotated_again: "the key was rotated again",
-  revoked: "it was retired",
 };
 
 /** For tests: the hand-mapped lookup, without the cache. */

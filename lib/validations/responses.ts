@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { DatabaseKind } from "@/db";
-import { apiKeyKindEnum, apiKeySourceEnum, roleEnum } from "@/db/schema";
+import { apiKeyKindEnum, apiKeySourceEnum, RETIRED_REASONS, ROTATION_MODES, roleEnum } from "@/db/schema";
 import type { ApiKeyState, ApiKeyView } from "@/lib/api-keys/core";
 import type { PersonalTokenView } from "@/lib/api-keys/tokens";
 import type { VerifyFailureCode } from "@/lib/api-keys/verify";
@@ -118,7 +118,7 @@ export const apiKeyPageSchema = z.strictObject({
 export const previousSecretViewSchema = z.strictObject({
   prefix: z.string().meta({ description: "The old secret's display prefix." }),
   newPrefix: z.string().meta({ description: "The display prefix of the secret that replaced it." }),
-  mode: z.enum(["overlap", "quiet"]),
+  mode: z.enum(ROTATION_MODES),
   rotatedAt: isoDateTime,
   retireAt: isoDateTime.meta({ description: "The hard deadline: the overlap's end, or the latest it is retired in quiet mode." }),
   quietMinutes: z.number().int().nullable().meta({ description: "Quiet mode: retired once unused this long. null for an overlap." }),
@@ -126,7 +126,7 @@ export const previousSecretViewSchema = z.strictObject({
   lastUsedAt: isoDateTime.nullable(),
   retiredAt: isoDateTime.nullable().meta({ description: "When it stopped working; null while it is still accepted." }),
   retiredReason: z
-    .enum(["overlap_ended", "deadline", "quiet", "rotated_again", "revoked"])
+    .enum(RETIRED_REASONS)
     .nullable()
     .meta({ description: "Why: its overlap ended, its quiet-mode deadline passed, it went quiet, or the key was rotated again." }),
 });

@@ -9,7 +9,6 @@ const WHY: Record<NonNullable<PreviousSecretView["retiredReason"]>, string> = {
   deadline: "its deadline passed",
   quiet: "it went quiet",
   rotated_again: "the key was rolled again",
-  revoked: "it was retired",
 };
 
 function plural(n: number, unit: string) {
