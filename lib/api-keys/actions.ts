@@ -4,7 +4,16 @@ import { workspaceAction, type ActionResult, type Requirement } from "@/lib/acti
 import { AppError, invalid } from "@/lib/errors";
 import { ruleEntries } from "@/lib/net/ip-rules";
 import type { RotateApiKeyInput, UpdateApiKeyInput } from "@/lib/validations/api-keys";
-import { createApiKey, MANAGE_DENIED, parseRequiredRevocation, revokeAllApiKeys, revokeApiKey, rotateApiKey, updateApiKey, type ApiKeyView } from "./core";
+import {
+  createApiKey,
+  MANAGE_DENIED,
+  parseRequiredRevocation,
+  revokeAllApiKeys,
+  revokeApiKey,
+  rotateApiKey,
+  updateApiKey,
+  type ApiKeyView,
+} from "./core";
 
 // Thin adapters: the wrapper checks session, membership and the permission; the core function
 // checks the permission again and the input, writes the change and its audit event.

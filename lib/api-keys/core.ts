@@ -2,7 +2,17 @@ import { addUtcDays } from "@/lib/dates";
 import { and, asc, count, desc, eq, gt, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db";
 import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
-import { apiKeyPreviousSecrets, apiKeys, auditEvents, memberships, users, type ApiKey, type ApiKeyPreviousSecret, type Role, type Workspace } from "@/db/schema";
+import {
+  apiKeyPreviousSecrets,
+  apiKeys,
+  auditEvents,
+  memberships,
+  users,
+  type ApiKey,
+  type ApiKeyPreviousSecret,
+  type Role,
+  type Workspace,
+} from "@/db/schema";
 import { now as clockNow } from "@/lib/clock";
 import { assertCan, type WorkspaceContext } from "@/lib/auth/context";
 import { can, credentialExceeds, permissionsOf, PERMISSIONS, type Permission, type Principal } from "@/lib/auth/permissions";
