@@ -834,7 +834,8 @@ export async function rotateApiKeyInTx(
 /** The key's rotated-out secrets, newest first (the one still accepted, if any, first of all). */
 export async function listPreviousSecrets(db: DbOrTx, ctx: WorkspaceContext, id: string, limit = 5): Promise<PreviousSecretView[]> {
   assertCan(ctx, "api_keys.read", "You don't have permission to view API keys in this workspace.");
-  await loadLiveKey(db, ctx, id);
+  // A revoked key's page stays readable, its rotations included.
+  await loadLiveKey(db, ctx, id, { includeRevoked: true });
   const rows = await db
     .select()
     .from(apiKeyPreviousSecrets)

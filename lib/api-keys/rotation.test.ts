@@ -8,7 +8,7 @@ import { setClockOffsetForTests } from "@/lib/clock";
 import { callApi } from "@/lib/testing/api";
 import { auditEventsAfter, contextFor, lastAuditEventId, seedFixtures, setWorkspace, snapshotOf, userId } from "@/lib/testing/fixtures";
 import { setManageApiKeysGrant } from "@/lib/workspaces/core";
-import { createApiKey, listPreviousSecrets, retireDuePreviousSecrets, rotateApiKey } from "./core";
+import { createApiKey, listPreviousSecrets, retireDuePreviousSecrets, revokeApiKey, rotateApiKey } from "./core";
 import { flushPreviousSecretUse, forgetPreviousSecretUseForTests } from "./previous-use";
 import { verifyApiKey } from "./verify";
 
@@ -308,6 +308,16 @@ describe("POST /api/data/api-keys/{id}/rotate", () => {
     expect(replay.body.data).toMatchObject({ secret: null, key: { prefix: first.body.data!.key.prefix } });
     expect(await listPreviousSecrets(handle.db, await admin(), target.key.id)).toHaveLength(1);
     expect(await verdict(secret, new Date())).toBe("accepted");
+  });
+
+  it("a revoked key's page still lists its rotations, and neither its new nor its old secret works", async () => {
+    const ctx = await admin();
+    const { key, secret: old } = await made();
+    const rolled = await rotateApiKey(handle.db, ctx, key.id, { overlap: "24h" }, new Date());
+    await revokeApiKey(handle.db, ctx, key.id, { revocation: { reason: "compromised" } });
+    expect(await listPreviousSecrets(handle.db, ctx, key.id)).toHaveLength(1);
+    expect(await verdict(rolled.secret, new Date())).toBe("key_revoked");
+    expect(await verdict(old, new Date())).toBe("key_revoked");
   });
 
   it("bad input is a 400 with validationErrors; an unknown id a 404", async () => {
