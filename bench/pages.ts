@@ -192,6 +192,9 @@ const ACTION_WEIGHTS: Record<AuditAction, number> = {
   "api_key.revoked": 8,
   "api_key.revoked_all": 1,
   "api_key.rotated": 3,
+  "api_key.expiring": 0,
+  "api_key.expired": 0,
+  "api_key.quota_threshold": 0,
   "personal_token.created": 3,
   "personal_token.deleted": 2,
   "personal_token.deleted_all": 1,
@@ -208,6 +211,10 @@ const ACTION_WEIGHTS: Record<AuditAction, number> = {
   "user.password_changed": 0,
   "user.signed_out_everywhere": 0,
   "user.profile_updated": 0,
+  "webhook.created": 0,
+  "webhook.updated": 0,
+  "webhook.deleted": 0,
+  "webhook.secret_rotated": 0,
 };
 const KEYLESS_ACTIONS: AuditAction[] = [
   "api_key.revoked_all",

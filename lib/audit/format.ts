@@ -15,6 +15,9 @@ const AUDIT_ACTION_LABELS: Partial<Record<AuditAction, string>> = {
   "api_key.revoked": "Key revoked",
   "api_key.revoked_all": "All keys revoked",
   "api_key.rotated": "Key rotated",
+  "api_key.expiring": "Expiry reminder sent",
+  "api_key.expired": "Key expired",
+  "api_key.quota_threshold": "Quota threshold reached",
   "personal_token.created": "Token created",
   "personal_token.deleted": "Token deleted",
   "personal_token.deleted_all": "All tokens deleted",
@@ -30,6 +33,10 @@ const AUDIT_ACTION_LABELS: Partial<Record<AuditAction, string>> = {
   "user.password_changed": "Password changed",
   "user.signed_out_everywhere": "Signed out everywhere",
   "user.profile_updated": "Profile updated",
+  "webhook.created": "Webhook endpoint added",
+  "webhook.updated": "Webhook endpoint updated",
+  "webhook.deleted": "Webhook endpoint deleted",
+  "webhook.secret_rotated": "Webhook signing secret rolled",
 };
 
 export function auditActionLabel(action: string): string {

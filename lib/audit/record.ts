@@ -12,6 +12,9 @@ export const AUDIT_ACTIONS = [
   "api_key.revoked",
   "api_key.revoked_all",
   "api_key.rotated",
+  "api_key.expiring",
+  "api_key.expired",
+  "api_key.quota_threshold",
   "personal_token.created",
   "personal_token.deleted",
   "personal_token.deleted_all",
@@ -27,6 +30,10 @@ export const AUDIT_ACTIONS = [
   "user.password_changed",
   "user.signed_out_everywhere",
   "user.profile_updated",
+  "webhook.created",
+  "webhook.updated",
+  "webhook.deleted",
+  "webhook.secret_rotated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
