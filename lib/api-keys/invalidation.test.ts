@@ -11,6 +11,7 @@ import { createApiKey, retireDuePreviousSecrets, revokeAllApiKeys, revokeApiKey,
 import { createMyToken, deleteMyToken } from "./tokens";
 import { verifyApiKey } from "./verify";
 import { callApi } from "@/lib/testing/api";
+import { setClockOffsetForTests } from "@/lib/clock";
 
 // Every path that changes what a key may do must make *this* instance refuse the key on its very
 // next request, before the change's notification has come back. The cache is started with a
@@ -163,6 +164,57 @@ describe("after any change, this instance refuses the key on the next request (n
       expect(await me()).toMatchObject({ role: "admin", manage: true });
       await changeMemberRole(db, await admin(), ownerId, "member");
       expect(await me()).toMatchObject({ role: "member", manage: false });
+    } finally {
+      g.__latchkeyDb = undefined;
+    }
+  });
+
+  it("POST /api/data/verify, a valid key's answer kept per cache entry, follows a rename, a role change, IP rules, disabling and the clock at once", async () => {
+    const db = handle.db;
+    const g = globalThis as unknown as { __latchkeyDb?: Promise<OpenDatabase> };
+    g.__latchkeyDb = Promise.resolve(handle);
+    try {
+      const admin = () => contextFor(db, "admin@acme.test", "acme");
+      const ownerId = await addUser(db, { email: `verified${++n}@acme.test`, name: "Verified owner", memberships: [["acme", "manager"]] });
+      const caller = await createApiKey(db, await admin(), { name: unique("Verifier"), scopes: ["verify"] });
+      const expiresAt = new Date(Date.now() + 3 * 3_600_000).toISOString();
+      const { key, secret } = await createApiKey(db, await admin(), { name: unique("Presented"), ownerId, expiresAt });
+      const check = async (body: Record<string, unknown> = {}) => {
+        const res = await callApi(
+          new Request("http://localhost/api/data/verify", {
+            method: "POST",
+            headers: { "x-apikey": caller.secret, "content-type": "application/json" },
+            body: JSON.stringify({ token: secret, ...body }),
+          }),
+        );
+        expect(res.status).toBe(200);
+        const { data } = (await res.json()) as {
+          data: { valid: boolean; reason: string | null; role?: string; ipRules?: string; key?: { name: string } };
+        };
+        return { valid: data.valid, reason: data.reason, role: data.role, ipRules: data.ipRules, name: data.key?.name };
+      };
+      const first = await check();
+      expect(first).toEqual({ valid: true, reason: null, role: "manager", ipRules: "none", name: key.name });
+      expect(await check()).toEqual(first);
+      await updateApiKey(db, await admin(), key.id, { name: `${key.name} renamed` });
+      expect(await check()).toMatchObject({ valid: true, name: `${key.name} renamed` });
+      await changeMemberRole(db, await admin(), ownerId, "member");
+      expect(await check()).toMatchObject({ valid: true, role: "member" });
+      await updateApiKey(db, await admin(), key.id, { ipAllow: ["203.0.113.0/24"] });
+      expect(await check()).toMatchObject({ valid: true, ipRules: "not_evaluated" });
+      expect(await check({ ip: "203.0.113.9" })).toMatchObject({ valid: true, ipRules: "passed" });
+      expect(await check({ ip: "198.51.100.1" })).toMatchObject({ valid: false, reason: "ip_not_allowed", ipRules: "refused" });
+      expect(await check()).toMatchObject({ valid: true, ipRules: "not_evaluated" });
+      // The kept answer is made after the checks that depend on the moment: an expiry passing is seen at once.
+      setClockOffsetForTests(4 * 3_600_000);
+      try {
+        expect(await check()).toMatchObject({ valid: false, reason: "key_expired" });
+      } finally {
+        setClockOffsetForTests(0);
+      }
+      expect(await check()).toMatchObject({ valid: true });
+      await updateApiKey(db, await admin(), key.id, { enabled: false });
+      expect(await check()).toMatchObject({ valid: false, reason: "key_disabled" });
     } finally {
       g.__latchkeyDb = undefined;
     }

@@ -4,6 +4,7 @@ import type { DbOrTx } from "@/db";
 import type { ApiKey, ApiKeyPreviousSecret, Role, Workspace } from "@/db/schema";
 import { cacheGeneration, cacheVerification, cachedVerification, evictDependents, type Dependency } from "./cache";
 import { hashSecret, isWellFormedSecret } from "./format";
+import { now as clockNow } from "@/lib/clock";
 import { checkAddress, compileRules, hasRules, type CompiledRules } from "@/lib/net/ip-rules";
 import { flushPreviousSecretUse, lastLocalUse, noteUse } from "./previous-use";
 
@@ -136,7 +137,7 @@ export async function verifyApiKey(db: DbOrTx, secret: string, opts: VerifyOptio
     );
   const found = await lookupKey(db, hashSecret(secret));
   if (!found) return fail("unknown_key", 401, "The API key is not recognised.");
-  const now = opts.now ?? new Date();
+  const now = opts.now ?? clockNow();
   return evaluate(found.previous ? await confirmQuiet(db, found, now) : found, opts.via, now, opts.ip);
 }
 

@@ -34,6 +34,13 @@ export interface ApiContext {
    * exist) against the caller's failed-authentication budget; throws 429 once it is spent.
    */
   countGuess(): Promise<void>;
+  /**
+   * The operation's answer for data that is a function of `anchor` (a verification-cache entry's
+   * `key` object) and `variant` (one of a few fixed strings) alone: made and checked once, then
+   * sent again while the entry lives. A change that evicts the entry makes a new `key` object,
+   * so the answer is never older than the entry it was made from. Only for reads.
+   */
+  answerFor(anchor: object, variant: string, data: () => unknown): ApiAnswer;
 }
 
 /**
@@ -122,13 +129,14 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
           const count = await countAuthFailure(database, client);
           if (count.retryAfter > 0) throw rateLimited(count.retryAfter);
         };
-        const api: ApiContext = { db, ctx, auth, input: bodyInput(body), body, url, req, countGuess };
+        const answerFor = (anchor: object, variant: string, data: () => unknown) => keptAnswer(op, anchor, variant, data);
+        const api: ApiContext = { db, ctx, auth, input: bodyInput(body), body, url, req, countGuess, answerFor };
         const idempotencyKey = isMutation(op) ? idempotencyKeyOf(req) : null;
         if (op.answerPerKey && idempotencyKey === null) return await answerPerKey(op, auth, () => op.handler(api, params));
-        if (idempotencyKey === null) return outputResponse(op, await op.handler(api, params), !isMutation(op));
+        if (idempotencyKey === null) return answerOf(op, await op.handler(api, params), !isMutation(op));
         return await withIdempotency(db, { apiKeyId: auth.key.id, key: idempotencyKey, req, url, body }, async (tx) => {
           // The cores' own transactions become savepoints of this one, which also holds the record.
-          return outputResponse(op, await op.handler({ ...api, db: tx as unknown as Db }, params));
+          return answerOf(op, await op.handler({ ...api, db: tx as unknown as Db }, params));
         });
       } catch (err) {
         reason = errorCodeOf(err);
@@ -183,6 +191,11 @@ export function outputResponse(
   return okText(text, op.status, place ? { location: place } : undefined);
 }
 
+/** A handler's data in its envelope; an answer api.answerFor made is sent as it is. */
+function answerOf(op: KeyOperation, data: unknown, repeats = false): ApiAnswer {
+  return data instanceof ApiAnswer ? data : outputResponse(op, data, repeats);
+}
+
 // The texts each read's output schema has accepted, with their Location (null for none). The check
 // is a function of the text alone, and on the hot routes the same text comes back request after
 // request (a /verify of the same key), so a text seen before skips the parse and the schema. Only
@@ -208,8 +221,25 @@ async function answerPerKey(op: KeyOperation, auth: VerifiedKey, handle: () => P
   if (!answers) perKeyAnswers.set(op.id, (answers = new WeakMap()));
   const kept = answers.get(auth.key);
   if (kept) return kept;
-  const answer = outputResponse(op, await handle());
+  const answer = answerOf(op, await handle());
   answers.set(auth.key, answer);
+  return answer;
+}
+
+// answerFor's answers: per operation, per anchor (WeakMap: they go with the entry), per variant.
+const keptAnswers = new Map<string, WeakMap<object, Map<string, ApiAnswer>>>();
+
+function keptAnswer(op: KeyOperation, anchor: object, variant: string, data: () => unknown): ApiAnswer {
+  // A mutation's answer may hold a secret, which must not outlive its response.
+  if (isMutation(op)) return outputResponse(op, data());
+  let perAnchor = keptAnswers.get(op.id);
+  if (!perAnchor) keptAnswers.set(op.id, (perAnchor = new WeakMap()));
+  let variants = perAnchor.get(anchor);
+  if (!variants) perAnchor.set(anchor, (variants = new Map()));
+  const kept = variants.get(variant);
+  if (kept) return kept;
+  const answer = outputResponse(op, data());
+  variants.set(variant, answer);
   return answer;
 }
 

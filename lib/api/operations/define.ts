@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { ApiKeyScope } from "@/lib/validations/api-keys";
+import type { ApiAnswer } from "../envelope";
 import type { ApiContext } from "../handler";
 import type { ApiRequest } from "../request";
 
@@ -81,7 +82,8 @@ export interface KeyOperation<S extends z.ZodType = z.ZodType> extends Common {
   answerPerKey?: true;
   /** For a 201: where the created resource lives, from the handler's data. */
   location?(data: z.output<S>): string;
-  handler(api: ApiContext, params: Record<string, string>): Promise<Wire<z.input<S>>>;
+  /** The data, or the answer api.answerFor made from it. */
+  handler(api: ApiContext, params: Record<string, string>): Promise<Wire<z.input<S>> | ApiAnswer>;
 }
 
 /** An endpoint anyone may call (no key, no rate limit): health and the OpenAPI document. */

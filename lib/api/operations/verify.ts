@@ -67,7 +67,7 @@ export const verifyApiKeyOperation = defineOperation({
   },
   status: 200,
   // Only keys of the caller's own workspace are described; any other key is simply unknown.
-  async handler({ db, ctx, input, req, countGuess }) {
+  async handler({ db, ctx, input, req, countGuess, answerFor }) {
     const parsed = verifyRequestSchema.safeParse(input);
     if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
     const { token, via, ip } = parsed.data;
@@ -95,10 +95,14 @@ export const verifyApiKeyOperation = defineOperation({
     recordKeyUse(db, found.key.id, { integration: req.headers.get("x-integration-name") });
     const restricted = hasRules({ allow: found.key.ipAllow, deny: found.key.ipDeny });
     const ipRules = !restricted ? "none" : ip !== undefined ? "passed" : "not_evaluated";
-    const message =
-      ipRules === "not_evaluated"
-        ? "The API key is valid. It has IP rules, which were not evaluated: send the client's address as ip to have them checked."
-        : "The API key is valid.";
-    return { valid: true, reason: null, message, ipRules, ...describe(found) };
+    // A valid key's answer is a function of its cache entry and ipRules alone (the checks that
+    // depend on the moment, expiry among them, ran above): made once per entry and kept.
+    return answerFor(found.key, ipRules, () => {
+      const message =
+        ipRules === "not_evaluated"
+          ? "The API key is valid. It has IP rules, which were not evaluated: send the client's address as ip to have them checked."
+          : "The API key is valid.";
+      return { valid: true, reason: null, message, ipRules, ...describe(found) };
+    });
   },
 });
