@@ -383,4 +383,36 @@ describe("POST /api/data/api-keys/{id}/rotate", () => {
     expect(late.res.status).toBe(200);
     expect(late.res.headers.get("latchkey-key-expires")).toBe(deadline.toISOString().replace(/\.\d{3}Z$/, "Z"));
   });
+  it("/verify of an old secret still accepted says rotated (current prefix, mode, when it stops), and that use keeps a quiet-mode secret alive", async () => {
+    const verifier = await made({ scopes: ["verify"] });
+    const presented = await made();
+    const t0 = new Date();
+    const rolled = await rotateApiKey(handle.db, await admin(), presented.key.id, { mode: "quiet", quietMinutes: 30, deadlineDays: 2 }, t0);
+    const check = async () => {
+      const { body } = await rest("POST", "/api/data/verify", verifier.secret, { token: presented.secret });
+      return (
+        body as unknown as { data: { valid: boolean; reason: string | null; rotated?: { currentPrefix: string; mode: string; stopsAt: string } } }
+      ).data;
+    };
+    const first = await check();
+    expect(first).toMatchObject({ valid: true, rotated: { currentPrefix: rolled.key.prefix, mode: "quiet" } });
+    const stopsAt = new Date(first.rotated!.stopsAt).getTime();
+    expect(stopsAt).toBeGreaterThan(Date.now() + 29 * MIN);
+    expect(stopsAt).toBeLessThanOrEqual(Date.now() + 30 * MIN);
+    // The new secret's answer has no rotated.
+    const current = await rest("POST", "/api/data/verify", verifier.secret, { token: rolled.secret });
+    expect((current.body as unknown as { data: Record<string, unknown> }).data).toMatchObject({ valid: true });
+    expect((current.body as unknown as { data: Record<string, unknown> }).data).not.toHaveProperty("rotated");
+    // Used through /verify 20 minutes in: at minute 40 it has been quiet for only 20 minutes.
+    setClockOffsetForTests(20 * MIN);
+    expect(await check()).toMatchObject({ valid: true });
+    await flushPreviousSecretUse();
+    forgetPreviousSecretUseForTests();
+    setClockOffsetForTests(40 * MIN);
+    expect(await check()).toMatchObject({ valid: true, rotated: { mode: "quiet" } });
+    await flushPreviousSecretUse();
+    forgetPreviousSecretUseForTests();
+    setClockOffsetForTests(75 * MIN);
+    expect(await check()).toMatchObject({ valid: false, reason: "key_rotated" });
+  });
 });

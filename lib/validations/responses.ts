@@ -232,6 +232,17 @@ export const verifyResultSchema = z.discriminatedUnion("valid", [
     workspace: verifiedWorkspace,
     owner: person.nullable(),
     role: role.nullable(),
+    rotated: z
+      .strictObject({
+        currentPrefix: z.string().meta({ description: "The display prefix of the secret that replaced the one presented." }),
+        mode: z.enum(ROTATION_MODES),
+        stopsAt: isoDateTime.meta({
+          description:
+            "When the secret presented stops working if nothing else happens: the overlap's end, or in quiet mode the earlier of the deadline and a quiet window from now.",
+        }),
+      })
+      .optional()
+      .meta({ description: "Present when the secret presented is one a rotation replaced and is still accepted: tell its holder to switch." }),
   }),
   z
     .strictObject({

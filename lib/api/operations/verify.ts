@@ -2,7 +2,9 @@ import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db";
 import { apiKeys } from "@/db/schema";
 import { recordKeyUse } from "@/lib/api-keys/usage";
-import { verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
+import { recordPreviousSecretUse } from "@/lib/api-keys/previous-use";
+import { previousSecretStopsAt, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
+import { now as clockNow } from "@/lib/clock";
 import { hasRules } from "@/lib/net/ip-rules";
 import { invalid } from "@/lib/errors";
 import { fieldErrorsOf } from "@/lib/validations/api-keys";
@@ -18,6 +20,20 @@ function describe(v: VerifiedKey) {
     owner: v.owner ? { id: v.owner.id, email: v.owner.email, name: v.owner.name } : null,
     role: v.role,
   };
+}
+
+function ipRulesOf(v: VerifiedKey, ip: string | undefined) {
+  const restricted = hasRules({ allow: v.key.ipAllow, deny: v.key.ipDeny });
+  return !restricted ? "none" : ip !== undefined ? "passed" : "not_evaluated";
+}
+
+function validAnswer(v: VerifiedKey, ip: string | undefined) {
+  const ipRules = ipRulesOf(v, ip);
+  const message =
+    ipRules === "not_evaluated"
+      ? "The API key is valid. It has IP rules, which were not evaluated: send the client's address as ip to have them checked."
+      : "The API key is valid.";
+  return { valid: true as const, reason: null, message, ipRules, ...describe(v) };
 }
 
 async function revokedReasonOf(db: DbOrTx, keyId: string, workspaceId: string) {
@@ -38,7 +54,8 @@ export const verifyApiKeyOperation = defineOperation({
     "For a service that receives Latchkey keys from its own clients: is this key good, and if not, why? Answers 200 either way; valid says which. " +
     "Only keys of the caller's own workspace are described; any other key is reported as unknown_key. via \"bearer\" also checks the key's bearer flag. " +
     "A revoked key's answer (key_revoked) says why it was revoked in revokedReason (compromised, superseded, no_longer_needed, owner_left, other; null when no reason was given). " +
-    "Send the end client's address as ip to have the key's IP rules evaluated (a refusal is ip_not_allowed); without it they are not, and ipRules says \"not_evaluated\" for a key that has rules.",
+    "Send the end client's address as ip to have the key's IP rules evaluated (a refusal is ip_not_allowed); without it they are not, and ipRules says \"not_evaluated\" for a key that has rules. " +
+    'A secret a rotation replaced is valid until it is retired; its answer then has rotated (the current secret\'s prefix, the mode, when it stops working), and the use counts for "retire when quiet".',
   scope: "verify",
   permission: null,
   body: { component: "VerifyRequest", schema: verifyRequestSchema, required: true, invalidExample: {} },
@@ -71,7 +88,8 @@ export const verifyApiKeyOperation = defineOperation({
     const parsed = verifyRequestSchema.safeParse(input);
     if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
     const { token, via, ip } = parsed.data;
-    const result = await verifyApiKey(db, token, { via, ...(ip !== undefined ? { ip } : {}) });
+    const at = clockNow();
+    const result = await verifyApiKey(db, token, { via, now: at, ...(ip !== undefined ? { ip } : {}) });
     const found = result.ok ? result.value : result.found;
     if (!found || found.workspace.id !== ctx.workspace.id) {
       // Otherwise a verify key would be a free oracle for guessing other keys.
@@ -93,16 +111,16 @@ export const verifyApiKeyOperation = defineOperation({
     }
     // The ip sent is the integrating service's word, not an address Latchkey saw: not the key's last use.
     recordKeyUse(db, found.key.id, { integration: req.headers.get("x-integration-name") });
-    const restricted = hasRules({ allow: found.key.ipAllow, deny: found.key.ipDeny });
-    const ipRules = !restricted ? "none" : ip !== undefined ? "passed" : "not_evaluated";
-    // A valid key's answer is a function of its cache entry and ipRules alone (the checks that
-    // depend on the moment, expiry among them, ran above): made once per entry and kept.
-    return answerFor(found.key, ipRules, () => {
-      const message =
-        ipRules === "not_evaluated"
-          ? "The API key is valid. It has IP rules, which were not evaluated: send the client's address as ip to have them checked."
-          : "The API key is valid.";
-      return { valid: true, reason: null, message, ipRules, ...describe(found) };
-    });
+    if (found.previous) {
+      // A use through a service's /verify is a use: "retire when quiet" must not retire a secret still in use behind it.
+      recordPreviousSecretUse(db, found.previous.id, at.getTime());
+      return {
+        ...validAnswer(found, ip),
+        rotated: { currentPrefix: found.key.prefix, mode: found.previous.mode, stopsAt: previousSecretStopsAt(found.previous, at) },
+      };
+    }
+    // A valid current secret's answer is a function of its cache entry and ipRules alone (the
+    // checks that depend on the moment, expiry among them, ran above): made once per entry and kept.
+    return answerFor(found.key, ipRulesOf(found, ip), () => validAnswer(found, ip));
   },
 });
