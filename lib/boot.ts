@@ -4,6 +4,7 @@ import { DEMO_PASSWORD, DEMO_USERS, isEmpty, seedDemo } from "@/db/seed";
 import { flushAccessLogs, prepareAccessLogPartitions } from "./access-log/writer";
 import { flushKeyUse } from "./api-keys/usage";
 import { flushPreviousSecretUse } from "./api-keys/previous-use";
+import { flushQuotaUse } from "./api-keys/limits";
 import { retireDuePreviousSecrets } from "./api-keys/core";
 import { startAuthCache } from "./api-keys/cache";
 import { startThrottlePurge } from "./auth/sign-in-throttle";
@@ -113,14 +114,14 @@ async function startServing(secret: "generated" | "present", onConnected = () =>
 }
 
 function handleShutdown(): void {
-  // What a graceful stop must do before the process goes: write the buffered access-log entries and last-used times,
+  // What a graceful stop must do before the process goes: write the buffered access-log entries, last-used times and quota use,
   // waiting at most SHUTDOWN_FLUSH_MS. The production server (scripts/server.mjs) first stops
   // accepting and lets the requests in flight finish, then calls this; under a plain `next start`
   // nothing else handles the signal, so it is handled here.
   const g = globalThis as unknown as { __latchkeyShutdown?: () => Promise<void>; __latchkeyOwnsSignals?: boolean };
   g.__latchkeyShutdown = async () => {
     const timeout = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref());
-    await Promise.race([Promise.all([flushAccessLogs(), flushKeyUse(), flushPreviousSecretUse()]), timeout]);
+    await Promise.race([Promise.all([flushAccessLogs(), flushKeyUse(), flushPreviousSecretUse(), flushQuotaUse()]), timeout]);
   };
   if (!g.__latchkeyOwnsSignals)
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void g.__latchkeyShutdown!().finally(() => process.exit(0)));

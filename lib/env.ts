@@ -86,6 +86,9 @@ const shape = {
   LATCHKEY_TRUSTED_PROXY_HOPS: wholeNumber(0, 99, 0).describe(
     "how many reverse proxies append to `X-Forwarded-For` (default 0: the header is ignored)",
   ),
+  LATCHKEY_REDIS_URL: url(["redis:", "rediss:"], "a redis:// or rediss:// URL").describe(
+    "a Redis server, e.g. `redis://127.0.0.1:6379`, that holds the per-key rate-limit and quota counters for every instance. Unset: each process counts on its own (with several instances, each allows a key its whole rate limit; quotas are still shared through the database, within about a second)",
+  ),
   LATCHKEY_ACCESS_LOG_RETENTION_DAYS: wholeNumber(1, 36_500, 30).describe("how long access-log entries are kept, in days (default 30)"),
   NODE_ENV: oneOf(["development", "production", "test"]).describe("set by Next (`next dev`: development; `npm start`: production) and Vitest"),
   // Read by the tests and benchmarks only.

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
-import { boolean, check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, check, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { REVOCATION_REASONS } from "../../lib/validations/revocation";
+import { QUOTA_PERIODS, RATE_LIMIT_WINDOWS } from "../../lib/validations/limits";
 import { users } from "./users";
 import { workspaces } from "./workspaces";
 
@@ -63,6 +64,12 @@ export const apiKeys = pgTable(
       .default(sql`'{}'::text[]`),
     // The key is refused (key_not_yet_valid) before this time; null: from its creation.
     notBefore: timestamp("not_before", { withTimezone: true }),
+    // Requests per window (lib/api-keys/limits.ts); both null: no rate limit.
+    rateLimit: integer("rate_limit"),
+    rateLimitWindow: text("rate_limit_window", { enum: RATE_LIMIT_WINDOWS }),
+    // Requests per UTC day or month, or in total; both null: no quota. What was used is in api_key_quota_usage.
+    quotaLimit: integer("quota_limit"),
+    quotaPeriod: text("quota_period", { enum: QUOTA_PERIODS }),
   },
   (t) => [
     uniqueIndex("api_keys_secret_hash_idx").on(t.secretHash),
@@ -94,6 +101,11 @@ export const apiKeys = pgTable(
     index("api_keys_name_pattern_idx").on(sql`lower(${t.name}) text_pattern_ops`),
     index("api_keys_prefix_pattern_idx").on(sql`lower(${t.prefix}) text_pattern_ops`),
     check("api_keys_revoked_reason_text_check", sql`${t.revokedReasonText} is null or ${t.revokedReason} = 'other'`),
+    check(
+      "api_keys_rate_limit_check",
+      sql`(${t.rateLimit} is null) = (${t.rateLimitWindow} is null) and (${t.rateLimit} is null or ${t.rateLimit} > 0)`,
+    ),
+    check("api_keys_quota_check", sql`(${t.quotaLimit} is null) = (${t.quotaPeriod} is null) and (${t.quotaLimit} is null or ${t.quotaLimit} > 0)`),
   ],
 );
 
@@ -146,3 +158,33 @@ export const apiKeyPreviousSecrets = pgTable(
 );
 
 export type ApiKeyPreviousSecret = typeof apiKeyPreviousSecrets.$inferSelect;
+
+// What each key's quota has used in its current period, written in batches (never a write per
+// request) by every instance adding what it counted. A table of its own: api_keys' change trigger
+// would otherwise evict the key from every instance's verification cache at each batch.
+export const apiKeyQuotaUsage = pgTable("api_key_quota_usage", {
+  apiKeyId: uuid("api_key_id")
+    .primaryKey()
+    .references(() => apiKeys.id, { onDelete: "cascade" }),
+  // lib/validations/limits.ts quotaPeriodKey: "d2026-12-02", "m2026-12" or "t".
+  periodKey: text("period_key").notNull(),
+  used: bigint("used", { mode: "number" }).notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+// Quota thresholds (80 %, 100 %) already announced, once per key, period and limit across every
+// instance: the row is claimed in the transaction that writes the audit event.
+export const apiKeyQuotaAlerts = pgTable(
+  "api_key_quota_alerts",
+  {
+    apiKeyId: uuid("api_key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    periodKey: text("period_key").notNull(),
+    // A topped-up total quota announces its thresholds again, for the new limit.
+    quotaLimit: integer("quota_limit").notNull(),
+    percent: integer("percent").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.apiKeyId, t.periodKey, t.quotaLimit, t.percent] })],
+);

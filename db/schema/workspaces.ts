@@ -1,5 +1,6 @@
 import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { users } from "./users";
+import { QUOTA_PERIODS, RATE_LIMIT_WINDOWS } from "../../lib/validations/limits";
 
 export const workspaces = pgTable(
   "workspaces",
@@ -12,6 +13,11 @@ export const workspaces = pgTable(
     // Maximum key lifetime in days; null means "no maximum" (and then keys may never expire).
     maxKeyLifetimeDays: integer("max_key_lifetime_days").default(730),
     personalTokensAllowed: boolean("personal_tokens_allowed").notNull().default(false),
+    // The rate limit and quota a new key gets when its creator sets none; null: unlimited.
+    defaultRateLimit: integer("default_rate_limit"),
+    defaultRateLimitWindow: text("default_rate_limit_window", { enum: RATE_LIMIT_WINDOWS }),
+    defaultQuotaLimit: integer("default_quota_limit"),
+    defaultQuotaPeriod: text("default_quota_period", { enum: QUOTA_PERIODS }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex("workspaces_slug_idx").on(t.slug)],

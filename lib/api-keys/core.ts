@@ -4,6 +4,7 @@ import type { Db, DbOrTx, Tx } from "@/db";
 import { alias, type AnyPgColumn } from "drizzle-orm/pg-core";
 import {
   apiKeyPreviousSecrets,
+  apiKeyQuotaUsage,
   apiKeys,
   auditEvents,
   memberships,
@@ -38,6 +39,8 @@ import {
 import { NO_REASON, optionalRevocationSchema, revocationSchema, type Revocation, type RevocationReason } from "@/lib/validations/revocation";
 import { compileRules, hasRules, rulesWithin } from "@/lib/net/ip-rules";
 import { evictDependents } from "./cache";
+import { unwrittenQuotaUse } from "./limits";
+import { LIMIT_MAX, quotaPeriodEnd, quotaPeriodKey, topUpSchema, type Quota, type RateLimit, type TopUpInput } from "@/lib/validations/limits";
 import { displayPrefix, generateSecret, hashSecret, isWellFormedSecret, weakSecretReason } from "./format";
 
 // One core function per mutation, called by server actions and REST handlers alike, so the
@@ -83,6 +86,10 @@ export interface ApiKeyView {
   ipDeny: string[];
   /** Refused (key_not_yet_valid) before this time; null: from its creation. */
   notBefore: Date | null;
+  /** Requests per window; null: no rate limit. */
+  rateLimit: RateLimit | null;
+  /** Requests per period, with what the current period has used (as written, within a second); null: no quota. */
+  quota: (Quota & { used: number; resetsAt: Date | null }) | null;
   state: ApiKeyState;
 }
 
@@ -105,9 +112,26 @@ const viewColumns = {
   key: apiKeys,
   ownerName: users.name,
   ownerEmail: users.email,
+  // "<period key> <used>" of the key's quota, as last written.
+  quotaUse: sql<string | null>`(select q.period_key || ' ' || q.used from api_key_quota_usage q where q.api_key_id = ${apiKeys.id})`,
 };
 
-function toView(row: { key: ApiKey; ownerName: string | null; ownerEmail: string | null }, now = new Date()): ApiKeyView {
+type ViewRow = { key: ApiKey; ownerName: string | null; ownerEmail: string | null; quotaUse?: string | null };
+
+function quotaView(k: ApiKey, quotaUse: string | null | undefined, now: Date): ApiKeyView["quota"] {
+  if (k.quotaLimit === null || k.quotaPeriod === null) return null;
+  const current = quotaPeriodKey(k.quotaPeriod, now.getTime());
+  const [periodKey, used] = (quotaUse ?? "").split(" ");
+  const end = quotaPeriodEnd(k.quotaPeriod, now.getTime());
+  return {
+    limit: k.quotaLimit,
+    period: k.quotaPeriod,
+    used: periodKey === current ? Number(used) + unwrittenQuotaUse(k.id) : unwrittenQuotaUse(k.id),
+    resetsAt: end === null ? null : new Date(end),
+  };
+}
+
+function toView(row: ViewRow, now = new Date()): ApiKeyView {
   const k = row.key;
   return {
     id: k.id,
@@ -137,8 +161,38 @@ function toView(row: { key: ApiKey; ownerName: string | null; ownerEmail: string
     ipAllow: k.ipAllow,
     ipDeny: k.ipDeny,
     notBefore: k.notBefore,
+    rateLimit: k.rateLimit !== null && k.rateLimitWindow !== null ? { limit: k.rateLimit, window: k.rateLimitWindow } : null,
+    quota: quotaView(k, row.quotaUse, now),
     state: stateOf(k, now),
   };
+}
+
+/** The rate limit and quota a key gets when its creator names none: the workspace's defaults. */
+export function defaultLimitsOf(
+  workspace: Pick<Workspace, "defaultRateLimit" | "defaultRateLimitWindow" | "defaultQuotaLimit" | "defaultQuotaPeriod">,
+): { rateLimit: RateLimit | null; quota: Quota | null } {
+  return {
+    rateLimit:
+      workspace.defaultRateLimit !== null && workspace.defaultRateLimitWindow !== null
+        ? { limit: workspace.defaultRateLimit, window: workspace.defaultRateLimitWindow }
+        : null,
+    quota:
+      workspace.defaultQuotaLimit !== null && workspace.defaultQuotaPeriod !== null
+        ? { limit: workspace.defaultQuotaLimit, period: workspace.defaultQuotaPeriod }
+        : null,
+  };
+}
+
+const LIMITED_CALLER =
+  "The key you are calling with has a rate limit or a quota, so it cannot create keys or change limits: each new key would bring a budget of its own. Do it in the console, or with a key that has no limits.";
+
+/**
+ * A key with a rate limit or quota may neither mint credentials (a hundred new keys would be a
+ * hundred budgets) nor change any key's limits (its own included): otherwise it could spend its
+ * way out of its own limit.
+ */
+export function assertNotLimitedCaller(ctx: WorkspaceContext): void {
+  if (ctx.keyLimited) throw forbidden(LIMITED_CALLER);
 }
 
 function parse<T>(
@@ -407,6 +461,10 @@ export async function createApiKeyInTx(tx: Tx, ctx: WorkspaceContext, rawInput: 
   const notBefore = input.notBefore ?? null;
   assertNotBeforeExpiry(notBefore, expiresAt);
   assertRulesWithinCaller(ctx, { allow: ipAllow, deny: ipDeny }, "create");
+  assertNotLimitedCaller(ctx);
+  const defaults = defaultLimitsOf(ctx.workspace);
+  const rateLimit = input.rateLimit === undefined ? defaults.rateLimit : input.rateLimit;
+  const quota = input.quota === undefined ? defaults.quota : input.quota;
   await assertNameFree(tx, ctx.workspace.id, input.name);
 
   const secret = input.importedSecret ?? generateSecret();
@@ -430,6 +488,10 @@ export async function createApiKeyInTx(tx: Tx, ctx: WorkspaceContext, rawInput: 
     ipAllow,
     ipDeny,
     notBefore,
+    rateLimit: rateLimit?.limit ?? null,
+    rateLimitWindow: rateLimit?.window ?? null,
+    quotaLimit: quota?.limit ?? null,
+    quotaPeriod: quota?.period ?? null,
   };
   // A refused insert has aborted the caller's transaction too: the clear error rolls it all back.
   const [key] = await tx
@@ -461,6 +523,8 @@ export async function createApiKeyInTx(tx: Tx, ctx: WorkspaceContext, rawInput: 
         ...(key.ipAllow.length ? { ipAllow: key.ipAllow } : {}),
         ...(key.ipDeny.length ? { ipDeny: key.ipDeny } : {}),
         ...(key.notBefore ? { notBefore: key.notBefore } : {}),
+        ...(key.rateLimit !== null ? { rateLimit: key.rateLimit, rateLimitWindow: key.rateLimitWindow } : {}),
+        ...(key.quotaLimit !== null ? { quotaLimit: key.quotaLimit, quotaPeriod: key.quotaPeriod } : {}),
       },
     ),
   });
@@ -490,10 +554,25 @@ export async function updateApiKeyInTx(tx: Tx, ctx: WorkspaceContext, id: string
   if (input.ipAllow !== undefined) patch.ipAllow = input.ipAllow;
   if (input.ipDeny !== undefined) patch.ipDeny = input.ipDeny;
   if (input.notBefore !== undefined) patch.notBefore = input.notBefore;
+  if (input.rateLimit !== undefined) {
+    patch.rateLimit = input.rateLimit?.limit ?? null;
+    patch.rateLimitWindow = input.rateLimit?.window ?? null;
+  }
+  if (input.quota !== undefined) {
+    patch.quotaLimit = input.quota?.limit ?? null;
+    patch.quotaPeriod = input.quota?.period ?? null;
+  }
 
   const current = await loadLiveKey(tx, ctx, id, { lock: true });
   const changes = diffFields(current.key as unknown as Record<string, unknown>, patch);
   if (Object.keys(changes).length === 0) return toView(current);
+  if (changes.rateLimit || changes.rateLimitWindow || changes.quotaLimit || changes.quotaPeriod) assertNotLimitedCaller(ctx);
+  // A quota that now counts in another kind of period starts from nothing.
+  let quotaUse = current.quotaUse;
+  if (changes.quotaPeriod) {
+    await tx.delete(apiKeyQuotaUsage).where(eq(apiKeyQuotaUsage.apiKeyId, id));
+    quotaUse = null;
+  }
   if (changes.notBefore || changes.expiresAt)
     assertNotBeforeExpiry(
       patch.notBefore !== undefined ? patch.notBefore : current.key.notBefore,
@@ -536,7 +615,29 @@ export async function updateApiKeyInTx(tx: Tx, ctx: WorkspaceContext, id: string
       throw err;
     });
   await recordAudit(tx, ctx, { action, apiKeyId: id, targetName: updated.name, changes });
-  return toView({ ...current, key: updated });
+  return toView({ ...current, quotaUse, key: updated });
+}
+
+/**
+ * Adds requests to a key's total quota (a daily or monthly one starts again by itself). A change
+ * of the key like any other: the same permission checks, the same audit event (the limit's before
+ * and after); two top-ups at once both count (the key is locked while its limit is read).
+ */
+export async function topUpQuota(db: Db, ctx: WorkspaceContext, id: string, rawInput: TopUpInput | unknown): Promise<ApiKeyView> {
+  return db.transaction(async (tx) => {
+    assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
+    const input = parse(topUpSchema, rawInput);
+    const current = await loadLiveKey(tx, ctx, id, { lock: true });
+    const { quotaLimit, quotaPeriod } = current.key;
+    if (quotaLimit === null) throw invalid({ requests: ["This key has no quota to top up. Give it a total quota instead."] });
+    if (quotaPeriod !== "total")
+      throw invalid({ requests: [`This key's quota is per ${quotaPeriod} and starts again by itself; raise its limit instead of topping it up.`] });
+    if (quotaLimit + input.requests > LIMIT_MAX)
+      throw invalid({
+        requests: [`A quota can be at most ${LIMIT_MAX.toLocaleString("en-US")} requests; this key's is ${quotaLimit.toLocaleString("en-US")}.`],
+      });
+    return updateApiKeyInTx(tx, ctx, id, { quota: { limit: quotaLimit + input.requests, period: "total" } });
+  });
 }
 
 export interface RevokeAudit {

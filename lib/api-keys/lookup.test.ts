@@ -1,7 +1,7 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNotNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbOrTx, OpenDatabase } from "@/db";
-import { apiKeyPreviousSecrets, apiKeys, memberships, users, workspaces, type Role } from "@/db/schema";
+import { apiKeyPreviousSecrets, apiKeyQuotaUsage, apiKeys, memberships, users, workspaces, type Role } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { addUser, contextFor, seedFixtures } from "@/lib/testing/fixtures";
 import { createApiKey, rotateApiKey, updateApiKey } from "./core";
@@ -50,8 +50,14 @@ async function readKeyWithQueryBuilder(db: DbOrTx, hash: string): Promise<Found 
         ipAllow: apiKeys.ipAllow,
         ipDeny: apiKeys.ipDeny,
         notBefore: apiKeys.notBefore,
+        rateLimit: apiKeys.rateLimit,
+        rateLimitWindow: apiKeys.rateLimitWindow,
+        quotaLimit: apiKeys.quotaLimit,
+        quotaPeriod: apiKeys.quotaPeriod,
       },
       workspace: workspaces,
+      quotaPeriodKey: apiKeyQuotaUsage.periodKey,
+      quotaUsed: apiKeyQuotaUsage.used,
       ownerEmail: users.email,
       ownerName: users.name,
       ownerIsGlobalAdmin: users.isGlobalAdmin,
@@ -64,6 +70,7 @@ async function readKeyWithQueryBuilder(db: DbOrTx, hash: string): Promise<Found 
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
     .leftJoin(users, eq(users.id, apiKeys.ownerId))
     .leftJoin(memberships, and(eq(memberships.userId, apiKeys.ownerId), eq(memberships.workspaceId, apiKeys.workspaceId)))
+    .leftJoin(apiKeyQuotaUsage, and(eq(apiKeyQuotaUsage.apiKeyId, apiKeys.id), isNotNull(apiKeys.quotaLimit)))
     .where(previous ? eq(apiKeys.id, previous.apiKeyId) : eq(apiKeys.secretHash, hash))
     .limit(1);
   if (!row) return null;
@@ -79,6 +86,7 @@ async function readKeyWithQueryBuilder(db: DbOrTx, hash: string): Promise<Found 
     role: isService ? "admin" : ((row.role as Role | null) ?? null),
     canManageApiKeys: isService ? false : (row.canManageApiKeys ?? false),
     previous: previous ? (previousSecret as NonNullable<Found["previous"]>) : null,
+    quotaUsage: row.quotaPeriodKey === null || row.quotaUsed === null ? null : { periodKey: row.quotaPeriodKey, used: row.quotaUsed },
     ownerGone: !isService && (row.ownerDeletedAt !== null || row.ownerEmail === null || (row.role === null && !row.ownerIsGlobalAdmin)),
     ownerDisabled: !isService && row.ownerDisabledAt != null,
   };
@@ -132,6 +140,18 @@ describe("the hand-mapped key lookup", () => {
       .set({ lastUsedAt: new Date(), requests: 3, retiredAt: new Date(), retiredReason: "quiet" })
       .where(eq(apiKeyPreviousSecrets.apiKeyId, quiet.key.id));
     secrets.push(rolled.secret, rotation.secret, quiet.secret);
+    // Limited: a rate limit and a quota with use recorded; a quota not used yet; a key whose quota was removed (its old use is not read).
+    const limited = await createApiKey(db, ctx, {
+      name: "Lookup limited",
+      rateLimit: { limit: 10, window: "minute" },
+      quota: { limit: 500, period: "day" },
+    });
+    await db.insert(apiKeyQuotaUsage).values({ apiKeyId: limited.key.id, periodKey: "d2026-12-02", used: 42 });
+    const unused = await createApiKey(db, ctx, { name: "Lookup quota unused", quota: { limit: 5, period: "total" } });
+    const lifted = await createApiKey(db, ctx, { name: "Lookup quota lifted", quota: { limit: 5, period: "month" } });
+    await db.insert(apiKeyQuotaUsage).values({ apiKeyId: lifted.key.id, periodKey: "m2026-12", used: 3 });
+    await db.update(apiKeys).set({ quotaLimit: null, quotaPeriod: null }).where(eq(apiKeys.id, lifted.key.id));
+    secrets.push(limited.secret, unused.secret, lifted.secret);
 
     for (const secret of secrets) {
       const hash = hashSecret(secret);

@@ -6,7 +6,7 @@ import { PERMISSIONS, permissionsOf } from "@/lib/auth/permissions";
 import { recordAudit } from "@/lib/audit/record";
 import { forbidden, invalid, isUniqueViolation, notFound } from "@/lib/errors";
 import { API_KEY_SCOPES, createTokenSchema, fieldErrorsOf, type CreateTokenInput } from "@/lib/validations/api-keys";
-import { isUuid, parseRevocation, resolveExpiry, revokeKeysInTx } from "./core";
+import { assertNotLimitedCaller, defaultLimitsOf, isUuid, parseRevocation, resolveExpiry, revokeKeysInTx } from "./core";
 import { displayPrefix, generateSecret, hashSecret } from "./format";
 
 // Personal access tokens (TeamGantt): each user's own keys, acting as that user, where the
@@ -70,6 +70,8 @@ async function createMyTokenInTx(
   const parsed = createTokenSchema.safeParse(rawInput ?? {});
   if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error));
   const expiresAt = resolveExpiry(parsed.data.expiresAt, ctx.workspace);
+  assertNotLimitedCaller(ctx);
+  const limits = defaultLimitsOf(ctx.workspace);
   const secret = generateSecret();
   const [row] = await tx
     .insert(apiKeys)
@@ -89,6 +91,11 @@ async function createMyTokenInTx(
       // And its IP rules: a key restricted to some addresses cannot mint a token that works from others.
       ipAllow: [...(ctx.keyIpRules?.allow ?? [])],
       ipDeny: [...(ctx.keyIpRules?.deny ?? [])],
+      // The workspace's default rate limit and quota, as for its keys.
+      rateLimit: limits.rateLimit?.limit ?? null,
+      rateLimitWindow: limits.rateLimit?.window ?? null,
+      quotaLimit: limits.quota?.limit ?? null,
+      quotaPeriod: limits.quota?.period ?? null,
     })
     .returning(tokenColumns)
     .catch((err: unknown) => {

@@ -51,6 +51,10 @@ export interface VerifiedKey {
     | "ipAllow"
     | "ipDeny"
     | "notBefore"
+    | "rateLimit"
+    | "rateLimitWindow"
+    | "quotaLimit"
+    | "quotaPeriod"
   >;
   workspace: Workspace;
   owner: { id: string; email: string; name: string; isGlobalAdmin: boolean } | null;
@@ -59,6 +63,8 @@ export interface VerifiedKey {
   canManageApiKeys: boolean;
   /** Set when the secret presented is one a rotation replaced (key.prefix is then the new one's). */
   previous: PreviousSecret | null;
+  /** What the key's quota had used when it was looked up (lib/api-keys/limits.ts starts from it). */
+  quotaUsage: { periodKey: string; used: number } | null;
 }
 
 /** A rotated-out secret as verification reads it (api_key_previous_secrets). */
@@ -213,10 +219,12 @@ async function lookupKey(db: DbOrTx, hash: string): Promise<Found | null> {
 const LOOKUP_HIT = sql`
   select hit.hash as secret_hash, k.id, k.name, k.prefix, k.kind, k.owner_id, k.created_by_id, k.permission_ceiling, k.scopes, k.expires_at,
     k.enabled, k.bearer_allowed, k.log_requests, k.log_responses, k.revoked_at,
-    k.ip_allow, k.ip_deny, k.not_before,
+    k.ip_allow, k.ip_deny, k.not_before, k.rate_limit, k.rate_limit_window, k.quota_limit, k.quota_period,
+    qu.period_key as q_period_key, qu.used as q_used,
     w.id as w_id, w.slug as w_slug, w.name as w_name, w.api_keys_enabled as w_api_keys_enabled,
     w.max_key_lifetime_days as w_max_key_lifetime_days, w.personal_tokens_allowed as w_personal_tokens_allowed,
-    w.created_at as w_created_at,
+    w.created_at as w_created_at, w.default_rate_limit as w_default_rate_limit, w.default_rate_limit_window as w_default_rate_limit_window,
+    w.default_quota_limit as w_default_quota_limit, w.default_quota_period as w_default_quota_period,
     u.email as owner_email, u.name as owner_name, u.is_global_admin as owner_is_global_admin,
     u.deleted_at as owner_deleted_at, u.disabled_at as owner_disabled_at,
     m.role, m.can_manage_api_keys,
@@ -231,7 +239,8 @@ const LOOKUP_JOINS = sql`::text[])) hit
   join workspaces w on w.id = k.workspace_id
   left join users u on u.id = k.owner_id
   left join memberships m on m.user_id = k.owner_id and m.workspace_id = k.workspace_id
-  left join api_key_previous_secrets p on p.id = hit.previous_id`;
+  left join api_key_previous_secrets p on p.id = hit.previous_id
+  left join api_key_quota_usage qu on qu.api_key_id = k.id and k.quota_limit is not null`;
 
 interface LookupRow {
   secret_hash: string;
@@ -252,6 +261,12 @@ interface LookupRow {
   ip_allow: string[];
   ip_deny: string[];
   not_before: Date | string | null;
+  rate_limit: number | null;
+  rate_limit_window: ApiKey["rateLimitWindow"];
+  quota_limit: number | null;
+  quota_period: ApiKey["quotaPeriod"];
+  q_period_key: string | null;
+  q_used: number | string | null;
   w_id: string;
   w_slug: string;
   w_name: string;
@@ -259,6 +274,10 @@ interface LookupRow {
   w_max_key_lifetime_days: number | null;
   w_personal_tokens_allowed: boolean;
   w_created_at: Date | string;
+  w_default_rate_limit: number | null;
+  w_default_rate_limit_window: Workspace["defaultRateLimitWindow"];
+  w_default_quota_limit: number | null;
+  w_default_quota_period: Workspace["defaultQuotaPeriod"];
   owner_email: string | null;
   owner_name: string | null;
   owner_is_global_admin: boolean | null;
@@ -354,6 +373,10 @@ function mapRow(row: LookupRow): Found {
       ipAllow: row.ip_allow,
       ipDeny: row.ip_deny,
       notBefore: toDateOrNull(row.not_before),
+      rateLimit: row.rate_limit,
+      rateLimitWindow: row.rate_limit_window,
+      quotaLimit: row.quota_limit,
+      quotaPeriod: row.quota_period,
     },
     workspace: {
       id: row.w_id,
@@ -363,6 +386,10 @@ function mapRow(row: LookupRow): Found {
       maxKeyLifetimeDays: row.w_max_key_lifetime_days,
       personalTokensAllowed: row.w_personal_tokens_allowed,
       createdAt: toDate(row.w_created_at),
+      defaultRateLimit: row.w_default_rate_limit,
+      defaultRateLimitWindow: row.w_default_rate_limit_window,
+      defaultQuotaLimit: row.w_default_quota_limit,
+      defaultQuotaPeriod: row.w_default_quota_period,
     },
     owner:
       isService || row.owner_email === null
@@ -383,6 +410,7 @@ function mapRow(row: LookupRow): Found {
             retiredAt: toDateOrNull(row.p_retired_at),
             retiredReason: row.p_retired_reason,
           },
+    quotaUsage: row.q_period_key === null ? null : { periodKey: row.q_period_key, used: Number(row.q_used) },
     ownerGone: !isService && (row.owner_deleted_at !== null || row.owner_email === null || (row.role === null && !row.owner_is_global_admin)),
     ownerDisabled: !isService && row.owner_disabled_at !== null,
   };

@@ -60,7 +60,16 @@ export const API_ERRORS = {
   },
   payload_too_large: { status: 413, meaning: `The body is larger than ${MAX_BODY_BYTES / 1024} KiB.` },
   unsupported_media_type: { status: 415, meaning: "Send the body as application/json or application/x-www-form-urlencoded." },
-  rate_limited: { status: 429, meaning: "Too many failed authentications from this address; wait Retry-After seconds." },
+  rate_limited: {
+    status: 429,
+    meaning:
+      "Too many failed authentications from this address, or the key's own rate limit is spent for this window (the RateLimit header says which); wait Retry-After seconds.",
+  },
+  quota_exhausted: {
+    status: 429,
+    meaning:
+      "The key has used its quota: for a daily or monthly quota, Retry-After says when the period starts again; a total quota stays spent until an admin tops it up.",
+  },
   internal_error: {
     status: 500,
     meaning: "Something failed on the server that nobody foresaw; check whether a change took effect before retrying it.",

@@ -5,6 +5,7 @@ import type { WorkspaceContext } from "@/lib/auth/context";
 import { MISSING_KEY, previousSecretStopsAt, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
 import { recordKeyUse } from "@/lib/api-keys/usage";
 import { recordPreviousSecretUse } from "@/lib/api-keys/previous-use";
+import { consumeLimits, hasLimits } from "@/lib/api-keys/limits";
 import { now as clockNow } from "@/lib/clock";
 import { bodyInput, readBody, type ParsedBody } from "./body";
 import { extractCredential } from "./credentials";
@@ -58,6 +59,8 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
     let db: Db | undefined;
     // Once the key is verified: the headers that say when the credential stops working.
     let lifetime: Record<string, string> | null = null;
+    // Once the key is verified, for a key with a rate limit or quota: where its budget stands.
+    let budget: Record<string, string> | null = null;
     const url = req.url;
     const ip = clientAddressFrom(req.headers, req.socketAddress);
     // IPv6 per /64: one host usually holds a whole /64 of addresses.
@@ -100,6 +103,20 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
         lifetime = lifetimeHeaders(auth, at);
         // "Retire when quiet" is decided by these uses: every request counts, refused by scope or not.
         if (auth.previous) recordPreviousSecretUse(db, auth.previous.id, at.getTime());
+        // Every request the key authenticates spends its budget, whatever the answer (its IP rules refused none of them).
+        const limited = hasLimits(auth.key);
+        if (limited) {
+          const spent = await consumeLimits(db, auth, at.getTime());
+          budget = spent.headers;
+          if (spent.refused)
+            throw new ApiError(
+              429,
+              spent.refused.code,
+              spent.refused.message,
+              { technicalError: spent.refused.hint },
+              spent.refused.retryAfter === null ? {} : { "retry-after": String(spent.refused.retryAfter) },
+            );
+        }
         if (!auth.key.scopes.includes(op.scope))
           throw new ApiError(403, "scope_missing", ERROR_MESSAGES.scopeMissing(op.scope), {
             technicalError: ERROR_MESSAGES.scopesHeld(auth.key.scopes),
@@ -121,6 +138,7 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
           ip,
           keyIpRules: { allow: auth.key.ipAllow, deny: auth.key.ipDeny },
           viaPreviousSecret: auth.previous !== null,
+          keyLimited: limited,
           userAgent:
             [req.headers.get("user-agent"), integration ? `integration=${integration}` : null].filter(Boolean).join(" ").slice(0, 512) || null,
         };
@@ -155,6 +173,7 @@ export async function serveKeyOperation(op: KeyOperation, req: ApiRequest, param
         return errorResponse(late);
       }));
     if (lifetime) response = withHeaders(response, lifetime);
+    if (budget) response = withHeaders(response, budget);
     if (seen && db) logAccess(db, seen, { req, url, body, response, reason, started, ip });
     return response;
   }

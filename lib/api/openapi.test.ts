@@ -9,6 +9,7 @@ import { createApiKey } from "@/lib/api-keys/core";
 import { isWellFormedSecret } from "@/lib/api-keys/format";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
 import { createApiKeySchema, createTokenSchema, listApiKeysSchema, updateApiKeySchema } from "@/lib/validations/api-keys";
+import { topUpSchema } from "@/lib/validations/limits";
 import { errorEnvelopeSchema } from "@/lib/validations/responses";
 import { verifyRequestSchema } from "@/lib/validations/verify";
 import {
@@ -40,6 +41,7 @@ const EXPECTED: [method: string, path: string, operationId: string][] = [
   ["PATCH", "/api/data/api-keys/{id}", "updateApiKey"],
   ["DELETE", "/api/data/api-keys/{id}/revoke", "revokeApiKey"],
   ["POST", "/api/data/api-keys/{id}/rotate", "rotateApiKey"],
+  ["POST", "/api/data/api-keys/{id}/quota/top-up", "topUpQuota"],
   ["DELETE", "/api/data/api-keys/revoke-all", "revokeAllApiKeys"],
   ["GET", "/api/data/me", "getMe"],
   ["GET", "/api/data/me/tokens", "listMyTokens"],
@@ -104,7 +106,7 @@ describe("the OpenAPI document", () => {
     expect(found.sort()).toEqual([...EXPECTED].sort());
     const ids = found.map((f) => f[2]);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(id).toMatch(/^(get|list|create|search|update|revoke|rotate|delete|verify|revokeAll|deleteAll)[A-Z][A-Za-z]*$/);
+    for (const id of ids) expect(id).toMatch(/^(get|list|create|search|update|revoke|rotate|delete|verify|revokeAll|deleteAll|topUp)[A-Z][A-Za-z]*$/);
     // HEAD, as the dispatcher answers it: every path with a GET, and no other.
     for (const [p, item] of Object.entries(paths)) {
       const get = item.get as Operation | undefined;
@@ -197,6 +199,7 @@ describe("the OpenAPI document", () => {
       ["searchApiKeys", listApiKeysSchema, []],
       ["createMyToken", createTokenSchema, ["name"]],
       ["verifyApiKey", verifyRequestSchema, ["token"]],
+      ["topUpQuota", topUpSchema, ["requests"]],
     ];
     for (const [id, schema, required] of bodies) {
       const op = OPERATIONS.find((o) => o.id === id)!;
@@ -494,6 +497,8 @@ describe("real responses match the documented schemas", () => {
     await expectDocumented("GET", "/api/data/api-keys/{id}", { params: { id } });
     await expectDocumented("PATCH", "/api/data/api-keys/{id}", { params: { id }, body: { enabled: false, description: "" } });
     await expectDocumented("POST", "/api/data/api-keys/{id}/rotate", { params: { id }, body: { overlap: "1h" } });
+    await expectDocumented("PATCH", "/api/data/api-keys/{id}", { params: { id }, body: { quota: { limit: 100, period: "total" } } });
+    await expectDocumented("POST", "/api/data/api-keys/{id}/quota/top-up", { params: { id }, body: { requests: 50 } });
     await expectDocumented("DELETE", "/api/data/api-keys/{id}/revoke", { params: { id } });
   });
 

@@ -108,6 +108,11 @@ export const FIELD_NOTES: Record<string, string> = {
   ipDeny: "Addresses and CIDR ranges the key is refused from (403 ip_not_allowed), at most 50; deny wins over allow.",
   notBefore:
     "An ISO date-time before which the key is refused (401 key_not_yet_valid); null or omitted: it works from its creation. Must be before the expiry.",
+  rateLimit:
+    'Requests the key may make per window, {"limit": n, "window": "second" | "minute" | "hour"}: over it, 429 rate_limited with Retry-After. Omit for the workspace\'s default; null for none. A key that itself has limits cannot set them.',
+  quota:
+    'Requests the key may make per UTC day or month, or in total, {"limit": n, "period": "day" | "month" | "total"}: once used, 429 quota_exhausted. Omit for the workspace\'s default; null for none.',
+  requests: "How many requests to add to the key's total quota (1 to 1,000,000,000).",
 };
 
 export const FIELD_NOTE_OVERRIDES: Record<string, Record<string, string>> = {
@@ -118,6 +123,8 @@ export const FIELD_NOTE_OVERRIDES: Record<string, Record<string, string>> = {
     expiresAt: `${EXPIRY_WITHIN}; null for never, where the workspace allows it.`,
     ipAllow: "Replaces the allow list ([] removes it: any address not denied). Same rules as at creation.",
     ipDeny: "Replaces the deny list ([] removes it).",
+    rateLimit: 'Replaces the rate limit, {"limit": n, "window": "second" | "minute" | "hour"}; null removes it.',
+    quota: 'Replaces the quota, {"limit": n, "period": "day" | "month" | "total"}; null removes it. A new kind of period starts counting from 0.',
   },
   CreateTokenRequest: {
     name: "Trimmed. Unique, ignoring case, among your live tokens.",

@@ -27,6 +27,8 @@ export interface WorkspaceContext extends Principal {
    * loosen its way out of its own restriction.
    */
   keyIpRules?: { allow: readonly string[]; deny: readonly string[] };
+  /** The key used has a rate limit or a quota: it may not mint credentials or change limits (assertNotLimitedCaller). */
+  keyLimited?: boolean;
   /** The call came with a secret a rotation replaced (still in its overlap): it may not rotate. */
   viaPreviousSecret?: boolean;
 }

@@ -50,7 +50,18 @@ export async function addUser(
 export async function setWorkspace(
   db: Db,
   slug: string,
-  values: Partial<Pick<Workspace, "apiKeysEnabled" | "personalTokensAllowed" | "maxKeyLifetimeDays">>,
+  values: Partial<
+    Pick<
+      Workspace,
+      | "apiKeysEnabled"
+      | "personalTokensAllowed"
+      | "maxKeyLifetimeDays"
+      | "defaultRateLimit"
+      | "defaultRateLimitWindow"
+      | "defaultQuotaLimit"
+      | "defaultQuotaPeriod"
+    >
+  >,
 ): Promise<void> {
   await db.update(workspaces).set(values).where(eq(workspaces.slug, slug));
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { IP_RULES_MAX, parseIpRule } from "@/lib/net/ip-rules";
+import { quotaSchema, rateLimitSchema } from "./limits";
 
 export const API_KEY_SCOPES = ["api_keys:read", "api_keys:write", "tokens:write", "me:read", "audit:read", "verify"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -100,6 +101,9 @@ export const createApiKeySchema = z.object({
   ipAllow: ipAllowList.optional(),
   ipDeny: ipDenyList.optional(),
   notBefore: apiKeyNotBefore.optional(),
+  /** Omitted: the workspace's default; null: none. */
+  rateLimit: rateLimitSchema.optional(),
+  quota: quotaSchema.optional(),
 });
 export type CreateApiKeyInput = z.input<typeof createApiKeySchema>;
 
@@ -116,6 +120,8 @@ export const updateApiKeySchema = z
     ipAllow: ipAllowList.optional(),
     ipDeny: ipDenyList.optional(),
     notBefore: apiKeyNotBefore.optional(),
+    rateLimit: rateLimitSchema.optional(),
+    quota: quotaSchema.optional(),
   })
   .strict();
 export type UpdateApiKeyInput = z.input<typeof updateApiKeySchema>;

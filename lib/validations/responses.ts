@@ -8,6 +8,7 @@ import { STATUS_NAMES } from "@/lib/api/envelope";
 import { PERMISSIONS } from "@/lib/auth/permissions";
 import { API_KEY_SCOPES } from "./api-keys";
 import { REVOCATION_REASONS } from "./revocation";
+import { QUOTA_PERIODS, RATE_LIMIT_WINDOWS } from "./limits";
 
 // What the REST handlers send back, as zod schemas: the OpenAPI document is generated from these
 // (lib/api/openapi.ts) and tests parse real responses with them. Objects are strict so that a
@@ -95,6 +96,19 @@ export const apiKeyViewSchema = z.strictObject({
   }),
   ipDeny: z.array(z.string()).meta({ description: "Addresses and CIDR ranges the key is refused from; deny wins over allow." }),
   notBefore: isoDateTime.nullable().meta({ description: "The key is refused (key_not_yet_valid) before this time; null: from its creation." }),
+  rateLimit: z
+    .strictObject({ limit: z.number().int().min(1), window: z.enum(RATE_LIMIT_WINDOWS) })
+    .nullable()
+    .meta({ description: "Requests per window (fixed windows aligned to the clock); over it: 429 rate_limited. null: no rate limit." }),
+  quota: z
+    .strictObject({
+      limit: z.number().int().min(1),
+      period: z.enum(QUOTA_PERIODS),
+      used: z.number().int().min(0).meta({ description: "Requests counted in the current period (written within about a second)." }),
+      resetsAt: isoDateTime.nullable().meta({ description: "When the period ends and the count starts again (UTC); null for a total quota." }),
+    })
+    .nullable()
+    .meta({ description: "Requests per UTC day or month, or in total (topped up by hand); once used: 429 quota_exhausted. null: no quota." }),
   state: z.enum(API_KEY_STATES),
 });
 

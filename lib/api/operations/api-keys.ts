@@ -1,4 +1,5 @@
-import { createApiKey, getApiKey, listApiKeys, revokeAllApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from "@/lib/api-keys/core";
+import { createApiKey, getApiKey, listApiKeys, revokeAllApiKeys, revokeApiKey, rotateApiKey, topUpQuota, updateApiKey } from "@/lib/api-keys/core";
+import { topUpSchema } from "@/lib/validations/limits";
 import { createApiKeySchema, listApiKeysSchema, rotateApiKeySchema, updateApiKeySchema } from "@/lib/validations/api-keys";
 import { apiKeyPageSchema, apiKeyResultSchema, createdApiKeySchema, revokeAllResultSchema, rotatedApiKeySchema } from "@/lib/validations/responses";
 import { invalid } from "@/lib/errors";
@@ -210,4 +211,28 @@ export const rotateApiKeyOperation = defineOperation({
   status: 200,
   notFound: true,
   handler: async ({ db, ctx, input }, { id }) => rotateApiKey(db, ctx, id, input),
+});
+
+export const topUpQuotaOperation = defineOperation({
+  id: "topUpQuota",
+  method: "POST",
+  path: "/api/data/api-keys/{id}/quota/top-up",
+  tag: "API keys",
+  summary: "Top up a key's total quota",
+  description:
+    "Adds requests to a key's total quota (a key spent with quota_exhausted works again at once, on every instance). A daily or monthly quota starts again " +
+    "by itself: raise its limit with PATCH instead. Recorded in the audit log as a change of the key's quota limit.",
+  scope: "api_keys:write",
+  permission: KEYS_MANAGE,
+  params: KEY_ID,
+  body: { component: "TopUpRequest", schema: topUpSchema, required: true, invalidExample: { requests: 0 } },
+  examples: { params: { id: "$API_KEY_ID" }, body: { requests: 10000 } },
+  output: {
+    component: "ApiKeyResult",
+    schema: apiKeyResultSchema,
+    example: { key: { ...EXAMPLE_API_KEY, quota: { limit: 60000, period: "total", used: 50000, resetsAt: null } } },
+  },
+  status: 200,
+  notFound: true,
+  handler: async ({ db, ctx, input }, { id }) => ({ key: await topUpQuota(db, ctx, id, input) }),
 });

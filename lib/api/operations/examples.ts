@@ -30,6 +30,8 @@ export const EXAMPLE_API_KEY: ApiKeyViewJson = {
   ipAllow: ["203.0.113.0/24", "2001:db8::/32"],
   ipDeny: [],
   notBefore: null,
+  rateLimit: { limit: 100, window: "minute" },
+  quota: null,
   lastUsedAt: "2026-03-14T16:02:11.000Z",
   lastUsedIp: "203.0.113.7",
   lastUsedIntegration: "github-actions",

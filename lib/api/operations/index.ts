@@ -6,6 +6,7 @@ import {
   revokeApiKeyOperation,
   rotateApiKeyOperation,
   searchApiKeysOperation,
+  topUpQuotaOperation,
   updateApiKeyOperation,
 } from "./api-keys";
 import { listAuditEventsOperation } from "./audit";
@@ -32,6 +33,7 @@ export const OPERATIONS: readonly Operation[] = [
   updateApiKeyOperation,
   revokeApiKeyOperation,
   rotateApiKeyOperation,
+  topUpQuotaOperation,
   revokeAllApiKeysOperation,
   getMeOperation,
   listMyTokensOperation,
