@@ -12,6 +12,7 @@ import { installDemoGate, refreshDemoExposure } from "./demo";
 import { checkEnv, env } from "./env";
 import { AppError, isConnectionFailure } from "./errors";
 import { ensureAuthSecret } from "./startup";
+import { startWebhookDelivery } from "./webhooks/deliver";
 
 export async function boot(): Promise<void> {
   try {
@@ -98,6 +99,7 @@ async function startServing(secret: "generated" | "present", onConnected = () =>
   startThrottlePurge(async () => db);
   startIdempotencyPurge(db);
   startPreviousSecretRetirement(db);
+  startWebhookDelivery(db);
   const port = env().PORT;
   const lines = [
     `Latchkey: database ${kind === "pglite" ? "embedded (PGlite)" : "PostgreSQL"} at ${location}; migrations applied.`,

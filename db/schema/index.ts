@@ -5,3 +5,4 @@ export * from "./audit";
 export * from "./rate-limits";
 export * from "./access-logs";
 export * from "./idempotency";
+export * from "./webhooks";

@@ -1,6 +1,7 @@
 import "server-only";
 import type { DbOrTx } from "@/db";
 import { auditEvents, type AuditChanges } from "@/db/schema";
+import { enqueueWebhooks } from "@/lib/webhooks/outbox";
 
 export const AUDIT_ACTIONS = [
   "api_key.created",
@@ -61,14 +62,18 @@ export interface AuditActor {
   workspace?: { id: string };
 }
 
-/** Writes audit events with the caller's transaction, so the record and the change commit together. */
+/**
+ * Writes audit events with the caller's transaction, so the record and the change commit together;
+ * the webhooks those events send are queued in the same transaction (lib/webhooks/outbox.ts).
+ */
 export async function recordAudit(tx: DbOrTx, actor: AuditActor, entries: AuditEntry | AuditEntry[]): Promise<void> {
   const list = Array.isArray(entries) ? entries : [entries];
+  const workspaceOf = (e: AuditEntry) => (e.workspaceId === undefined ? (actor.workspace?.id ?? null) : e.workspaceId);
   // Batches keep a revoke-all of thousands of keys under the parameter limit of one statement.
   for (let i = 0; i < list.length; i += 1000) {
     await tx.insert(auditEvents).values(
       list.slice(i, i + 1000).map((e) => ({
-        workspaceId: e.workspaceId === undefined ? (actor.workspace?.id ?? null) : e.workspaceId,
+        workspaceId: workspaceOf(e),
         actorUserId: actor.userId,
         actorApiKeyId: actor.apiKeyId ?? null,
         action: e.action,
@@ -81,6 +86,10 @@ export async function recordAudit(tx: DbOrTx, actor: AuditActor, entries: AuditE
       })),
     );
   }
+  await enqueueWebhooks(
+    tx,
+    list.map((e) => ({ ...e, workspaceId: workspaceOf(e) })),
+  );
 }
 
 /** Before/after of the fields that actually changed. Dates compare by instant. */

@@ -2,9 +2,11 @@ import type { Metadata } from "next";
 import { AccessDenied } from "@/components/access-denied";
 import { ApiSettings } from "@/components/settings/api-settings";
 import { MembersTable } from "@/components/settings/members-table";
+import { WebhookSettings } from "@/components/settings/webhooks";
 import { getDb } from "@/db";
 import { getPageWorkspaceContext } from "@/lib/auth/current";
 import { can } from "@/lib/auth/permissions";
+import { listWebhookEndpoints } from "@/lib/webhooks/core";
 import { listMembers } from "@/lib/workspaces/core";
 
 export const metadata: Metadata = { title: "Settings" };
@@ -17,7 +19,8 @@ export default async function SettingsPage({ params }: { params: Promise<{ slug:
       <AccessDenied title="Settings are for workspace Admins">Ask an Admin of {ctx.workspace.name} to change its settings or members.</AccessDenied>
     );
   }
-  const members = await listMembers(await getDb(), ctx);
+  const db = await getDb();
+  const [members, endpoints] = await Promise.all([listMembers(db, ctx), listWebhookEndpoints(db, ctx)]);
   return (
     <div className="grid gap-8">
       <ApiSettings
@@ -26,6 +29,7 @@ export default async function SettingsPage({ params }: { params: Promise<{ slug:
         personalTokensAllowed={ctx.workspace.personalTokensAllowed}
         maxKeyLifetimeDays={ctx.workspace.maxKeyLifetimeDays}
       />
+      <WebhookSettings slug={slug} endpoints={endpoints} />
       <MembersTable slug={slug} members={members} currentUserId={ctx.userId} canDeleteUsers={ctx.isGlobalAdmin} />
     </div>
   );
