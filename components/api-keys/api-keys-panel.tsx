@@ -5,6 +5,7 @@ import { useCallback, useRef, useState } from "react";
 import type { CreatedKeyResult } from "@/lib/api-keys/actions";
 import type { ApiKeyView, WorkspaceMemberOption } from "@/lib/api-keys/core";
 import type { API_KEY_LIST_STATES } from "@/lib/validations/api-keys";
+import type { Quota, RateLimit } from "@/lib/validations/limits";
 import { ApiKeysTable } from "./api-keys-table";
 import { CreateApiKeyDialog } from "./create-api-key-dialog";
 import { EditApiKeyDialog } from "./edit-api-key-dialog";
@@ -23,6 +24,7 @@ export interface ApiKeysPanelProps {
   canCreateServiceKeys: boolean;
   maxExpiry: string | null;
   maxLifetimeDays: number | null;
+  defaultLimits: { rateLimit: RateLimit | null; quota: Quota | null };
   /** The grid's state filter. */
   state: (typeof API_KEY_LIST_STATES)[number];
   /** When the server rendered the page (ms since the epoch). */

@@ -16,6 +16,8 @@ import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@
 import { Field, fieldAria } from "./field";
 import { ExpiryField } from "./expiry-field";
 import { IpRulesFields } from "./ip-rules-fields";
+import { LimitsFields } from "./limits-fields";
+import type { Quota, RateLimit } from "@/lib/validations/limits";
 import { ScopesFieldset } from "./scopes-fieldset";
 
 export interface CreateApiKeyDialogProps {
@@ -26,6 +28,8 @@ export interface CreateApiKeyDialogProps {
   /** yyyy-mm-dd: today + the workspace's maximum lifetime; null when there is no maximum. */
   maxExpiry: string | null;
   maxLifetimeDays: number | null;
+  /** The workspace's default rate limit and quota, filled in for a new key. */
+  defaultLimits: { rateLimit: RateLimit | null; quota: Quota | null };
   onCreated: (created: CreatedKeyResult) => void;
 }
 
@@ -65,7 +69,7 @@ export function CreateApiKeyDialog(props: CreateApiKeyDialogProps) {
   );
 }
 
-function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, maxLifetimeDays, onCreated }: CreateApiKeyDialogProps) {
+function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, maxLifetimeDays, defaultLimits, onCreated }: CreateApiKeyDialogProps) {
   const [state, formAction, pending] = useActionState<ActionResult<CreatedKeyResult> | null, FormData>(async (prev, form) => {
     const result = await createApiKeyAction(slug, prev, form);
     if (result.ok) onCreated(result.data);
@@ -118,6 +122,12 @@ function CreateApiKeyForm({ slug, owners, currentUserId, canCreateServiceKeys, m
       </div>
       <ScopesFieldset idPrefix="create" defaultValue={API_KEY_SCOPES} errors={errors.scopes} />
       <IpRulesFields idPrefix="create" errors={errors} />
+      <LimitsFields
+        idPrefix="create"
+        defaults={defaultLimits}
+        errors={errors}
+        note={defaultLimits.rateLimit || defaultLimits.quota ? "Filled in with the workspace's defaults." : undefined}
+      />
       {canCreateServiceKeys ? (
         <details className="rounded-md border p-3 text-sm">
           <summary className="cursor-pointer font-medium">Import an existing secret</summary>

@@ -8,11 +8,13 @@ import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, D
 import { Input } from "@/components/ui/input";
 import { Textarea } from "@/components/ui/textarea";
 import type { FieldErrors } from "@/lib/errors";
-import type { ApiKeyScope } from "@/lib/validations/api-keys";
+import type { ApiKeyScope, UpdateApiKeyInput } from "@/lib/validations/api-keys";
 import { Field, fieldAria } from "./field";
 import { ExpiryField } from "./expiry-field";
 import { ruleEntries } from "@/lib/net/ip-rules";
 import { IpRulesFields } from "./ip-rules-fields";
+import { LimitsFields } from "./limits-fields";
+import { limitsFromForm, type Quota, type RateLimit } from "@/lib/validations/limits";
 import { ScopesFieldset } from "./scopes-fieldset";
 
 export interface EditableKey {
@@ -24,6 +26,8 @@ export interface EditableKey {
   ipAllow: string[];
   ipDeny: string[];
   notBefore: Date | string | null;
+  rateLimit: RateLimit | null;
+  quota: Quota | null;
 }
 
 export function EditApiKeyDialog({
@@ -56,7 +60,7 @@ export function EditApiKeyDialog({
         <DialogHeader>
           <DialogTitle>Edit API key</DialogTitle>
           <DialogDescription>
-            Rename the key, describe it, change when it expires, which endpoint groups it may call, or where and from when it works.
+            Rename the key, describe it, change when it expires, which endpoint groups it may call, where and from when it works, or how much.
           </DialogDescription>
         </DialogHeader>
         {apiKey ? (
@@ -82,6 +86,7 @@ export function EditApiKeyDialog({
                   ipAllow: ruleEntries(String(form.get("ipAllow") ?? "")),
                   ipDeny: ruleEntries(String(form.get("ipDeny") ?? "")),
                   notBefore: String(form.get("notBefore") ?? "") || null,
+                  ...(limitsFromForm(form) as Pick<UpdateApiKeyInput, "rateLimit" | "quota">),
                 });
                 if (!result.ok) {
                   setErrors(result.fieldErrors ?? {});
@@ -117,6 +122,7 @@ export function EditApiKeyDialog({
               }}
               errors={errors}
             />
+            <LimitsFields idPrefix="edit" defaults={{ rateLimit: apiKey.rateLimit, quota: apiKey.quota }} errors={errors} />
             <DialogFooter>
               <Button type="submit" disabled={pending}>
                 {pending ? "Saving…" : "Save changes"}

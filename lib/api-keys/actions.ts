@@ -3,6 +3,7 @@
 import { workspaceAction, type ActionResult, type Requirement } from "@/lib/actions";
 import { AppError, invalid } from "@/lib/errors";
 import { ruleEntries } from "@/lib/net/ip-rules";
+import { limitsFromForm } from "@/lib/validations/limits";
 import type { RotateApiKeyInput, UpdateApiKeyInput } from "@/lib/validations/api-keys";
 import {
   createApiKey,
@@ -11,6 +12,7 @@ import {
   revokeAllApiKeys,
   revokeApiKey,
   rotateApiKey,
+  topUpQuota,
   updateApiKey,
   type ApiKeyView,
 } from "./core";
@@ -48,6 +50,7 @@ function createInputFromForm(form: FormData) {
     ipAllow: ruleEntries(String(form.get("ipAllow") ?? "")),
     ipDeny: ruleEntries(String(form.get("ipDeny") ?? "")),
     notBefore: typeof notBefore === "string" && notBefore !== "" ? notBefore : undefined,
+    ...limitsFromForm(form),
   };
 }
 
@@ -118,6 +121,19 @@ export async function rotateApiKeyAction(slug: string, id: string, input: Rotate
       return { secret, name: key.name, prefix: key.prefix, oldSecretUntil: previous.retireAt.toISOString(), mode: previous.mode };
     },
     // The key's own page shows the old secret too.
+    { revalidate: { path: `/w/${slug}/account/api`, type: "layout" } },
+  );
+}
+
+/** Adds `requests` to the key's total quota; the key's page shows the new limit. */
+export async function topUpQuotaAction(slug: string, id: string, requests: unknown): Promise<ActionResult<{ name: string; limit: number }>> {
+  return workspaceAction(
+    slug,
+    MANAGE,
+    async (ctx, db) => {
+      const key = await topUpQuota(db, ctx, id, { requests });
+      return { name: key.name, limit: key.quota?.limit ?? 0 };
+    },
     { revalidate: { path: `/w/${slug}/account/api`, type: "layout" } },
   );
 }

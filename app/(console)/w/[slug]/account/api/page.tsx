@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { AccessDenied } from "@/components/access-denied";
 import { ApiKeysPanel } from "@/components/api-keys/api-keys-panel";
 import { getDb } from "@/db";
-import { listApiKeys, listKeyOwnerOptions, maxExpiryFor } from "@/lib/api-keys/core";
+import { defaultLimitsOf, listApiKeys, listKeyOwnerOptions, maxExpiryFor } from "@/lib/api-keys/core";
 import { getPageWorkspaceContext } from "@/lib/auth/current";
 import { apiTabDenialReason, can } from "@/lib/auth/permissions";
 import { listApiKeysSchema } from "@/lib/validations/api-keys";
@@ -49,6 +49,7 @@ export default async function ApiTabPage({
       canCreateServiceKeys={can(ctx, "api_keys.service")}
       maxExpiry={maxExpiry ? maxExpiry.toISOString().slice(0, 10) : null}
       maxLifetimeDays={ctx.workspace.maxKeyLifetimeDays}
+      defaultLimits={defaultLimitsOf(ctx.workspace)}
       state={query.state}
       renderedAt={page.asOf}
     />

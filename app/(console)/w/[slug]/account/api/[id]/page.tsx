@@ -6,6 +6,7 @@ import { ArrowLeft } from "lucide-react";
 import { AccessLogGaps } from "@/components/api-keys/detail/access-log-gaps";
 import { AccessLogTable } from "@/components/api-keys/detail/access-log-table";
 import { KeyIpRules } from "@/components/api-keys/detail/key-ip-rules";
+import { KeyLimits } from "@/components/api-keys/detail/key-limits";
 import { KeyLoggingSwitches } from "@/components/api-keys/detail/key-logging-switches";
 import { RotationCard } from "@/components/api-keys/detail/rotation-card";
 import { RotateKeyButton } from "@/components/api-keys/rotate-key-dialog";
@@ -172,6 +173,7 @@ export default async function ApiKeyDetailPage({
                     .join(", ")
                 : "None"}
             </Row>
+            <KeyLimits slug={slug} apiKey={key} canManage={can(ctx, "api_keys.manage") && key.state !== "revoked"} />
             <Row label="Last used">
               <RelativeTime value={key.lastUsedAt} />
               {key.lastUsedIp ? <span className="text-muted-foreground"> from {key.lastUsedIp}</span> : null}

@@ -1,0 +1,108 @@
+"use client";
+
+import { Input } from "@/components/ui/input";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { describeQuota, describeRateLimit, type Quota, type RateLimit } from "@/lib/validations/limits";
+import { Field, fieldAria } from "./field";
+
+const WINDOW_OPTIONS = [
+  { value: "second", label: "per second" },
+  { value: "minute", label: "per minute" },
+  { value: "hour", label: "per hour" },
+] as const;
+
+const PERIOD_OPTIONS = [
+  { value: "day", label: "per day (UTC)" },
+  { value: "month", label: "per month (UTC)" },
+  { value: "total", label: "in total (top up by hand)" },
+] as const;
+
+/**
+ * The rate limit and quota of the create and edit dialogs and of the workspace's defaults: a
+ * number (empty for none) and its unit, submitted as rateLimit/rateLimitWindow and
+ * quotaLimit/quotaPeriod (lib/validations/limits.ts limitsFromForm reads them).
+ */
+export function LimitsFields({
+  idPrefix,
+  defaults,
+  errors,
+  legend = "Rate limit and quota",
+  note,
+}: {
+  idPrefix: string;
+  defaults: { rateLimit: RateLimit | null; quota: Quota | null };
+  errors: Record<string, string[] | undefined>;
+  legend?: string;
+  /** Says where the values shown come from (the workspace's defaults, when creating). */
+  note?: string;
+}) {
+  const rateId = `${idPrefix}-rate-limit`;
+  const quotaId = `${idPrefix}-quota`;
+  const current = [defaults.rateLimit ? describeRateLimit(defaults.rateLimit) : null, defaults.quota ? describeQuota(defaults.quota) : null]
+    .filter(Boolean)
+    .join("; ");
+  return (
+    <fieldset className="grid gap-3 rounded-md border p-3" data-limits="">
+      <legend className="px-1 text-sm font-medium">{legend}</legend>
+      <p className="-mt-1 text-xs text-muted-foreground">
+        Leave a number empty for no limit. Over the rate limit a request gets <span className="font-mono">429 rate_limited</span>; once the quota is
+        used, <span className="font-mono">429 quota_exhausted</span>. Every answer carries the key&apos;s <span className="font-mono">RateLimit</span>{" "}
+        header. {note ?? (current ? `Now: ${current}.` : "")}
+      </p>
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field id={rateId} label="Rate limit (requests)" errors={errors.rateLimit}>
+          <div className="flex gap-2">
+            <Input
+              id={rateId}
+              name="rateLimit"
+              inputMode="numeric"
+              autoComplete="off"
+              placeholder="No limit"
+              className="w-28 tabular-nums"
+              defaultValue={defaults.rateLimit?.limit ?? ""}
+              {...fieldAria(rateId, errors.rateLimit)}
+            />
+            <Select name="rateLimitWindow" defaultValue={defaults.rateLimit?.window ?? "minute"}>
+              <SelectTrigger className="flex-1" aria-label="Rate limit window">
+                <SelectValue />
+              </SelectTrigger>
+              <SelectContent>
+                {WINDOW_OPTIONS.map((o) => (
+                  <SelectItem key={o.value} value={o.value}>
+                    {o.label}
+                  </SelectItem>
+                ))}
+              </SelectContent>
+            </Select>
+          </div>
+        </Field>
+        <Field id={quotaId} label="Quota (requests)" errors={errors.quota}>
+          <div className="flex gap-2">
+            <Input
+              id={quotaId}
+              name="quotaLimit"
+              inputMode="numeric"
+              autoComplete="off"
+              placeholder="No quota"
+              className="w-28 tabular-nums"
+              defaultValue={defaults.quota?.limit ?? ""}
+              {...fieldAria(quotaId, errors.quota)}
+            />
+            <Select name="quotaPeriod" defaultValue={defaults.quota?.period ?? "day"}>
+              <SelectTrigger className="flex-1" aria-label="Quota period">
+                <SelectValue />
+              </SelectTrigger>
+              <SelectContent>
+                {PERIOD_OPTIONS.map((o) => (
+                  <SelectItem key={o.value} value={o.value}>
+                    {o.label}
+                  </SelectItem>
+                ))}
+              </SelectContent>
+            </Select>
+          </div>
+        </Field>
+      </div>
+    </fieldset>
+  );
+}
