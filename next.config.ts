@@ -13,8 +13,9 @@ const CONSOLE_HEADERS = [
 ];
 
 const nextConfig: NextConfig = {
-  // PGlite ships a 15 MB WASM build; bundling it would copy it into the static folder.
-  serverExternalPackages: ["@electric-sql/pglite"],
+  // PGlite ships a 15 MB WASM build; bundling it would copy it into the static folder. nodemailer
+  // is Node-only (sockets, TLS, child processes for sendmail): loaded from node_modules as it is.
+  serverExternalPackages: ["@electric-sql/pglite", "nodemailer"],
   poweredByHeader: false,
   typedRoutes: false,
   async headers() {

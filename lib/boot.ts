@@ -7,6 +7,7 @@ import { flushPreviousSecretUse } from "./api-keys/previous-use";
 import { flushQuotaUse } from "./api-keys/limits";
 import { retireDuePreviousSecrets } from "./api-keys/core";
 import { startAuthCache } from "./api-keys/cache";
+import { startReminderWorkers } from "./reminders/worker";
 import { startThrottlePurge } from "./auth/sign-in-throttle";
 import { installDemoGate, refreshDemoExposure } from "./demo";
 import { checkEnv, env } from "./env";
@@ -100,6 +101,7 @@ async function startServing(secret: "generated" | "present", onConnected = () =>
   startIdempotencyPurge(db);
   startPreviousSecretRetirement(db);
   startWebhookDelivery(db);
+  startReminderWorkers(db);
   const port = env().PORT;
   const lines = [
     `Latchkey: database ${kind === "pglite" ? "embedded (PGlite)" : "PostgreSQL"} at ${location}; migrations applied.`,

@@ -38,6 +38,8 @@ describe("env()", () => {
       LATCHKEY_AUTH_FAILURE_WINDOW_SECONDS: 60,
       LATCHKEY_TRUSTED_PROXY_HOPS: 0,
       LATCHKEY_ACCESS_LOG_RETENTION_DAYS: 30,
+      LATCHKEY_SMTP_URL: undefined,
+      LATCHKEY_SMTP_FROM: "Latchkey <latchkey@localhost>",
       NODE_ENV: undefined,
       E2E_PORT: 3210,
       E2E_SERVER_LOG: undefined,
@@ -47,6 +49,23 @@ describe("env()", () => {
       FC_RUNS: undefined,
       BENCH_ADMIN_URL: undefined,
     });
+  });
+
+  it("refuses an SMTP URL of another scheme without repeating it (it may hold the mail password)", () => {
+    set({ LATCHKEY_SMTP_URL: "http://mailer:hunter2@127.0.0.1" });
+    expect(() => env().LATCHKEY_SMTP_URL).toThrow("LATCHKEY_SMTP_URL must be an smtp:// or smtps:// URL");
+    expect(() => env().LATCHKEY_SMTP_URL).not.toThrow(/hunter2/);
+  });
+
+  it("takes a From address with or without a name, and refuses one without an address", () => {
+    set({ LATCHKEY_SMTP_FROM: "keys@example.com" });
+    expect(env().LATCHKEY_SMTP_FROM).toBe("keys@example.com");
+    set({ LATCHKEY_SMTP_FROM: "Key Bot <keys@example.com>" });
+    expect(env().LATCHKEY_SMTP_FROM).toBe("Key Bot <keys@example.com>");
+    set({ LATCHKEY_SMTP_FROM: "Key Bot" });
+    expect(() => env().LATCHKEY_SMTP_FROM).toThrow(
+      'LATCHKEY_SMTP_FROM must be an address, e.g. `Latchkey <keys@example.com>` or `keys@example.com` (got "Key Bot")',
+    );
   });
 
   it("treats a blank value as unset", () => {

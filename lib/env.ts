@@ -90,6 +90,20 @@ const shape = {
     "a Redis server, e.g. `redis://127.0.0.1:6379`, that holds the per-key rate-limit and quota counters for every instance. Unset: each process counts on its own (with several instances, each allows a key its whole rate limit; quotas are still shared through the database, within about a second)",
   ),
   LATCHKEY_ACCESS_LOG_RETENTION_DAYS: wholeNumber(1, 36_500, 30).describe("how long access-log entries are kept, in days (default 30)"),
+  LATCHKEY_SMTP_URL: url(["smtp:", "smtps:"], "an smtp:// or smtps:// URL").describe(
+    "the mail server expiry reminders are emailed through, e.g. `smtp://user:pass@mail.example.com:587` (`smtps://` for TLS from the start); unset: no email, the console's notifications only",
+  ),
+  LATCHKEY_SMTP_FROM: z
+    .preprocess(
+      blankIsUnset,
+      z
+        .string()
+        .trim()
+        .regex(/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, "an address, e.g. `Latchkey <keys@example.com>` or `keys@example.com`")
+        .optional(),
+    )
+    .transform((v) => v ?? "Latchkey <latchkey@localhost>")
+    .describe("the From of every email (default `Latchkey <latchkey@localhost>`)"),
   NODE_ENV: oneOf(["development", "production", "test"]).describe("set by Next (`next dev`: development; `npm start`: production) and Vitest"),
   // Read by the tests and benchmarks only.
   E2E_PORT: wholeNumber(1, 65535, 3210).describe("tests: the port of the end-to-end server (default 3210)"),
@@ -112,7 +126,7 @@ export type EnvName = keyof typeof shape;
 export const ENV_NAMES = Object.keys(shape) as EnvName[];
 
 // Their values never appear in a message: a database URL may carry a password.
-const SECRET: ReadonlySet<EnvName> = new Set(["DATABASE_URL", "AUTH_SECRET", "BENCH_ADMIN_URL"]);
+const SECRET: ReadonlySet<EnvName> = new Set(["DATABASE_URL", "AUTH_SECRET", "BENCH_ADMIN_URL", "LATCHKEY_SMTP_URL"]);
 
 /** A variable holds a value its schema refuses; the message names it and what it accepts. */
 export class EnvError extends Error {

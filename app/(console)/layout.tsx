@@ -2,15 +2,18 @@ import Link from "next/link";
 import { AdminNav } from "@/components/admin/admin-nav";
 import { AccountMenu } from "@/components/shell/account-menu";
 import { DemoBanner } from "@/components/shell/demo-banner";
+import { NotificationsBell } from "@/components/shell/notifications-bell";
 import { Logo } from "@/components/shell/logo";
 import { WorkspaceSwitcher } from "@/components/shell/workspace-switcher";
 import { listMyWorkspaces, requireCurrentUser } from "@/lib/auth/current";
 import { ROLE_LABELS } from "@/lib/auth/permissions";
+import { getDb } from "@/db";
+import { countUnreadNotifications } from "@/lib/notifications/core";
 
 export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
   // The pages send someone with a one-time password to the password page; this frame must not, or that page could never render.
   const user = await requireCurrentUser({ passwordChangeAllowed: true });
-  const workspaces = await listMyWorkspaces();
+  const [workspaces, unread] = await Promise.all([listMyWorkspaces(), getDb().then((db) => countUnreadNotifications(db, { userId: user.id }))]);
   return (
     <div className="flex min-h-dvh flex-col">
       <DemoBanner />
@@ -32,6 +35,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
             </>
           ) : null}
           <div className="ml-auto flex items-center gap-2">
+            <NotificationsBell initialUnread={unread} />
             <AccountMenu name={user.name} email={user.email} isGlobalAdmin={user.isGlobalAdmin} />
           </div>
         </div>

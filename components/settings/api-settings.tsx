@@ -38,7 +38,13 @@ function SettingSwitch({
   );
 }
 
-export function ApiSettings(props: { slug: string; apiKeysEnabled: boolean; personalTokensAllowed: boolean; maxKeyLifetimeDays: number | null }) {
+export function ApiSettings(props: {
+  slug: string;
+  apiKeysEnabled: boolean;
+  personalTokensAllowed: boolean;
+  maxKeyLifetimeDays: number | null;
+  reminderDays: number[];
+}) {
   const { slug } = props;
   const [flags, setFlags] = useOptimistic({ apiKeysEnabled: props.apiKeysEnabled, personalTokensAllowed: props.personalTokensAllowed });
   const [, startTransition] = useTransition();
@@ -116,7 +122,62 @@ export function ApiSettings(props: { slug: string; apiKeysEnabled: boolean; pers
             </Button>
           </div>
         </form>
+        <ReminderDaysForm slug={slug} initial={props.reminderDays} />
       </div>
     </section>
+  );
+}
+
+/** "14, 7, 1" → [14, 7, 1]; anything that is not a number stays NaN so the server names the problem. */
+function parseDays(text: string): number[] {
+  return text
+    .split(/[\s,]+/)
+    .filter((part) => part !== "")
+    .map((part) => (/^-?\d+(\.\d+)?$/.test(part) ? Number(part) : Number.NaN));
+}
+
+function ReminderDaysForm({ slug, initial }: { slug: string; initial: number[] }) {
+  const [text, setText] = useState(initial.join(", "));
+  const [errors, setErrors] = useState<string[] | undefined>();
+  const [saving, startSaving] = useTransition();
+  return (
+    <form
+      className="grid gap-3 py-4"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        const days = parseDays(text);
+        startSaving(async () => {
+          const result = await updateSettingsAction(slug, { reminderDays: days });
+          setErrors(result.ok ? undefined : (result.fieldErrors?.reminderDays ?? [result.error]));
+          if (result.ok) {
+            const saved = [...days].sort((a, b) => b - a);
+            setText(saved.join(", "));
+            toast.success(saved.length ? `Expiry reminders go out ${saved.join(", ")} days before.` : "Expiry reminders are off.");
+          }
+        });
+      }}
+    >
+      <Field
+        id="setting-reminder-days"
+        label="Expiry reminders (days before)"
+        errors={errors}
+        hint="Up to 5, separated by commas. The key's owner, its creator and the workspace's Admins are told in the console and by email. Leave empty for none."
+      >
+        <Input
+          id="setting-reminder-days"
+          inputMode="numeric"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          className="max-w-60"
+          {...fieldAria("setting-reminder-days", errors, true)}
+        />
+      </Field>
+      <div>
+        <Button type="submit" variant="outline" disabled={saving}>
+          {saving ? "Saving…" : "Save reminders"}
+        </Button>
+      </div>
+    </form>
   );
 }

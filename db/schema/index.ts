@@ -6,3 +6,4 @@ export * from "./rate-limits";
 export * from "./access-logs";
 export * from "./idempotency";
 export * from "./webhooks";
+export * from "./notifications";

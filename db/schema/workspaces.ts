@@ -1,4 +1,5 @@
 import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
 import { users } from "./users";
 import { QUOTA_PERIODS, RATE_LIMIT_WINDOWS } from "../../lib/validations/limits";
 
@@ -18,6 +19,11 @@ export const workspaces = pgTable(
     defaultRateLimitWindow: text("default_rate_limit_window", { enum: RATE_LIMIT_WINDOWS }),
     defaultQuotaLimit: integer("default_quota_limit"),
     defaultQuotaPeriod: text("default_quota_period", { enum: QUOTA_PERIODS }),
+    // Days before a key's expiry that its owner, creator and the workspace's Admins are reminded.
+    reminderDays: integer("reminder_days")
+      .array()
+      .notNull()
+      .default(sql`'{14,7,1}'::integer[]`),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex("workspaces_slug_idx").on(t.slug)],

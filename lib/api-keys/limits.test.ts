@@ -1,13 +1,13 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
-import { apiKeyQuotaUsage, apiKeys, auditEvents } from "@/db/schema";
+import { apiKeyQuotaUsage, apiKeys, auditEvents, notifications } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { flushAccessLogs } from "@/lib/access-log/writer";
 import { setClockOffsetForTests } from "@/lib/clock";
 import { closeRedis } from "@/lib/redis";
 import { callWithKey } from "@/lib/testing/api";
-import { contextFor, seedFixtures, setWorkspace } from "@/lib/testing/fixtures";
+import { contextFor, seedFixtures, setWorkspace, userId } from "@/lib/testing/fixtures";
 import { clearVerificationCache } from "./cache";
 import { createApiKey } from "./core";
 import { flushQuotaUse, resetLimitsForTests } from "./limits";
@@ -193,6 +193,13 @@ describe("a quota", () => {
     expect(events.map((e) => (e.metadata as { percent: number }).percent).sort()).toEqual([100, 80]);
     expect(events[0]).toMatchObject({ actorUserId: null });
     expect(events.find((e) => (e.metadata as { percent: number }).percent === 80)!.metadata).toMatchObject({ used: 8, limit: 10, period: "total" });
+    // And in the console's bell of the key's owner (who made it, and is the workspace's Admin): once each.
+    const told = await db
+      .select({ title: notifications.title, href: notifications.href })
+      .from(notifications)
+      .where(and(eq(notifications.apiKeyId, limited.id), eq(notifications.userId, await userId(db, "admin@acme.test"))));
+    expect(told.map((n) => n.title).sort()).toEqual(['"Ten in total" has used 80 % of its quota', '"Ten in total" has used its whole quota']);
+    expect(told[0].href).toBe(`/w/acme/account/api/${limited.id}`);
     // As after a restart: crossing them again announces nothing new.
     resetLimitsForTests();
     clearVerificationCache();

@@ -225,6 +225,7 @@ const LOOKUP_HIT = sql`
     w.max_key_lifetime_days as w_max_key_lifetime_days, w.personal_tokens_allowed as w_personal_tokens_allowed,
     w.created_at as w_created_at, w.default_rate_limit as w_default_rate_limit, w.default_rate_limit_window as w_default_rate_limit_window,
     w.default_quota_limit as w_default_quota_limit, w.default_quota_period as w_default_quota_period,
+    w.reminder_days as w_reminder_days,
     u.email as owner_email, u.name as owner_name, u.is_global_admin as owner_is_global_admin,
     u.deleted_at as owner_deleted_at, u.disabled_at as owner_disabled_at,
     m.role, m.can_manage_api_keys,
@@ -273,6 +274,7 @@ interface LookupRow {
   w_api_keys_enabled: boolean;
   w_max_key_lifetime_days: number | null;
   w_personal_tokens_allowed: boolean;
+  w_reminder_days: number[];
   w_created_at: Date | string;
   w_default_rate_limit: number | null;
   w_default_rate_limit_window: Workspace["defaultRateLimitWindow"];
@@ -385,6 +387,7 @@ function mapRow(row: LookupRow): Found {
       apiKeysEnabled: row.w_api_keys_enabled,
       maxKeyLifetimeDays: row.w_max_key_lifetime_days,
       personalTokensAllowed: row.w_personal_tokens_allowed,
+      reminderDays: row.w_reminder_days,
       createdAt: toDate(row.w_created_at),
       defaultRateLimit: row.w_default_rate_limit,
       defaultRateLimitWindow: row.w_default_rate_limit_window,

@@ -13,6 +13,21 @@ export const workspaceSettingsSchema = z
       .max(3650, "Maximum key lifetime can be at most 3650 days (10 years).")
       .nullable()
       .optional(),
+    /** Days before a key's expiry that reminders go out. */
+    reminderDays: z
+      .array(
+        z
+          .number({ error: "Each reminder must be a number of days." })
+          .int("Each reminder must be a whole number of days.")
+          .min(1, "A reminder must be at least 1 day before expiry.")
+          .max(3650, "A reminder can be at most 3650 days (10 years) before expiry."),
+        { error: "Reminders must be a list of days." },
+      )
+      .max(5, "Choose at most 5 reminders.")
+      .refine((days) => new Set(days).size === days.length, "Each reminder day may appear only once.")
+      // Stored largest first, so the settings page and the audit record read the same whatever order they were typed in.
+      .transform((days) => [...days].sort((a, b) => b - a))
+      .optional(),
   })
   .strict();
 export type WorkspaceSettingsInput = z.input<typeof workspaceSettingsSchema>;

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { KeysActingAsMe } from "@/components/account/keys-acting-as-me";
+import { NotificationsList } from "@/components/account/notifications-list";
 import { PasswordForm } from "@/components/account/password-form";
 import { ProfileForm } from "@/components/account/profile-form";
 import { SignOutEverywhere } from "@/components/account/sign-out-everywhere";
@@ -7,6 +8,7 @@ import { RelativeTime } from "@/components/ui/relative-time";
 import { getDb } from "@/db";
 import { getAccount, listKeysActingAs } from "@/lib/account/core";
 import { requireCurrentUser } from "@/lib/auth/current";
+import { listNotifications, NOTIFICATIONS_PAGE_SIZE } from "@/lib/notifications/core";
 
 export const metadata: Metadata = { title: "Your account" };
 
@@ -28,7 +30,11 @@ export default async function AccountPage() {
   const user = await requireCurrentUser();
   const db = await getDb();
   const actor = { userId: user.id, isGlobalAdmin: user.isGlobalAdmin };
-  const [account, keys] = await Promise.all([getAccount(db, actor), listKeysActingAs(db, actor)]);
+  const [account, keys, notifications] = await Promise.all([
+    getAccount(db, actor),
+    listKeysActingAs(db, actor),
+    listNotifications(db, actor, { limit: NOTIFICATIONS_PAGE_SIZE }),
+  ]);
   return (
     <div className="grid gap-6">
       <div>
@@ -68,6 +74,13 @@ export default async function AccountPage() {
         description="Every live workspace key and personal token, in any workspace, whose owner is you. Revoke any you do not recognise."
       >
         <KeysActingAsMe rows={keys} userId={user.id} />
+      </Section>
+      <Section
+        id="notifications-title"
+        title="Notifications"
+        description="Expiry reminders and other notices about keys, newest first. Email copies go to your address when the server sends email."
+      >
+        <NotificationsList initial={notifications} pageSize={NOTIFICATIONS_PAGE_SIZE} />
       </Section>
     </div>
   );

@@ -28,6 +28,7 @@ export default async function SettingsPage({ params }: { params: Promise<{ slug:
         apiKeysEnabled={ctx.workspace.apiKeysEnabled}
         personalTokensAllowed={ctx.workspace.personalTokensAllowed}
         maxKeyLifetimeDays={ctx.workspace.maxKeyLifetimeDays}
+        reminderDays={ctx.workspace.reminderDays}
       />
       <WebhookSettings slug={slug} endpoints={endpoints} />
       <MembersTable slug={slug} members={members} currentUserId={ctx.userId} canDeleteUsers={ctx.isGlobalAdmin} />
