@@ -9,6 +9,8 @@ import { Checkbox } from "@/components/ui/checkbox";
 import { Input } from "@/components/ui/input";
 import { Switch } from "@/components/ui/switch";
 import type { WorkspaceSettingsInput } from "@/lib/validations/workspaces";
+import { LimitsFields } from "@/components/api-keys/limits-fields";
+import { describeQuota, describeRateLimit, limitsFromForm, type Quota, type RateLimit } from "@/lib/validations/limits";
 
 function SettingSwitch({
   id,
@@ -44,6 +46,7 @@ export function ApiSettings(props: {
   personalTokensAllowed: boolean;
   maxKeyLifetimeDays: number | null;
   reminderDays: number[];
+  defaultLimits: { rateLimit: RateLimit | null; quota: Quota | null };
 }) {
   const { slug } = props;
   const [flags, setFlags] = useOptimistic({ apiKeysEnabled: props.apiKeysEnabled, personalTokensAllowed: props.personalTokensAllowed });
@@ -123,6 +126,7 @@ export function ApiSettings(props: {
           </div>
         </form>
         <ReminderDaysForm slug={slug} initial={props.reminderDays} />
+        <DefaultLimitsForm slug={slug} initial={props.defaultLimits} />
       </div>
     </section>
   );
@@ -176,6 +180,55 @@ function ReminderDaysForm({ slug, initial }: { slug: string; initial: number[] }
       <div>
         <Button type="submit" variant="outline" disabled={saving}>
           {saving ? "Saving…" : "Save reminders"}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+/** The rate limit and quota every new key and token of the workspace gets unless its creator sets others. */
+function DefaultLimitsForm({ slug, initial }: { slug: string; initial: { rateLimit: RateLimit | null; quota: Quota | null } }) {
+  const [errors, setErrors] = useState<Record<string, string[] | undefined>>({});
+  const [saving, startSaving] = useTransition();
+  return (
+    <form
+      className="grid gap-3 py-4"
+      noValidate
+      aria-labelledby="setting-default-limits"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const { rateLimit, quota } = limitsFromForm(new FormData(e.currentTarget));
+        startSaving(async () => {
+          const result = await updateSettingsAction(slug, { defaultRateLimit: rateLimit, defaultQuota: quota } as WorkspaceSettingsInput);
+          if (!result.ok) {
+            const f = result.fieldErrors ?? {};
+            setErrors({
+              rateLimit: f.defaultRateLimit,
+              quota: f.defaultQuota,
+              ...(f.defaultRateLimit || f.defaultQuota ? {} : { rateLimit: [result.error] }),
+            });
+            return;
+          }
+          setErrors({});
+          const r = rateLimit as RateLimit | null;
+          const q = quota as Quota | null;
+          const said = [r ? describeRateLimit(r) : null, q ? describeQuota(q) : null].filter(Boolean).join(" and ");
+          toast.success(said ? `New keys get ${said}.` : "New keys get no rate limit or quota.");
+        });
+      }}
+    >
+      <div>
+        <h3 id="setting-default-limits" className="text-sm font-medium">
+          Default rate limit and quota
+        </h3>
+        <p className="max-w-prose text-sm text-muted-foreground">
+          Filled in for every new key and personal token; whoever creates a key can change them. Keys that exist keep theirs.
+        </p>
+      </div>
+      <LimitsFields idPrefix="setting-limits" legend="For new keys" defaults={initial} errors={errors} note="" />
+      <div>
+        <Button type="submit" variant="outline" disabled={saving}>
+          {saving ? "Saving…" : "Save default limits"}
         </Button>
       </div>
     </form>

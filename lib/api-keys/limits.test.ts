@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Db, OpenDatabase } from "@/db";
 import { apiKeyQuotaUsage, apiKeys, auditEvents, notifications } from "@/db/schema";
@@ -10,6 +10,7 @@ import { callWithKey } from "@/lib/testing/api";
 import { contextFor, seedFixtures, setWorkspace, userId } from "@/lib/testing/fixtures";
 import { clearVerificationCache } from "./cache";
 import { createApiKey } from "./core";
+import { updateWorkspaceSettings } from "@/lib/workspaces/core";
 import { flushQuotaUse, resetLimitsForTests } from "./limits";
 import { flushKeyUse } from "./usage";
 
@@ -117,6 +118,37 @@ describe("a per-key rate limit", () => {
       expect(plain.body.data.key.quota).toBeNull();
     } finally {
       await setWorkspace(db, "acme", { defaultRateLimit: null, defaultRateLimitWindow: null, defaultQuotaLimit: null, defaultQuotaPeriod: null });
+    }
+  });
+});
+
+describe("the workspace's default limits", () => {
+  it("are set by an Admin in the settings (audited), refused field by field when bad, and only Admins may", async () => {
+    const ctx = await contextFor(db, "admin@acme.test", "acme");
+    await expect(updateWorkspaceSettings(db, ctx, { defaultRateLimit: { limit: -1, window: "minute" } })).rejects.toMatchObject({
+      fieldErrors: { defaultRateLimit: ["The rate limit must be at least 1 request."] },
+    });
+    const member = await contextFor(db, "member@acme.test", "acme");
+    await expect(updateWorkspaceSettings(db, member, { defaultQuota: null })).rejects.toMatchObject({ code: "forbidden" });
+    try {
+      const saved = await updateWorkspaceSettings(db, ctx, {
+        defaultRateLimit: { limit: 20, window: "hour" },
+        defaultQuota: { limit: 300, period: "day" },
+      });
+      expect(saved).toMatchObject({ defaultRateLimit: 20, defaultRateLimitWindow: "hour", defaultQuotaLimit: 300, defaultQuotaPeriod: "day" });
+      const [event] = await db
+        .select({ changes: auditEvents.changes })
+        .from(auditEvents)
+        .where(eq(auditEvents.action, "workspace.settings_updated"))
+        .orderBy(desc(auditEvents.id))
+        .limit(1);
+      expect(event.changes).toMatchObject({ defaultRateLimit: { from: null, to: 20 }, defaultQuotaPeriod: { from: null, to: "day" } });
+      const fresh = await contextFor(db, "admin@acme.test", "acme");
+      const made = await createApiKey(db, fresh, { name: "Made under the defaults" });
+      expect(made.key.rateLimit).toEqual({ limit: 20, window: "hour" });
+      expect(made.key.quota).toMatchObject({ limit: 300, period: "day", used: 0 });
+    } finally {
+      await updateWorkspaceSettings(db, ctx, { defaultRateLimit: null, defaultQuota: null });
     }
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { roleEnum } from "@/db/schema";
+import { quotaSchema, rateLimitSchema } from "./limits";
 
 export const workspaceSettingsSchema = z
   .object({
@@ -28,8 +29,19 @@ export const workspaceSettingsSchema = z
       // Stored largest first, so the settings page and the audit record read the same whatever order they were typed in.
       .transform((days) => [...days].sort((a, b) => b - a))
       .optional(),
+    /** What a new key or token gets when its creator sets none; null: none. */
+    defaultRateLimit: rateLimitSchema.optional(),
+    defaultQuota: quotaSchema.optional(),
   })
-  .strict();
+  .strict()
+  // Stored as the workspace's columns (a number and its unit each).
+  .transform(({ defaultRateLimit, defaultQuota, ...rest }) => ({
+    ...rest,
+    ...(defaultRateLimit !== undefined
+      ? { defaultRateLimit: defaultRateLimit?.limit ?? null, defaultRateLimitWindow: defaultRateLimit?.window ?? null }
+      : {}),
+    ...(defaultQuota !== undefined ? { defaultQuotaLimit: defaultQuota?.limit ?? null, defaultQuotaPeriod: defaultQuota?.period ?? null } : {}),
+  }));
 export type WorkspaceSettingsInput = z.input<typeof workspaceSettingsSchema>;
 
 export const roleSchema = z.enum(roleEnum.enumValues, { error: "Choose Admin, Manager, Member or Guest." });

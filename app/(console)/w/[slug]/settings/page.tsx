@@ -4,6 +4,7 @@ import { ApiSettings } from "@/components/settings/api-settings";
 import { MembersTable } from "@/components/settings/members-table";
 import { WebhookSettings } from "@/components/settings/webhooks";
 import { getDb } from "@/db";
+import { defaultLimitsOf } from "@/lib/api-keys/core";
 import { getPageWorkspaceContext } from "@/lib/auth/current";
 import { can } from "@/lib/auth/permissions";
 import { listWebhookEndpoints } from "@/lib/webhooks/core";
@@ -29,6 +30,7 @@ export default async function SettingsPage({ params }: { params: Promise<{ slug:
         personalTokensAllowed={ctx.workspace.personalTokensAllowed}
         maxKeyLifetimeDays={ctx.workspace.maxKeyLifetimeDays}
         reminderDays={ctx.workspace.reminderDays}
+        defaultLimits={defaultLimitsOf(ctx.workspace)}
       />
       <WebhookSettings slug={slug} endpoints={endpoints} />
       <MembersTable slug={slug} members={members} currentUserId={ctx.userId} canDeleteUsers={ctx.isGlobalAdmin} />
