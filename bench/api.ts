@@ -1,5 +1,6 @@
 // npx tsx --conditions=react-server bench/api.ts [--db pglite|postgres|both] [--transport listener|next|both] [--keys 100000]
 //                        [--duration 10] [--connections 50] [--threads 1] [--rounds 2] [--cold-keys N] [--workers 1,2] [--profile cold|me|verify|health] [--profile-top 25]
+//                        [--redis redis://127.0.0.1:6379]
 // On-demand REST API benchmark (see bench/README.md): seeds a throwaway database with N keys,
 // starts the production server on it and, with wrk, measures a bare node:http server (the
 // ceiling, in its own process), /api/health, /api/data/me and /api/data/verify with one key, and
@@ -18,6 +19,7 @@ import { apiKeys, users, workspaces, type NewApiKey } from "@/db/schema";
 import { seedDemo } from "@/db/seed";
 import { displayPrefix, generateSecret, hashSecret } from "@/lib/api-keys/format";
 import { API_KEY_SCOPES } from "@/lib/validations/api-keys";
+import { LIMIT_MAX } from "@/lib/validations/limits";
 import { findMainThreadProfile, summariseProfile, type ProfileSummary } from "./cpuprofile";
 import { describeLoadFailures, loadTool, runLoad, type LoadSpec, type LoadTool } from "./load";
 import {
@@ -83,11 +85,13 @@ interface Options {
   connections: number;
   threads: number;
   rounds: number;
-  /** How many of the seeded keys the cold route cycles through (null: all but the two fixed ones). */
+  /** How many of the seeded keys the cold route cycles through (null: all but the three fixed ones). */
   coldKeys: number | null;
   profile: ProfiledRoute | null;
   profileTop: number;
   adminUrl: string;
+  /** LATCHKEY_REDIS_URL for the server; null: limits counted in the process. */
+  redis: string | null;
 }
 
 const USAGE =
@@ -108,6 +112,7 @@ function parseOptions(): Options {
       profile: { type: "string" },
       "profile-top": { type: "string", default: "25" },
       workers: { type: "string", default: "1" },
+      redis: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -118,6 +123,9 @@ function parseOptions(): Options {
     console.log("--workers 1,2: measure the server with each number of processes in turn (LATCHKEY_WORKERS; PostgreSQL only beyond 1).");
     console.log(
       "--profile cold|me|verify|health: instead of the rounds, CPU-profile the server (node --cpu-prof) while that route (cold: the cold route) runs for --duration s.",
+    );
+    console.log(
+      "--redis URL: run the server with LATCHKEY_REDIS_URL, so the limited key's rate limit and quota are counted in Redis (without it: in the process).",
     );
     console.log(`PostgreSQL runs create a throwaway database on BENCH_ADMIN_URL (default ${DEFAULT_ADMIN_URL}).`);
     process.exit(0);
@@ -131,12 +139,12 @@ function parseOptions(): Options {
   if (profiled !== undefined && !PROFILED_ROUTES.includes(profiled as ProfiledRoute))
     fail(`--profile must be one of ${PROFILED_ROUTES.join(", ")} (got "${profiled}").`);
   const workers = [...new Set(values.workers.split(",").map((w) => positiveInt("workers", w.trim(), 1)))];
-  const keys = positiveInt("keys", values.keys, 3);
+  const keys = positiveInt("keys", values.keys, 4);
   const connections = positiveInt("connections", values.connections, 1);
   const threads = positiveInt("threads", values.threads, 1);
   if (threads > connections) fail(`--threads (${threads}) may not exceed --connections (${connections}).`);
   const coldKeys = values["cold-keys"] === undefined ? null : positiveInt("cold-keys", values["cold-keys"], 1);
-  if (coldKeys !== null && coldKeys > keys - 2) fail(`--cold-keys may be at most --keys − 2 (${keys - 2}).`);
+  if (coldKeys !== null && coldKeys > keys - 3) fail(`--cold-keys may be at most --keys − 3 (${keys - 3}).`);
   return {
     databases: db === "both" ? ["pglite", "postgres"] : [db],
     transports: transport === "both" ? ["listener", "next"] : [transport],
@@ -150,6 +158,7 @@ function parseOptions(): Options {
     profile: (profiled as ProfiledRoute | undefined) ?? null,
     profileTop: positiveInt("profile-top", values["profile-top"], 1),
     adminUrl: adminUrlFromEnv(),
+    redis: values.redis ?? null,
   };
 }
 
@@ -161,6 +170,8 @@ interface Secrets {
   caller: string;
   /** Another live key, sent as the token to verify. */
   token: string;
+  /** A key like the caller's with a rate limit and a quota too high to be reached: what counting them costs. */
+  limited: string;
   /** Every other key (all live, all scopes), for the cold route. */
   pool: string[];
 }
@@ -178,8 +189,11 @@ async function seedDatabase(target: Target, keyCount: number): Promise<Secrets> 
     const callerIndex = randomInt(keyCount);
     let tokenIndex = randomInt(keyCount - 1);
     if (tokenIndex >= callerIndex) tokenIndex++;
+    let limitedIndex = randomInt(keyCount - 2);
+    while (limitedIndex === callerIndex || limitedIndex === tokenIndex) limitedIndex = (limitedIndex + 1) % keyCount;
     let caller = "";
     let token = "";
+    let limited = "";
     const pool: string[] = [];
     const expiresAt = new Date(Date.now() + 365 * 86_400_000);
     const width = String(keyCount).length;
@@ -190,6 +204,7 @@ async function seedDatabase(target: Target, keyCount: number): Promise<Secrets> 
         const secret = generateSecret();
         if (i === callerIndex) caller = secret;
         else if (i === tokenIndex) token = secret;
+        else if (i === limitedIndex) limited = secret;
         else pool.push(secret);
         rows.push({
           workspaceId: acme.id,
@@ -200,6 +215,9 @@ async function seedDatabase(target: Target, keyCount: number): Promise<Secrets> 
           scopes: [...API_KEY_SCOPES],
           expiresAt,
           createdById: admin.id,
+          ...(i === limitedIndex
+            ? { rateLimit: LIMIT_MAX, rateLimitWindow: "second" as const, quotaLimit: LIMIT_MAX, quotaPeriod: "month" as const }
+            : {}),
         });
       }
       await db.insert(apiKeys).values(rows);
@@ -209,7 +227,7 @@ async function seedDatabase(target: Target, keyCount: number): Promise<Secrets> 
     if (process.stdout.isTTY) process.stdout.write("\n");
     // Fresh statistics, as on a database that has been running for a while.
     await db.execute(sql`analyze`);
-    return { caller, token, pool };
+    return { caller, token, limited, pool };
   } finally {
     await handle.close();
   }
@@ -218,7 +236,7 @@ async function seedDatabase(target: Target, keyCount: number): Promise<Secrets> 
 // ---------------------------------------------------------------------------------------------
 // Routes
 
-type RouteId = "bare" | "health" | "me" | "verify" | "cold";
+type RouteId = "bare" | "health" | "me" | "limited" | "verify" | "cold";
 /** The routes `--profile` can profile: any but the bare server, which is not Latchkey. */
 const PROFILED_ROUTES = ["cold", "me", "verify", "health"] as const;
 type ProfiledRoute = (typeof PROFILED_ROUTES)[number];
@@ -250,6 +268,14 @@ function routesFor(secrets: Secrets, coldKeys: number): Route[] {
     { id: "bare", label: "bare node:http (ceiling)", method: "GET", path: "/", headers: {}, bare: true, check: envelopeOk },
     { id: "health", label: "GET /api/health", method: "GET", path: "/api/health", headers: {}, check: envelopeOk },
     { id: "me", label: "GET /api/data/me", method: "GET", path: "/api/data/me", headers: { "x-apikey": secrets.caller }, check: envelopeOk },
+    {
+      id: "limited",
+      label: "GET /api/data/me, a key with a rate limit and quota",
+      method: "GET",
+      path: "/api/data/me",
+      headers: { "x-apikey": secrets.limited },
+      check: envelopeOk,
+    },
     {
       id: "verify",
       label: "POST /api/data/verify",
@@ -575,7 +601,10 @@ async function benchServer(
   {
     {
       const loadBefore = loadAverage();
-      const { server, serverStartSeconds } = await startLatchkey(p.target, transport, workers > 1 ? { LATCHKEY_WORKERS: String(workers) } : {});
+      const { server, serverStartSeconds } = await startLatchkey(p.target, transport, {
+        ...(workers > 1 ? { LATCHKEY_WORKERS: String(workers) } : {}),
+        ...(opts.redis ? { LATCHKEY_REDIS_URL: opts.redis } : {}),
+      });
       const routes = routesFor(p.secrets, p.coldKeys);
       const pool: KeyPool = { file: p.keysFile, size: p.coldKeys, sent: 0 };
 
@@ -804,7 +833,8 @@ async function main(): Promise<void> {
   console.log(
     `Latchkey API benchmark${opts.profile ? ` (--profile ${opts.profile})` : ""}: ${opts.databases.join(" + ")}, ${opts.keys.toLocaleString("en-US")} keys, ` +
       `${opts.connections} connections, ${WARMUP_SECONDS} s warm-up + ${opts.duration} s per route` +
-      `${opts.profile ? "" : `, ${opts.rounds} round${opts.rounds > 1 ? "s" : ""}`}; ${os.cpus().length} CPUs, load ${loadAverage().join(" ")}.`,
+      `${opts.profile ? "" : `, ${opts.rounds} round${opts.rounds > 1 ? "s" : ""}`}; limits counted ${opts.redis ? "in Redis" : "in the process"}; ` +
+      `${os.cpus().length} CPUs, load ${loadAverage().join(" ")}.`,
   );
   console.log(
     tool === "wrk"

@@ -12,9 +12,9 @@ const WINDOW_OPTIONS = [
 ] as const;
 
 const PERIOD_OPTIONS = [
-  { value: "day", label: "per day (UTC)" },
-  { value: "month", label: "per month (UTC)" },
-  { value: "total", label: "in total (top up by hand)" },
+  { value: "day", label: "per day" },
+  { value: "month", label: "per month" },
+  { value: "total", label: "in total" },
 ] as const;
 
 /**
@@ -46,10 +46,10 @@ export function LimitsFields({
       <legend className="px-1 text-sm font-medium">{legend}</legend>
       <p className="-mt-1 text-xs text-muted-foreground">
         Leave a number empty for no limit. Over the rate limit a request gets <span className="font-mono">429 rate_limited</span>; once the quota is
-        used, <span className="font-mono">429 quota_exhausted</span>. Every answer carries the key&apos;s <span className="font-mono">RateLimit</span>{" "}
-        header. {note ?? (current ? `Now: ${current}.` : "")}
+        used, <span className="font-mono">429 quota_exhausted</span>. Days and months are UTC; a total quota is topped up by hand on the key&apos;s
+        page. Every answer carries the key&apos;s <span className="font-mono">RateLimit</span> header. {note ?? (current ? `Now: ${current}.` : "")}
       </p>
-      <div className="grid gap-3 sm:grid-cols-2">
+      <div className="grid gap-3 sm:grid-cols-2 sm:gap-x-4 [&>*]:min-w-0">
         <Field id={rateId} label="Rate limit (requests)" errors={errors.rateLimit}>
           <div className="flex gap-2">
             <Input
@@ -58,12 +58,12 @@ export function LimitsFields({
               inputMode="numeric"
               autoComplete="off"
               placeholder="No limit"
-              className="w-28 tabular-nums"
+              className="w-24 tabular-nums"
               defaultValue={defaults.rateLimit?.limit ?? ""}
               {...fieldAria(rateId, errors.rateLimit)}
             />
             <Select name="rateLimitWindow" defaultValue={defaults.rateLimit?.window ?? "minute"}>
-              <SelectTrigger className="flex-1" aria-label="Rate limit window">
+              <SelectTrigger className="w-32" aria-label="Rate limit window">
                 <SelectValue />
               </SelectTrigger>
               <SelectContent>
@@ -84,12 +84,12 @@ export function LimitsFields({
               inputMode="numeric"
               autoComplete="off"
               placeholder="No quota"
-              className="w-28 tabular-nums"
+              className="w-24 tabular-nums"
               defaultValue={defaults.quota?.limit ?? ""}
               {...fieldAria(quotaId, errors.quota)}
             />
             <Select name="quotaPeriod" defaultValue={defaults.quota?.period ?? "day"}>
-              <SelectTrigger className="flex-1" aria-label="Quota period">
+              <SelectTrigger className="w-32" aria-label="Quota period">
                 <SelectValue />
               </SelectTrigger>
               <SelectContent>
