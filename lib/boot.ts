@@ -13,6 +13,7 @@ import { installDemoGate, refreshDemoExposure } from "./demo";
 import { checkEnv, env } from "./env";
 import { AppError, isConnectionFailure } from "./errors";
 import { ensureAuthSecret } from "./startup";
+import { connectRedis } from "./redis";
 import { startWebhookDelivery } from "./webhooks/deliver";
 
 export async function boot(): Promise<void> {
@@ -100,6 +101,7 @@ async function startServing(secret: "generated" | "present", onConnected = () =>
   startThrottlePurge(async () => db);
   startIdempotencyPurge(db);
   startPreviousSecretRetirement(db);
+  const redis = connectRedis();
   startWebhookDelivery(db);
   startReminderWorkers(db);
   const port = env().PORT;
@@ -111,6 +113,9 @@ async function startServing(secret: "generated" | "present", onConnected = () =>
     demo.exposed
       ? `Latchkey: ${demo.emails.length} demo account(s) still use the published password, so npm start answers only this machine (others get 403) until their passwords are changed.`
       : null,
+    redis
+      ? `Latchkey: per-key rate limits and quotas counted in Redis at ${redis}, shared by every instance.`
+      : "Latchkey: per-key rate limits counted in this process (set LATCHKEY_REDIS_URL to share them between instances).",
     env().LATCHKEY_TEST_CLOCK_FILE ? `Latchkey: TEST CLOCK: the time is moved by the seconds in ${env().LATCHKEY_TEST_CLOCK_FILE}.` : null,
     `Latchkey: open http://localhost:${port}/login`,
   ];

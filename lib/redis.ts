@@ -36,6 +36,14 @@ export function redisClient(): Client | null {
   return state.client?.isReady ? state.client : null;
 }
 
+/** Opens the connection at start-up, so the first requests are counted in Redis too; returns where it goes (null: not configured). */
+export function connectRedis(): string | null {
+  const url = env().LATCHKEY_REDIS_URL;
+  if (!url) return null;
+  redisClient();
+  return hostOf(url);
+}
+
 /** "off" (not configured), "ok", or "unreachable": for /api/health and the startup line. */
 export function redisStatus(): "off" | "ok" | "unreachable" {
   if (!env().LATCHKEY_REDIS_URL) return "off";

@@ -1,8 +1,9 @@
 import "server-only";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db";
-import { apiKeyQuotaAlerts, notifications } from "@/db/schema";
-import { keyRecipients } from "@/lib/reminders/run";
+import { apiKeyQuotaAlerts } from "@/db/schema";
+import { notifyAboutKey } from "@/lib/notifications/key-events";
+import { clean } from "@/lib/reminders/run";
 import { recordAudit } from "@/lib/audit/record";
 import { isConnectionFailure } from "@/lib/errors";
 import { redisClient } from "@/lib/redis";
@@ -320,34 +321,14 @@ async function announce(
         .onConflictDoNothing()
         .returning({ percent: apiKeyQuotaAlerts.percent });
       if (claimed.length === 0) return;
-      // The owner, the creator and the workspace's Admins see it in the console's bell.
-      const people = await keyRecipients(tx, {
-        workspace_id: auth.workspace.id,
-        kind: auth.key.kind,
-        owner_id: auth.key.ownerId,
-        created_by_id: auth.key.createdById,
-      });
-      if (people.length > 0) {
-        const href =
-          auth.key.kind === "personal" ? `/w/${auth.workspace.slug}/account/tokens` : `/w/${auth.workspace.slug}/account/api/${auth.key.id}`;
-        const name = auth.key.name.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
-        const title = percent >= 100 ? `"${name}" has used its whole quota` : `"${name}" has used ${percent} % of its quota`;
-        const body =
-          percent >= 100
-            ? `The key has used its quota of ${describeQuota(quota)} and its requests are refused with quota_exhausted${quota.period === "total" ? " until it is topped up" : " until the period starts again"}.`
-            : `The key has used ${Math.min(usedNow, quota.limit).toLocaleString("en-US")} of its quota of ${describeQuota(quota)}.`;
-        await tx.insert(notifications).values(
-          people.map((p) => ({
-            userId: p.id,
-            workspaceId: auth.workspace.id,
-            kind: "key_quota_threshold" as const,
-            apiKeyId: auth.key.id,
-            title,
-            body,
-            href,
-          })),
-        );
-      }
+      // The owner, the creator and the workspace's Admins are told: in the console, and by email when it is configured.
+      const name = clean(auth.key.name);
+      const title = percent >= 100 ? `"${name}" has used its whole quota` : `"${name}" has used ${percent} % of its quota`;
+      const body =
+        percent >= 100
+          ? `The API key "${name}" has used its quota of ${describeQuota(quota)}; its requests are refused with quota_exhausted ${quota.period === "total" ? "until it is topped up" : "until the period starts again"}.`
+          : `The API key "${name}" has used ${Math.min(usedNow, quota.limit).toLocaleString("en-US")} of its quota of ${describeQuota(quota)}.`;
+      await notifyAboutKey(tx, auth.key, auth.workspace, { kind: "key_quota_threshold", title, body, subject: title });
       await recordAudit(
         tx,
         { userId: null, workspace: { id: auth.workspace.id } },

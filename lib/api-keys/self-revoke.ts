@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import type { Db, Tx } from "@/db";
-import { apiKeys, type ApiKey } from "@/db/schema";
+import { apiKeys, workspaces, type ApiKey } from "@/db/schema";
+import { notifyAboutKey } from "@/lib/notifications/key-events";
+import { clean } from "@/lib/reminders/run";
 import { hashSecret, isWellFormedSecret } from "./format";
 import { revokeKeysInTx } from "./core";
 
@@ -35,14 +37,25 @@ export async function revokeKeyBySecret(db: Db, secret: string, meta: SelfRevoca
       revocation: { reason: "compromised", text: null },
       metadata: { via: "self_revocation" },
     });
-    await notifySelfRevocation(tx, key);
+    await notifySelfRevocation(tx, key, meta);
     return "revoked";
   });
 }
 
 /**
- * Where "and notified" of issue 13 will hook in: telling the key's owner and the workspace's
- * Admins that someone presented the key to /api/revoke. Latchkey has no notifications yet, so
- * it does nothing; it runs in the revocation's transaction, as an outbox write would.
+ * Tells the key's owner, its creator and the workspace's Admins that someone presented the key to
+ * /api/revoke (it was found somewhere it should not be), in the revocation's transaction. The
+ * webhook (api_key.leaked) goes out through the audit event the revocation wrote.
  */
-async function notifySelfRevocation(_tx: Tx, _key: ApiKey): Promise<void> {}
+async function notifySelfRevocation(tx: Tx, key: ApiKey, meta: SelfRevocationMeta): Promise<void> {
+  const [workspace] = await tx
+    .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name })
+    .from(workspaces)
+    .where(eq(workspaces.id, key.workspaceId));
+  if (!workspace) return;
+  const name = clean(key.name);
+  const noun = key.kind === "personal" ? "personal token" : "API key";
+  const title = `${noun[0].toUpperCase()}${noun.slice(1)} "${name}" was reported leaked and is revoked`;
+  const body = `Someone presented the secret of the ${noun} "${name}" to Latchkey's public revocation endpoint${meta.ip ? ` from ${meta.ip}` : ""}, so it was revoked at once as compromised. Whoever had it can no longer use it. Find where it was exposed, and give the integrations that used it a new key.`;
+  await notifyAboutKey(tx, key, workspace, { kind: "key_leaked", title, body, subject: title });
+}

@@ -180,7 +180,7 @@ interface Described {
 }
 
 /** Control characters out of a name before it goes into a title or an email header. */
-const clean = (name: string) => name.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+export const clean = (name: string) => name.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
 
 const exactTime = (d: Date) => `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 16)} UTC`;
 
@@ -197,7 +197,7 @@ function describe(row: DueRow, expiresAt: Date, expired: boolean, daysLeft: numb
 }
 
 /** The console's address for a link in an email: the configured public address, else the path alone. */
-function consoleLink(href: string): string {
+export function consoleLink(href: string): string {
   const base = env().LATCHKEY_PUBLIC_URL ?? env().AUTH_URL;
   if (!base) return href;
   try {

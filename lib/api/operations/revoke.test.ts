@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenDatabase } from "@/db";
-import { apiKeys, auditEvents } from "@/db/schema";
+import { apiKeys, auditEvents, memberships, notifications } from "@/db/schema";
 import { createTestDatabase } from "@/db/testing";
 import { flushAccessLogs } from "@/lib/access-log/writer";
 import { createApiKey, updateApiKey } from "@/lib/api-keys/core";
@@ -93,6 +93,29 @@ describe("POST /api/revoke", () => {
       changes: { revokedReason: { from: null, to: "compromised" } },
     });
     expect(JSON.stringify(events)).not.toContain(secret.slice(3));
+    // The key's owner and creator (the Admin who made it) and the workspace's Admins are told, each once, never the secret.
+    const told = await opened.db
+      .select({
+        userId: notifications.userId,
+        kind: notifications.kind,
+        title: notifications.title,
+        body: notifications.body,
+        href: notifications.href,
+      })
+      .from(notifications)
+      .where(eq(notifications.apiKeyId, key.id));
+    const admins = await opened.db
+      .select({ id: memberships.userId })
+      .from(memberships)
+      .where(and(eq(memberships.workspaceId, row.workspaceId), eq(memberships.role, "admin")));
+    expect(told.map((n) => n.userId).sort()).toEqual(admins.map((a) => a.id).sort());
+    expect(told[0]).toMatchObject({
+      kind: "key_leaked",
+      title: `API key "${row.name}" was reported leaked and is revoked`,
+      href: `/w/acme/account/api/${key.id}`,
+    });
+    expect(told[0].body).toContain(`from ${from}`);
+    expect(JSON.stringify(told)).not.toContain(secret.slice(3));
   });
 
   it("takes JSON too, and revokes a disabled or expired key as well", async () => {
