@@ -28,19 +28,17 @@ export async function notifyAboutKey(
   const people = await keyRecipients(tx, { workspace_id: workspace.id, kind: key.kind, owner_id: key.ownerId, created_by_id: key.createdById });
   if (people.length === 0) return 0;
   const href = key.kind === "personal" ? `/w/${workspace.slug}/account/tokens` : `/w/${workspace.slug}/account/api/${key.id}`;
-  await tx
-    .insert(notifications)
-    .values(
-      people.map((p) => ({
-        userId: p.id,
-        workspaceId: workspace.id,
-        kind: message.kind,
-        apiKeyId: key.id,
-        title: message.title,
-        body: message.body,
-        href,
-      })),
-    );
+  await tx.insert(notifications).values(
+    people.map((p) => ({
+      userId: p.id,
+      workspaceId: workspace.id,
+      kind: message.kind,
+      apiKeyId: key.id,
+      title: message.title,
+      body: message.body,
+      href,
+    })),
+  );
   await queueEmails(
     tx,
     people.map((p) => ({

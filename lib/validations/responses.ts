@@ -321,6 +321,10 @@ export const healthSchema = z.strictObject({
   accessLog: z
     .strictObject({ pending: z.number().int().min(0), dropped: z.number().int().min(0) })
     .meta({ description: "Entries waiting to be written, and entries this process could not keep since it started (should stay 0)." }),
+  rateLimits: z.strictObject({ redis: z.enum(["off", "ok", "unreachable"]) }).meta({
+    description:
+      'Where per-key rate limits are counted: "off" (no LATCHKEY_REDIS_URL: in each process), "ok" (in Redis, shared by every instance), "unreachable" (configured but not answering: in each process until it does). Not a readiness failure.',
+  }),
 });
 
 // ── Compile-time checks: the schemas describe exactly the handlers' TypeScript types ────────

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { getDatabase, type DatabaseKind } from "@/db";
 import { accessLogStats } from "@/lib/access-log/writer";
+import { redisStatus } from "@/lib/redis";
 import { healthSchema, livenessSchema } from "@/lib/validations/responses";
 import { ApiAnswer, ApiError } from "../envelope";
 import { ERROR_MESSAGES } from "../errors";
@@ -23,7 +24,7 @@ export const getHealthOperation = defineOperation({
   output: {
     component: "Health",
     schema: healthSchema,
-    example: { status: "ok", database: { kind: "postgres", reachable: true }, accessLog: { pending: 12, dropped: 0 } },
+    example: { status: "ok", database: { kind: "postgres", reachable: true }, accessLog: { pending: 12, dropped: 0 }, rateLimits: { redis: "ok" } },
   },
   status: 200,
   errorStatuses: [503],
@@ -33,7 +34,7 @@ export const getHealthOperation = defineOperation({
       throw new ApiError(503, "shutting_down", ERROR_MESSAGES.shuttingDown, {}, { "retry-after": "1" });
     try {
       const kind = await probeDatabase();
-      return { status: "ok", database: { kind, reachable: true }, accessLog: accessLogStats() };
+      return { status: "ok", database: { kind, reachable: true }, accessLog: accessLogStats(), rateLimits: { redis: redisStatus() } };
     } catch {
       throw new ApiError(503, "database_unreachable", ERROR_MESSAGES.databaseUnreachable, {}, { "retry-after": "5" });
     }
