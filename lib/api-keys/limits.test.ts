@@ -245,6 +245,30 @@ describe("a quota", () => {
   });
 });
 
+describe("POST /api/data/verify of a limited key", () => {
+  it("spends the verified key's budget, says what is left, and then answers valid: false rate_limited", async () => {
+    const verifier = await makeKey({ name: "A service's verifier", scopes: ["verify"] });
+    const client = await makeKey({ name: "A client, two an hour", rateLimit: { limit: 2, window: "hour" }, quota: { limit: 100, period: "month" } });
+    type Verify = {
+      data: { valid: boolean; reason: string | null; limits?: { rateLimit: { remaining: number } | null; quota: { remaining: number } | null } };
+    };
+    const verify = () => callWithKey<Verify>("POST", "/api/data/verify", { key: verifier.secret, body: { token: client.secret } });
+    const first = await verify();
+    expect(first.body.data).toMatchObject({
+      valid: true,
+      limits: { rateLimit: { limit: 2, window: "hour", remaining: 1 }, quota: { limit: 100, period: "month", remaining: 99 } },
+    });
+    // The verifier's own answer carries no RateLimit header: it has no limits of its own.
+    expect(first.headers.get("ratelimit")).toBeNull();
+    expect((await verify()).body.data).toMatchObject({ valid: true, limits: { rateLimit: { remaining: 0 }, quota: { remaining: 98 } } });
+    const over = await verify();
+    expect(over.status).toBe(200);
+    expect(over.body.data).toMatchObject({ valid: false, reason: "rate_limited", limits: { rateLimit: { remaining: 0 }, quota: { remaining: 98 } } });
+    // The key itself is over its limit too: one budget, however it is spent.
+    expect((await call("GET", "/api/data/me", { key: client.secret })).body.error?.code).toBe("rate_limited");
+  });
+});
+
 describe("who may set limits", () => {
   it("refuses bad limits field by field and changes nothing", async () => {
     const before = await db.select({ id: apiKeys.id }).from(apiKeys);

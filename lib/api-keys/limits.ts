@@ -40,6 +40,13 @@ export interface LimitOutcome {
   refused: null | { code: LimitRefusal; message: string; hint: string; retryAfter: number | null };
   /** RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers), on every answer to the key. */
   headers: Record<string, string>;
+  /** The same, as data: POST /api/data/verify tells a service its client's budget. */
+  budget: KeyBudget;
+}
+
+export interface KeyBudget {
+  rateLimit: (RateLimit & { remaining: number; resetSeconds: number }) | null;
+  quota: (Quota & { remaining: number; resetsAt: Date | null }) | null;
 }
 
 type LimitedKey = Pick<
@@ -264,7 +271,12 @@ function outcome(
     remaining.push(`"quota";r=${Math.max(0, quota.limit - quotaUsed)}${quotaReset === null ? "" : `;t=${quotaReset}`}`);
   }
   const headers = { "ratelimit-policy": policy.join(", "), ratelimit: remaining.join(", ") };
-  if (!refused) return { refused: null, headers };
+  const quotaEnd = quota ? quotaPeriodEnd(quota.period, now) : null;
+  const budget: KeyBudget = {
+    rateLimit: rate ? { ...rate, remaining: Math.max(0, rate.limit - rateCount), resetSeconds: rateReset } : null,
+    quota: quota ? { ...quota, remaining: Math.max(0, quota.limit - quotaUsed), resetsAt: quotaEnd === null ? null : new Date(quotaEnd) } : null,
+  };
+  if (!refused) return { refused: null, headers, budget };
   if (refused === "rate_limited")
     return {
       refused: {
@@ -274,6 +286,7 @@ function outcome(
         retryAfter: rateReset,
       },
       headers,
+      budget,
     };
   if (quota) noteThresholds(auth, quota, quotaPeriodKey(quota.period, now), quota.limit);
   const end = quotaPeriodEnd(quota!.period, now);
@@ -288,6 +301,7 @@ function outcome(
       retryAfter: quotaReset,
     },
     headers,
+    budget,
   };
 }
 

@@ -233,6 +233,34 @@ const verifiedKey = z.strictObject({
 });
 const verifiedWorkspace = z.strictObject({ slug: z.string(), name: z.string() });
 
+const budgetSchema = z
+  .strictObject({
+    rateLimit: z
+      .strictObject({
+        limit: z.number().int().min(1),
+        window: z.enum(RATE_LIMIT_WINDOWS),
+        remaining: z.number().int().min(0),
+        resetSeconds: z.number().int().min(0).meta({ description: "Seconds until the window ends and the count starts again." }),
+      })
+      .nullable(),
+    quota: z
+      .strictObject({
+        limit: z.number().int().min(1),
+        period: z.enum(QUOTA_PERIODS),
+        remaining: z.number().int().min(0),
+        resetsAt: isoDateTime.nullable().meta({ description: "When the period starts again (UTC); null for a total quota." }),
+      })
+      .nullable(),
+  })
+  .optional()
+  .meta({
+    description:
+      "Present for a key with a rate limit or quota: this verification counted against them (as a request made with the key would), and this is what is left.",
+  });
+
+/** Why /verify refuses a key: a verification failure, or the verified key's own rate limit or quota. */
+const VERIFY_REASONS = [...VERIFY_FAILURE_CODES, "rate_limited", "quota_exhausted"] as const;
+
 export const verifyResultSchema = z.discriminatedUnion("valid", [
   z.strictObject({
     valid: z.literal(true),
@@ -257,11 +285,12 @@ export const verifyResultSchema = z.discriminatedUnion("valid", [
       })
       .optional()
       .meta({ description: "Present when the secret presented is one a rotation replaced and is still accepted: tell its holder to switch." }),
+    limits: budgetSchema,
   }),
   z
     .strictObject({
       valid: z.literal(false),
-      reason: z.enum(VERIFY_FAILURE_CODES),
+      reason: z.enum(VERIFY_REASONS),
       message: z.string(),
       ipRules: z
         .literal("refused")
@@ -275,6 +304,7 @@ export const verifyResultSchema = z.discriminatedUnion("valid", [
       revokedReason: z.enum(REVOCATION_REASONS).nullable().optional().meta({
         description: "For key_revoked (of the caller's workspace): why it was revoked; null when no reason was given.",
       }),
+      limits: budgetSchema,
     })
     .meta({ description: "The key is refused; key, workspace, owner and role are present only for a key of the caller's workspace." }),
 ]);

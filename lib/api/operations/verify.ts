@@ -3,6 +3,7 @@ import type { DbOrTx } from "@/db";
 import { apiKeys } from "@/db/schema";
 import { recordKeyUse } from "@/lib/api-keys/usage";
 import { recordPreviousSecretUse } from "@/lib/api-keys/previous-use";
+import { consumeLimits, hasLimits } from "@/lib/api-keys/limits";
 import { previousSecretStopsAt, verifyApiKey, type VerifiedKey } from "@/lib/api-keys/verify";
 import { now as clockNow } from "@/lib/clock";
 import { hasRules } from "@/lib/net/ip-rules";
@@ -55,7 +56,8 @@ export const verifyApiKeyOperation = defineOperation({
     "Only keys of the caller's own workspace are described; any other key is reported as unknown_key. via \"bearer\" also checks the key's bearer flag. " +
     "A revoked key's answer (key_revoked) says why it was revoked in revokedReason (compromised, superseded, no_longer_needed, owner_left, other; null when no reason was given). " +
     "Send the end client's address as ip to have the key's IP rules evaluated (a refusal is ip_not_allowed); without it they are not, and ipRules says \"not_evaluated\" for a key that has rules. " +
-    'A secret a rotation replaced is valid until it is retired; its answer then has rotated (the current secret\'s prefix, the mode, when it stops working), and the use counts for "retire when quiet".',
+    'A secret a rotation replaced is valid until it is retired; its answer then has rotated (the current secret\'s prefix, the mode, when it stops working), and the use counts for "retire when quiet". ' +
+    "A key with a rate limit or quota spends it on each verification, as a request made with it would: limits says what is left, and once it is spent the answer is valid: false with reason rate_limited or quota_exhausted.",
   scope: "verify",
   permission: null,
   body: { component: "VerifyRequest", schema: verifyRequestSchema, required: true, invalidExample: {} },
@@ -111,14 +113,21 @@ export const verifyApiKeyOperation = defineOperation({
     }
     // The ip sent is the integrating service's word, not an address Latchkey saw: not the key's last use.
     recordKeyUse(db, found.key.id, { integration: req.headers.get("x-integration-name") });
-    if (found.previous) {
-      // A use through a service's /verify is a use: "retire when quiet" must not retire a secret still in use behind it.
-      recordPreviousSecretUse(db, found.previous.id, at.getTime());
+    // A use through a service's /verify is a use: "retire when quiet" must not retire a secret still in use behind it.
+    if (found.previous) recordPreviousSecretUse(db, found.previous.id, at.getTime());
+    // A key with a rate limit or quota spends it here as it would calling Latchkey itself, so a service
+    // that verifies its clients' keys enforces their limits (shared by every instance with Redis).
+    const spent = hasLimits(found.key) ? await consumeLimits(db, found, at.getTime()) : null;
+    if (spent?.refused) return { valid: false, reason: spent.refused.code, message: spent.refused.message, ...describe(found), limits: spent.budget };
+    const limits = spent ? { limits: spent.budget } : {};
+    if (found.previous)
       return {
         ...validAnswer(found, ip),
         rotated: { currentPrefix: found.key.prefix, mode: found.previous.mode, stopsAt: previousSecretStopsAt(found.previous, at) },
+        ...limits,
       };
-    }
+    // Its budget changes with every request: never kept.
+    if (spent) return { ...validAnswer(found, ip), ...limits };
     // A valid current secret's answer is a function of its cache entry and ipRules alone (the
     // checks that depend on the moment, expiry among them, ran above): made once per entry and kept.
     return answerFor(found.key, ipRulesOf(found, ip), () => validAnswer(found, ip));
