@@ -289,7 +289,10 @@ function DeliveriesPanel({ data, error, loading, load }: ReturnType<typeof useDe
                   ) : null}
                 </TableCell>
                 <TableCell className="text-right tabular-nums">{d.attempts}</TableCell>
-                <TableCell className="text-xs">{d.lastStatusCode ?? d.lastError ?? "—"}</TableCell>
+                {/* A status code reads with the numbers beside it; an error's words are secondary. */}
+                <TableCell className={d.lastStatusCode !== null ? "tabular-nums" : "text-xs text-muted-foreground"}>
+                  {d.lastStatusCode ?? d.lastError ?? "—"}
+                </TableCell>
                 <TableCell>
                   <RelativeTime value={d.createdAt} />
                 </TableCell>

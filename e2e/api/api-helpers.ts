@@ -232,7 +232,7 @@ export function expectValidation(res: ApiResponse): Record<string, string[]> {
 // ── Keys ─────────────────────────────────────────────────────────────────────────────────────
 
 export const SECRET_RE = /^lk_[0-9A-Za-z]{38}$/;
-export const ALL_SCOPES = ["api_keys:read", "api_keys:write", "tokens:write", "me:read", "audit:read", "verify"] as const;
+export const ALL_SCOPES = ["api_keys:read", "api_keys:write", "tokens:write", "me:read", "audit:read", "verify", "webhooks:write"] as const;
 
 export interface KeyView {
   id: string;

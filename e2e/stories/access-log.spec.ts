@@ -165,10 +165,10 @@ test("the detail page lists a key's effective permissions: its scopes, limited b
   await detail.goto(mine.key.id);
   await expect(detail.title(mine.key.name)).toBeVisible();
   await expect(page.getByText("Ada Admin · admin@acme.test · Admin")).toBeVisible();
-  await expect(detail.permissionItems).toHaveCount(6);
+  await expect(detail.permissionItems).toHaveCount(7);
   await expect(permission("me:read")).toContainText(": allowed.");
   await expect(permission("me:read")).toContainText("In scope.");
-  for (const scope of ["api_keys:read", "api_keys:write", "tokens:write", "audit:read", "verify"]) {
+  for (const scope of ["api_keys:read", "api_keys:write", "tokens:write", "audit:read", "verify", "webhooks:write"]) {
     await expect(permission(scope), scope).toContainText(": not allowed.");
     await expect(permission(scope), scope).toContainText("Not in the key's scopes.");
   }

@@ -9,6 +9,7 @@ const SCOPE_REQUIRES: Record<ApiKeyScope, Permission | null> = {
   "me:read": null,
   "audit:read": "audit.read",
   verify: null,
+  "webhooks:write": "workspace.settings",
 };
 
 export interface EffectivePermission {

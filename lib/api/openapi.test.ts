@@ -10,6 +10,7 @@ import { isWellFormedSecret } from "@/lib/api-keys/format";
 import { contextFor, seedFixtures } from "@/lib/testing/fixtures";
 import { createApiKeySchema, createTokenSchema, listApiKeysSchema, updateApiKeySchema } from "@/lib/validations/api-keys";
 import { topUpSchema } from "@/lib/validations/limits";
+import { createWebhookSchema, updateWebhookSchema } from "@/lib/validations/webhooks";
 import { errorEnvelopeSchema } from "@/lib/validations/responses";
 import { verifyRequestSchema } from "@/lib/validations/verify";
 import {
@@ -50,6 +51,14 @@ const EXPECTED: [method: string, path: string, operationId: string][] = [
   ["DELETE", "/api/data/me/tokens/{id}", "deleteMyToken"],
   ["POST", "/api/data/verify", "verifyApiKey"],
   ["GET", "/api/data/audit", "listAuditEvents"],
+  ["GET", "/api/data/webhooks", "listWebhookEndpoints"],
+  ["POST", "/api/data/webhooks", "createWebhookEndpoint"],
+  ["GET", "/api/data/webhooks/{id}", "getWebhookEndpoint"],
+  ["PATCH", "/api/data/webhooks/{id}", "updateWebhookEndpoint"],
+  ["DELETE", "/api/data/webhooks/{id}", "deleteWebhookEndpoint"],
+  ["POST", "/api/data/webhooks/{id}/rotate-secret", "rotateWebhookSecret"],
+  ["POST", "/api/data/webhooks/{id}/test", "sendTestWebhook"],
+  ["GET", "/api/data/webhooks/{id}/deliveries", "listWebhookDeliveries"],
 ];
 const UNAUTHENTICATED = new Set(["/api/health", "/api/health/live", "/api/openapi.json", "/api/revoke"]);
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -106,7 +115,8 @@ describe("the OpenAPI document", () => {
     expect(found.sort()).toEqual([...EXPECTED].sort());
     const ids = found.map((f) => f[2]);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(id).toMatch(/^(get|list|create|search|update|revoke|rotate|delete|verify|revokeAll|deleteAll|topUp)[A-Z][A-Za-z]*$/);
+    for (const id of ids)
+      expect(id).toMatch(/^(get|list|create|search|update|revoke|rotate|delete|verify|revokeAll|deleteAll|topUp|send)[A-Z][A-Za-z]*$/);
     // HEAD, as the dispatcher answers it: every path with a GET, and no other.
     for (const [p, item] of Object.entries(paths)) {
       const get = item.get as Operation | undefined;
@@ -149,7 +159,7 @@ describe("the OpenAPI document", () => {
       for (const status of ["400", "401", "403", "429", "500"]) expect(op.responses[status], `${method} ${p} ${status}`).toBeDefined();
       if (method !== "GET") for (const status of ["413", "415"]) expect(op.responses[status], `${method} ${p} ${status}`).toBeDefined();
       expect(!!op.responses["404"], `${method} ${p} 404`).toBe(p.includes("{id}"));
-      const success = method === "POST" && (p === "/api/data/api-keys" || p === "/api/data/me/tokens") ? "201" : "200";
+      const success = method === "POST" && ["/api/data/api-keys", "/api/data/me/tokens", "/api/data/webhooks"].includes(p) ? "201" : "200";
       expect(op.responses[success], `${method} ${p} ${success}`).toBeDefined();
     }
     expect(operation("GET", "/api/health")!.responses["503"]).toBeDefined();
@@ -181,7 +191,17 @@ describe("the OpenAPI document", () => {
   });
 
   it("shows a real validation failure, with validationErrors, for every operation that takes input", () => {
-    for (const id of ["listApiKeys", "createApiKey", "searchApiKeys", "updateApiKey", "createMyToken", "verifyApiKey"]) {
+    for (const id of [
+      "listApiKeys",
+      "createApiKey",
+      "searchApiKeys",
+      "updateApiKey",
+      "createMyToken",
+      "verifyApiKey",
+      "createWebhookEndpoint",
+      "updateWebhookEndpoint",
+      "listWebhookDeliveries",
+    ]) {
       const op = OPERATIONS.find((o) => o.id === id)!;
       const res = operation(op.method, op.path)!.responses["400"] as {
         content: Record<string, { examples: Record<string, { value: z.infer<typeof errorEnvelopeSchema> }> }>;
@@ -200,6 +220,8 @@ describe("the OpenAPI document", () => {
       ["createMyToken", createTokenSchema, ["name"]],
       ["verifyApiKey", verifyRequestSchema, ["token"]],
       ["topUpQuota", topUpSchema, ["requests"]],
+      ["createWebhookEndpoint", createWebhookSchema, ["url", "events"]],
+      ["updateWebhookEndpoint", updateWebhookSchema, []],
     ];
     for (const [id, schema, required] of bodies) {
       const op = OPERATIONS.find((o) => o.id === id)!;

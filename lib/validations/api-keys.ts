@@ -2,7 +2,7 @@ import { z } from "zod";
 import { IP_RULES_MAX, parseIpRule } from "@/lib/net/ip-rules";
 import { quotaSchema, rateLimitSchema } from "./limits";
 
-export const API_KEY_SCOPES = ["api_keys:read", "api_keys:write", "tokens:write", "me:read", "audit:read", "verify"] as const;
+export const API_KEY_SCOPES = ["api_keys:read", "api_keys:write", "tokens:write", "me:read", "audit:read", "verify", "webhooks:write"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export const SCOPE_LABELS: Record<ApiKeyScope, string> = {
@@ -12,6 +12,7 @@ export const SCOPE_LABELS: Record<ApiKeyScope, string> = {
   "me:read": "Read the caller (user, workspace, key)",
   "audit:read": "Read the audit log",
   verify: "Verify keys for other services",
+  "webhooks:write": "Read and manage webhook endpoints",
 };
 
 const text = (field: string) =>

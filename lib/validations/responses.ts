@@ -1,11 +1,13 @@
 import { z } from "zod";
 import type { DatabaseKind } from "@/db";
-import { apiKeyKindEnum, apiKeySourceEnum, RETIRED_REASONS, ROTATION_MODES, roleEnum } from "@/db/schema";
+import { apiKeyKindEnum, apiKeySourceEnum, RETIRED_REASONS, ROTATION_MODES, roleEnum, webhookDeliveryStatusEnum } from "@/db/schema";
 import type { ApiKeyState, ApiKeyView } from "@/lib/api-keys/core";
 import type { PersonalTokenView } from "@/lib/api-keys/tokens";
 import type { VerifyFailureCode } from "@/lib/api-keys/verify";
 import { STATUS_NAMES } from "@/lib/api/envelope";
 import { PERMISSIONS } from "@/lib/auth/permissions";
+import type { WebhookDeliveryView, WebhookEndpointView } from "@/lib/webhooks/core";
+import { WEBHOOK_EVENT_TYPES } from "@/lib/webhooks/events";
 import { API_KEY_SCOPES } from "./api-keys";
 import { REVOCATION_REASONS } from "./revocation";
 import { QUOTA_PERIODS, RATE_LIMIT_WINDOWS } from "./limits";
@@ -357,6 +359,60 @@ export const healthSchema = z.strictObject({
   }),
 });
 
+// ── Webhooks ────────────────────────────────────────────────────────────────────────────────
+
+export const webhookEndpointViewSchema = z.strictObject({
+  id,
+  url: z.string().meta({ description: "Where events are POSTed." }),
+  description: z.string(),
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).meta({ description: "The event types sent to it." }),
+  enabled: z.boolean().meta({ description: "A disabled endpoint is sent nothing; events meanwhile are not queued for it." }),
+  createdAt: isoDateTime,
+  updatedAt: isoDateTime,
+});
+
+/** Shown once, by creation and by rotation: the secret is stored encrypted and never sent again. */
+const webhookSecret = z.string().nullable().meta({
+  description:
+    "The signing secret (whsec_…, Standard Webhooks). Shown once: store it now, it cannot be read again. null in a replay of an Idempotency-Key.",
+});
+
+/** POST /api/data/webhooks, POST …/{id}/secret/rotate. */
+export const webhookWithSecretSchema = z.strictObject({ endpoint: webhookEndpointViewSchema, secret: webhookSecret });
+
+/** GET/PATCH/DELETE /api/data/webhooks/{id}. */
+export const webhookEndpointResultSchema = z.strictObject({ endpoint: webhookEndpointViewSchema });
+
+export const webhookEndpointListSchema = z.strictObject({ items: z.array(webhookEndpointViewSchema) });
+
+export const webhookTestResultSchema = z.strictObject({
+  deliveryId: id.meta({ description: "The queued delivery; it shows in the endpoint's deliveries." }),
+  messageId: z.string().meta({ description: "The webhook-id header the receiver will see." }),
+});
+
+export const webhookDeliveryViewSchema = z.strictObject({
+  id,
+  eventType: z.string(),
+  messageId: z.string().meta({ description: "The webhook-id header: the same on every retry, for deduplication." }),
+  status: z
+    .enum(webhookDeliveryStatusEnum.enumValues)
+    .meta({ description: "pending (queued or retrying), delivered (a 2xx) or failed (retries gave up)." }),
+  attempts: z.number().int().min(0),
+  nextAttemptAt: isoDateTime,
+  lastAttemptAt: isoDateTime.nullable(),
+  lastStatusCode: z.number().int().nullable().meta({ description: "The receiver's HTTP status on the last attempt; null if none answered." }),
+  lastError: z.string().nullable(),
+  createdAt: isoDateTime,
+  deliveredAt: isoDateTime.nullable(),
+});
+
+export const webhookDeliveryPageSchema = z.strictObject({
+  items: z.array(webhookDeliveryViewSchema),
+  total: z.number().int().min(0),
+  page: z.number().int().min(1),
+  pageSize: z.number().int().min(1),
+});
+
 // ── Compile-time checks: the schemas describe exactly the handlers' TypeScript types ────────
 
 type Jsonified<T> = T extends Date
@@ -374,6 +430,9 @@ assertSame<Same<z.output<typeof personalTokenViewSchema>, Jsonified<PersonalToke
 assertSame<Same<(typeof VERIFY_FAILURE_CODES)[number], VerifyFailureCode>>();
 assertSame<Same<(typeof API_KEY_STATES)[number], ApiKeyState>>();
 assertSame<Same<(typeof DATABASE_KINDS)[number], DatabaseKind>>();
+// events is a string[] in the database and each one of WEBHOOK_EVENT_TYPES by validation.
+assertSame<Same<Omit<z.output<typeof webhookEndpointViewSchema>, "events">, Omit<Jsonified<WebhookEndpointView>, "events">>>();
+assertSame<Same<z.output<typeof webhookDeliveryViewSchema>, Jsonified<WebhookDeliveryView>>>();
 
 export type ApiKeyViewJson = z.output<typeof apiKeyViewSchema>;
 export type PersonalTokenViewJson = z.output<typeof personalTokenViewSchema>;

@@ -33,7 +33,7 @@ export async function updateWebhookAction(slug: string, id: string, input: Updat
   return run(slug, (ctx, db) => updateWebhookEndpoint(db, ctx, id, input));
 }
 
-export async function deleteWebhookAction(slug: string, id: string): Promise<ActionResult<{ url: string }>> {
+export async function deleteWebhookAction(slug: string, id: string): Promise<ActionResult<WebhookEndpointView>> {
   return run(slug, (ctx, db) => deleteWebhookEndpoint(db, ctx, id));
 }
 

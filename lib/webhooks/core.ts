@@ -130,14 +130,14 @@ export async function updateWebhookEndpoint(
   });
 }
 
-/** Deletes the endpoint and every delivery it had, sent or not. */
-export async function deleteWebhookEndpoint(db: Db, ctx: WorkspaceContext, id: string): Promise<{ url: string }> {
+/** Deletes the endpoint and every delivery it had, sent or not; returns what it was. */
+export async function deleteWebhookEndpoint(db: Db, ctx: WorkspaceContext, id: string): Promise<WebhookEndpointView> {
   assertCan(ctx, "workspace.settings", DENIED);
   return db.transaction(async (tx) => {
     const current = await loadEndpoint(tx, ctx, id, true);
     await tx.delete(webhookEndpoints).where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.workspaceId, ctx.workspace.id)));
     await recordAudit(tx, ctx, { action: "webhook.deleted", targetName: auditUrl(current.url), metadata: { endpointId: id } });
-    return { url: current.url };
+    return toView(current);
   });
 }
 
@@ -158,6 +158,12 @@ export async function rotateWebhookSecret(db: Db, ctx: WorkspaceContext, id: str
     await recordAudit(tx, ctx, { action: "webhook.secret_rotated", targetName: auditUrl(updated.url), metadata: { endpointId: id } });
     return { endpoint: toView(updated), secret };
   });
+}
+
+/** One endpoint of the workspace; another workspace's is not found. */
+export async function getWebhookEndpoint(db: DbOrTx, ctx: WorkspaceContext, id: string): Promise<WebhookEndpointView> {
+  assertCan(ctx, "workspace.settings", DENIED);
+  return toView(await loadEndpoint(db, ctx, id));
 }
 
 /** The workspace's endpoints, oldest first (bounded by MAX_ENDPOINTS_PER_WORKSPACE). */

@@ -17,6 +17,10 @@ export const API_TAGS = [
   { name: "Verification", description: "For integrating services: is a key presented to you good?" },
   { name: "Audit log", description: "Who did what to which key, when and from where." },
   {
+    name: "Webhooks",
+    description: "Endpoints the workspace's key events are sent to, signed (Standard Webhooks), and what was delivered to each.",
+  },
+  {
     name: "Revocation",
     description: "For whoever finds a key where it should not be: revoke it by presenting it (RFC 7009); no other authentication.",
   },

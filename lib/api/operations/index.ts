@@ -16,6 +16,16 @@ import { revokeTokenOperation } from "./revoke";
 import { getHealthOperation, getLivenessOperation, getOpenApiDocumentOperation } from "./service";
 import { createMyTokenOperation, deleteAllMyTokensOperation, deleteMyTokenOperation, listMyTokensOperation } from "./tokens";
 import { verifyApiKeyOperation } from "./verify";
+import {
+  createWebhookEndpointOperation,
+  deleteWebhookEndpointOperation,
+  getWebhookEndpointOperation,
+  listWebhookDeliveriesOperation,
+  listWebhookEndpointsOperation,
+  rotateWebhookSecretOperation,
+  sendTestWebhookOperation,
+  updateWebhookEndpointOperation,
+} from "./webhooks";
 
 export type { HttpMethod, KeyOperation, Operation, PublicOperation } from "./define";
 export { API_TAGS, type ApiTag } from "./define";
@@ -42,6 +52,14 @@ export const OPERATIONS: readonly Operation[] = [
   deleteMyTokenOperation,
   verifyApiKeyOperation,
   listAuditEventsOperation,
+  listWebhookEndpointsOperation,
+  createWebhookEndpointOperation,
+  getWebhookEndpointOperation,
+  updateWebhookEndpointOperation,
+  deleteWebhookEndpointOperation,
+  rotateWebhookSecretOperation,
+  sendTestWebhookOperation,
+  listWebhookDeliveriesOperation,
   revokeTokenOperation,
   getHealthOperation,
   getLivenessOperation,
