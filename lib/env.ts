@@ -112,6 +112,20 @@ const shape = {
   LATCHKEY_TEST_CLOCK_FILE: text().describe(
     "tests: a file holding seconds to add to the server's clock (key rotation's overlaps and deadlines, expiry), read on every request; never set it in production",
   ),
+  LATCHKEY_TEST_WORKER_INTERVAL_MS: z
+    .preprocess(
+      blankIsUnset,
+      z
+        .string()
+        .trim()
+        .regex(/^\d+$/, "a whole number from 100 to 60000")
+        .transform(Number)
+        .refine((n) => n >= 100 && n <= 60_000, "a whole number from 100 to 60000")
+        .optional(),
+    )
+    .describe(
+      "tests: milliseconds between rounds of the expiry-reminder and email workers (unset: every 60 s and 15 s), so an end-to-end spec sees a reminder within a second of moving the clock; never set it in production",
+    ),
   CI: text().describe("tests: set on CI, where a left-over `test.only` fails the run"),
   FC_SEED: text().describe("tests: the seed of the API fuzz test (default 20261122)"),
   FC_RUNS: text().describe("tests: how many cases the API fuzz test tries (default 150)"),

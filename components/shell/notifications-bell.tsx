@@ -132,7 +132,7 @@ export function NotificationsBell({ initialUnread }: { initialUnread: number }) 
               <DropdownMenuItem key={n.id} onSelect={() => open(n)} className="items-start gap-3 py-2">
                 <span aria-hidden="true" className={cn("mt-1.5 size-2 shrink-0 rounded-full", n.read ? "bg-transparent" : "bg-primary")} />
                 <span className="grid min-w-0 flex-1 gap-0.5">
-                  <span className={cn("truncate text-sm", n.read ? "text-muted-foreground" : "font-medium")}>
+                  <span className={cn("line-clamp-3 text-sm break-words", n.read ? "text-muted-foreground" : "font-medium")}>
                     {n.read ? null : <span className="sr-only">Unread: </span>}
                     {n.title}
                   </span>
