@@ -184,7 +184,7 @@ export function defaultLimitsOf(
 }
 
 const LIMITED_CALLER =
-  "The key you are calling with has a rate limit or a quota, so it cannot create keys or change limits: each new key would bring a budget of its own. Do it in the console, or with a key that has no limits.";
+  "The key you are calling with has a rate limit or a quota, so it cannot create keys or change limits (nor roll another key, whose new secret would be a credential with a budget of its own). Do it in the console, or with a key that has no limits.";
 
 /**
  * A key with a rate limit or quota may neither mint credentials (a hundred new keys would be a
@@ -865,6 +865,9 @@ export async function rotateApiKeyInTx(
 ): Promise<RotatedApiKey> {
   assertCan(ctx, "api_keys.manage", MANAGE_DENIED);
   if (ctx.viaPreviousSecret) throw forbidden(ROTATE_VIA_PREVIOUS);
+  // A new secret for another key is a credential with that key's budget, not the caller's; its own
+  // key's new secret shares its own budget (the same key, the same counters).
+  if (ctx.apiKeyId !== id) assertNotLimitedCaller(ctx);
   const input = parse(rotateApiKeySchema, rawInput);
   const current = await loadLiveKey(tx, ctx, id, { lock: true });
   if (current.key.expiresAt && current.key.expiresAt.getTime() <= now.getTime())

@@ -190,6 +190,25 @@ describe("a quota", () => {
     expect((await call("GET", "/api/data/me", { key: limited.secret })).body.error?.code).toBe("quota_exhausted");
   });
 
+  it("changed to another kind of period starts from nothing, and uses counted under the old one are not written over it", async () => {
+    const made = await makeKey({ name: "Total, then daily", quota: { limit: 5, period: "total" } });
+    for (let i = 0; i < 3; i++) expect((await call("GET", "/api/data/me", { key: made.secret })).status).toBe(200);
+    // Changed while those three are still unwritten (no flush yet).
+    const changed = await call("PATCH", `/api/data/api-keys/${made.id}`, { key: admin, body: { quota: { limit: 2, period: "day" } } });
+    expect(changed.body.data.key.quota).toMatchObject({ limit: 2, period: "day" });
+    await flushQuotaUse();
+    const rows = await db.select().from(apiKeyQuotaUsage).where(eq(apiKeyQuotaUsage.apiKeyId, made.id));
+    expect(rows).toEqual([]);
+    expect((await call("GET", "/api/data/me", { key: made.secret })).status).toBe(200);
+    expect((await call("GET", "/api/data/me", { key: made.secret })).status).toBe(200);
+    expect((await call("GET", "/api/data/me", { key: made.secret })).body.error?.code).toBe("quota_exhausted");
+    await flushQuotaUse();
+    const [row] = await db.select().from(apiKeyQuotaUsage).where(eq(apiKeyQuotaUsage.apiKeyId, made.id));
+    expect(row).toMatchObject({ periodKey: `d${new Date().toISOString().slice(0, 10)}`, used: 2 });
+    // Still enforced after the flush (the day's total is what this process counts from).
+    expect((await call("GET", "/api/data/me", { key: made.secret })).body.error?.code).toBe("quota_exhausted");
+  });
+
   it("per day starts again at midnight UTC, and says when in the refusal", async () => {
     const limited = await makeKey({ name: "Two a day", quota: { limit: 2, period: "day" } });
     const day = Math.floor(Date.now() / 86_400_000) * 86_400_000;
@@ -294,6 +313,7 @@ describe("who may set limits", () => {
     const ctx = await contextFor(db, "admin@acme.test", "acme");
     const { secret: limited, key } = await createApiKey(db, ctx, { name: "Limited admin key", rateLimit: { limit: 1000, window: "second" } });
     const other = await makeKey({ name: "Someone else's limit", quota: { limit: 10, period: "total" } });
+    const unlimited = await makeKey({ name: "An unlimited key to roll", scopes: ["me:read", "api_keys:read", "api_keys:write"] });
     await setWorkspace(db, "acme", { personalTokensAllowed: true });
     const refused = [
       await call("POST", "/api/data/api-keys", { key: limited, body: { name: "Escape hatch", rateLimit: null } }),
@@ -302,6 +322,8 @@ describe("who may set limits", () => {
       await call("PATCH", `/api/data/api-keys/${other.id}`, { key: limited, body: { quota: null } }),
       await call("POST", `/api/data/api-keys/${other.id}/quota/top-up`, { key: limited, body: { requests: 1_000_000 } }),
       await call("POST", "/api/data/me/tokens", { key: limited, body: { name: "Token escape" } }),
+      // Rolling another (unlimited) key would hand the limited key a credential with that key's budget.
+      await call("POST", `/api/data/api-keys/${unlimited.id}/rotate`, { key: limited, body: { overlap: "now" } }),
     ];
     await setWorkspace(db, "acme", { personalTokensAllowed: false });
     for (const r of refused) {
@@ -312,8 +334,12 @@ describe("who may set limits", () => {
     expect(still).toMatchObject({ rateLimit: 1000, rateLimitWindow: "second" });
     const [otherRow] = await db.select().from(apiKeys).where(eq(apiKeys.id, other.id));
     expect(otherRow).toMatchObject({ quotaLimit: 10, quotaPeriod: "total" });
+    // Its own key it may roll: the new secret shares its budget.
+    const own = await call("POST", `/api/data/api-keys/${key.id}/rotate`, { key: limited, body: { overlap: "now" } });
+    expect(own.status, JSON.stringify(own.body)).toBe(200);
+    const rolled = own.body.data.secret as string;
     // What does not touch limits still works through it.
-    expect((await call("PATCH", `/api/data/api-keys/${other.id}`, { key: limited, body: { description: "renamed by a limited key" } })).status).toBe(
+    expect((await call("PATCH", `/api/data/api-keys/${other.id}`, { key: rolled, body: { description: "renamed by a limited key" } })).status).toBe(
       200,
     );
   });

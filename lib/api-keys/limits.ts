@@ -87,6 +87,8 @@ interface LimitState {
   timer: NodeJS.Timeout | null;
   flushing: Promise<void> | null;
   scriptSha: string | null;
+  /** Until when Redis is skipped after a command failed or took too long (ms). */
+  redisPausedUntil: number;
 }
 
 // On globalThis, so every bundle of this module shares one state (see lib/api/rate-limit.ts).
@@ -99,11 +101,13 @@ const state: LimitState = (g.__latchkeyLimits ??= {
   timer: null,
   flushing: null,
   scriptSha: null,
+  redisPausedUntil: 0,
 });
 
 const MAX_TRACKED = 100_000;
 const FLUSH_INTERVAL_MS = 1_000;
 const REDIS_TIMEOUT_MS = 250;
+const REDIS_PAUSE_MS = 5_000;
 
 /**
  * Counts this request against the key's rate limit and quota, and says whether it may go on.
@@ -119,8 +123,17 @@ export function consumeLimits(
   state.db = db;
   startFlushing();
   const q = quota ? quotaState(auth, quota, now) : null;
-  const redis = redisClient();
-  if (redis) return consumeInRedis(redis, auth, rate, quota, q, now).catch(() => consumeLocally(auth, rate, quota, q, now));
+  const redis = Date.now() >= state.redisPausedUntil ? redisClient() : null;
+  if (redis)
+    return consumeInRedis(redis, auth, rate, quota, q, now).catch((err: unknown) => {
+      // A Redis that fails or answers slowly would delay every limited request: counted here for a while instead.
+      if (Date.now() >= state.redisPausedUntil)
+        console.error(
+          `[limits] Redis did not answer in time (${(err as Error)?.message ?? "error"}); counting in this process for ${REDIS_PAUSE_MS / 1000} s.`,
+        );
+      state.redisPausedUntil = Date.now() + REDIS_PAUSE_MS;
+      return consumeLocally(auth, rate, quota, q, now);
+    });
   return consumeLocally(auth, rate, quota, q, now);
 }
 
@@ -169,6 +182,7 @@ local used = 0
 if ARGV[3] ~= '0' then
   redis.call('SET', KEYS[2], ARGV[5], 'NX', 'PX', ARGV[4])
   used = redis.call('INCR', KEYS[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
   if used > tonumber(ARGV[3]) then
     redis.call('DECR', KEYS[2])
     return {2, rate, used - 1}
@@ -188,7 +202,7 @@ async function consumeInRedis(
   const rateMs = rate ? RATE_WINDOW_SECONDS[rate.window] * 1000 : 0;
   const rateKey = rate ? `latchkey:{${id}}:rate:${rate.window}:${Math.floor(now / rateMs)}` : "";
   const quotaKey = quota && q ? `latchkey:{${id}}:quota:${q.periodKey}` : "";
-  // A period's counter outlives the period by an hour; a total quota's is read again from the database daily.
+  // A period's counter outlives the period by an hour; a total quota's lives a day from its last use (then it starts again from the database's count).
   const end = quota ? quotaPeriodEnd(quota.period, now) : null;
   const quotaTtl = quota ? (end === null ? 86_400_000 : end - now + 3_600_000) : 0;
   const args = [
@@ -393,6 +407,7 @@ export async function flushQuotaUse(): Promise<void> {
           if (total && total.periodKey === row.period) q.base = total.used - q.inflight;
         }
       }
+      raiseRedisCounters(totals);
     } catch (err) {
       // Kept for the next batch: nothing counted is dropped because the database blinked.
       for (const row of batch) {
@@ -413,23 +428,45 @@ export async function flushQuotaUse(): Promise<void> {
 /**
  * One statement for the batch: each key's use is added to its total for the same period; a newer
  * period (another instance got there first, or this is the first use) starts from this count; use
- * of an older period than the one recorded no longer matters. Keys deleted meanwhile are skipped.
+ * of an older period than the one recorded no longer matters. Uses counted under another kind of
+ * period than the key's quota has now (it was changed meanwhile), and keys deleted meanwhile, are
+ * skipped; a row left from another kind of period is replaced.
  */
 async function addQuotaUse(db: Db, batch: { id: string; period: string; n: number }[]): Promise<Map<string, { periodKey: string; used: number }>> {
   const result = (await db.execute(sql`
     insert into api_key_quota_usage as q (api_key_id, period_key, used, updated_at)
     select u.id, u.period, u.n, now()
       from json_to_recordset(${JSON.stringify(batch)}::json) as u(id uuid, period text, n bigint)
-      where exists (select 1 from api_keys k where k.id = u.id)
+      join api_keys k on k.id = u.id and left(u.period, 1) = left(k.quota_period, 1)
     on conflict (api_key_id) do update set
       used = case when q.period_key = excluded.period_key then q.used + excluded.used
-                  when q.period_key < excluded.period_key then excluded.used
+                  when left(q.period_key, 1) <> left(excluded.period_key, 1) or q.period_key < excluded.period_key then excluded.used
                   else q.used end,
-      period_key = greatest(q.period_key, excluded.period_key),
+      period_key = case when left(q.period_key, 1) <> left(excluded.period_key, 1) then excluded.period_key
+                        else greatest(q.period_key, excluded.period_key) end,
       updated_at = now()
     returning api_key_id, period_key, used`)) as unknown as Row[] | { rows: Row[] };
   const rows = Array.isArray(result) ? result : result.rows;
   return new Map(rows.map((r) => [r.api_key_id, { periodKey: r.period_key, used: Number(r.used) }]));
+}
+
+// Raises a Redis quota counter that is lower than the database's total (KEEPTTL: it keeps its expiry). A
+// counter seeded by an instance whose view was old (it had not served the key for a while) is so
+// corrected within a second, by whichever instance writes the key's use next. A missing one is left
+// to the next request, which seeds it from the total just read.
+const RAISE = `local c = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if c >= 0 and c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') end
+return 0`;
+
+function raiseRedisCounters(totals: Map<string, { periodKey: string; used: number }>): void {
+  const redis = Date.now() >= state.redisPausedUntil ? redisClient() : null;
+  if (!redis) return;
+  for (const [id, total] of totals)
+    void redis
+      .sendCommand(["EVAL", RAISE, "1", `latchkey:{${id}}:quota:${total.periodKey}`, String(total.used)], { timeout: REDIS_TIMEOUT_MS })
+      .catch(() => {
+        // The next flush tries again.
+      });
 }
 
 interface Row {
