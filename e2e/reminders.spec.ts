@@ -241,7 +241,7 @@ test("a key 8 days from expiry, the clock moved past its 7-day mark: the reminde
   await expect(days).toHaveValue("14, 7, 1");
   await days.fill("1, 7");
   await page.getByRole("button", { name: "Save reminders" }).click();
-  await expect(page.getByText("Expiry reminders go out 7, 1 days before.")).toBeVisible();
+  await expect(page.getByText("Expiry reminders go out 7 and 1 days before.")).toBeVisible();
   await expect(days).toHaveValue("7, 1");
   await days.scrollIntoViewIfNeeded();
   await shot(page, "settings-reminder-days.png");

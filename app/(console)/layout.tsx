@@ -18,11 +18,12 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
     <div className="flex min-h-dvh flex-col">
       <DemoBanner />
       <header className="sticky top-0 z-40 border-b bg-background/95 backdrop-blur">
-        <div className="mx-auto flex h-14 max-w-7xl items-center gap-3 px-4 sm:px-6">
+        <div className="mx-auto flex h-14 max-w-7xl items-center gap-2 px-4 sm:gap-3 sm:px-6">
           <Link href="/" className="rounded-md outline-none focus-visible:ring-2 focus-visible:ring-ring" aria-label="Latchkey home">
             <Logo />
           </Link>
-          <span className="text-muted-foreground" aria-hidden="true">
+          {/* On a phone the row is tight: no separator, and the workspace's name is shortened sooner. */}
+          <span className="hidden text-muted-foreground sm:inline" aria-hidden="true">
             /
           </span>
           <WorkspaceSwitcher workspaces={workspaces.map((w) => ({ slug: w.slug, name: w.name, roleLabel: w.role ? ROLE_LABELS[w.role] : null }))} />

@@ -132,6 +132,13 @@ export function ApiSettings(props: {
   );
 }
 
+/** [14, 7, 1] → "14, 7 and 1 days"; [1] → "1 day". */
+function listOfDays(days: number[]): string {
+  const unit = days.length === 1 && days[0] === 1 ? "day" : "days";
+  const words = days.length === 1 ? String(days[0]) : `${days.slice(0, -1).join(", ")} and ${days[days.length - 1]}`;
+  return `${words} ${unit}`;
+}
+
 /** "14, 7, 1" → [14, 7, 1]; anything that is not a number stays NaN so the server names the problem. */
 function parseDays(text: string): number[] {
   return text
@@ -157,7 +164,7 @@ function ReminderDaysForm({ slug, initial }: { slug: string; initial: number[] }
           if (result.ok) {
             const saved = [...days].sort((a, b) => b - a);
             setText(saved.join(", "));
-            toast.success(saved.length ? `Expiry reminders go out ${saved.join(", ")} days before.` : "Expiry reminders are off.");
+            toast.success(saved.length ? `Expiry reminders go out ${listOfDays(saved)} before.` : "Expiry reminders are off.");
           }
         });
       }}

@@ -179,7 +179,7 @@ export function MembersTable({
       else toast.error(result.error);
     });
   return (
-    <section aria-labelledby="members-title" className="grid gap-3">
+    <section aria-labelledby="members-title" className="grid min-w-0 grid-cols-[minmax(0,1fr)] gap-3">
       <div>
         <h2 id="members-title" className="text-lg font-semibold">
           Members

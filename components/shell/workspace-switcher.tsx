@@ -18,8 +18,8 @@ export function WorkspaceSwitcher({ workspaces }: { workspaces: SwitcherWorkspac
   return (
     <DropdownMenu>
       <DropdownMenuTrigger asChild>
-        <Button variant="outline" size="sm" aria-label={`Workspace: ${current?.name ?? "choose a workspace"}. Switch workspace`}>
-          <span className="max-w-48 truncate">{current?.name ?? "Choose a workspace"}</span>
+        <Button variant="outline" size="sm" className="min-w-0" aria-label={`Workspace: ${current?.name ?? "choose a workspace"}. Switch workspace`}>
+          <span className="max-w-24 truncate sm:max-w-48">{current?.name ?? "Choose a workspace"}</span>
           <ChevronsUpDown aria-hidden="true" className="text-muted-foreground" />
         </Button>
       </DropdownMenuTrigger>

@@ -23,7 +23,7 @@ export default async function SettingsPage({ params }: { params: Promise<{ slug:
   const db = await getDb();
   const [members, endpoints] = await Promise.all([listMembers(db, ctx), listWebhookEndpoints(db, ctx)]);
   return (
-    <div className="grid gap-8">
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-8">
       <ApiSettings
         slug={slug}
         apiKeysEnabled={ctx.workspace.apiKeysEnabled}
