@@ -76,7 +76,12 @@ function RelativeTime({ value, empty = "Never", className, title, ...props }: Re
     text = iso.slice(0, 10);
     exact = `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
   } else {
-    text = Math.abs(clock - date.getTime()) < 45_000 ? "just now" : formatDistanceStrict(date, clock, { addSuffix: true });
+    // The future rounds down: a key chosen to expire in 7 days (at the end of that UTC day) reads "in 7
+    // days" at any hour, never "in 8 days" in the morning; the past keeps date-fns' rounding.
+    text =
+      Math.abs(clock - date.getTime()) < 45_000
+        ? "just now"
+        : formatDistanceStrict(date, clock, { addSuffix: true, roundingMethod: date.getTime() > clock ? "floor" : "round" });
     exact = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "long" });
   }
 
