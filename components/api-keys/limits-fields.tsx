@@ -50,59 +50,65 @@ export function LimitsFields({
         page. Every answer carries the key&apos;s <span className="font-mono">RateLimit</span> header. {note ?? (current ? `Now: ${current}.` : "")}
       </p>
       <div className="grid gap-3 sm:grid-cols-2 sm:gap-x-4 [&>*]:min-w-0">
-        <Field id={rateId} label="Rate limit (requests)" errors={errors.rateLimit}>
-          <div className="flex gap-2">
-            <Input
-              id={rateId}
-              name="rateLimit"
-              inputMode="numeric"
-              autoComplete="off"
-              placeholder="No limit"
-              className="w-24 tabular-nums"
-              defaultValue={defaults.rateLimit?.limit ?? ""}
-              {...fieldAria(rateId, errors.rateLimit)}
-            />
-            <Select name="rateLimitWindow" defaultValue={defaults.rateLimit?.window ?? "minute"}>
-              <SelectTrigger className="w-32" aria-label="Rate limit window">
-                <SelectValue />
-              </SelectTrigger>
-              <SelectContent>
-                {WINDOW_OPTIONS.map((o) => (
-                  <SelectItem key={o.value} value={o.value}>
-                    {o.label}
-                  </SelectItem>
-                ))}
-              </SelectContent>
-            </Select>
-          </div>
-        </Field>
-        <Field id={quotaId} label="Quota (requests)" errors={errors.quota}>
-          <div className="flex gap-2">
-            <Input
-              id={quotaId}
-              name="quotaLimit"
-              inputMode="numeric"
-              autoComplete="off"
-              placeholder="No quota"
-              className="w-24 tabular-nums"
-              defaultValue={defaults.quota?.limit ?? ""}
-              {...fieldAria(quotaId, errors.quota)}
-            />
-            <Select name="quotaPeriod" defaultValue={defaults.quota?.period ?? "day"}>
-              <SelectTrigger className="w-32" aria-label="Quota period">
-                <SelectValue />
-              </SelectTrigger>
-              <SelectContent>
-                {PERIOD_OPTIONS.map((o) => (
-                  <SelectItem key={o.value} value={o.value}>
-                    {o.label}
-                  </SelectItem>
-                ))}
-              </SelectContent>
-            </Select>
-          </div>
-        </Field>
+        <AmountAndUnit
+          id={rateId}
+          label="Rate limit (requests)"
+          errors={errors.rateLimit}
+          amount={{ name: "rateLimit", placeholder: "No limit", value: defaults.rateLimit?.limit }}
+          unit={{ name: "rateLimitWindow", label: "Rate limit window", value: defaults.rateLimit?.window ?? "minute", options: WINDOW_OPTIONS }}
+        />
+        <AmountAndUnit
+          id={quotaId}
+          label="Quota (requests)"
+          errors={errors.quota}
+          amount={{ name: "quotaLimit", placeholder: "No quota", value: defaults.quota?.limit }}
+          unit={{ name: "quotaPeriod", label: "Quota period", value: defaults.quota?.period ?? "day", options: PERIOD_OPTIONS }}
+        />
       </div>
     </fieldset>
+  );
+}
+
+/** A number of requests and its unit (a window or a period), as one labelled field. */
+function AmountAndUnit({
+  id,
+  label,
+  errors,
+  amount,
+  unit,
+}: {
+  id: string;
+  label: string;
+  errors?: string[];
+  amount: { name: string; placeholder: string; value: number | undefined };
+  unit: { name: string; label: string; value: string; options: readonly { value: string; label: string }[] };
+}) {
+  return (
+    <Field id={id} label={label} errors={errors}>
+      <div className="flex gap-2">
+        <Input
+          id={id}
+          name={amount.name}
+          inputMode="numeric"
+          autoComplete="off"
+          placeholder={amount.placeholder}
+          className="w-24 tabular-nums"
+          defaultValue={amount.value ?? ""}
+          {...fieldAria(id, errors)}
+        />
+        <Select name={unit.name} defaultValue={unit.value}>
+          <SelectTrigger className="w-32" aria-label={unit.label}>
+            <SelectValue />
+          </SelectTrigger>
+          <SelectContent>
+            {unit.options.map((o) => (
+              <SelectItem key={o.value} value={o.value}>
+                {o.label}
+              </SelectItem>
+            ))}
+          </SelectContent>
+        </Select>
+      </div>
+    </Field>
   );
 }
